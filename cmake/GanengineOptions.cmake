@@ -1,0 +1,32 @@
+# Build options shared by every target.
+include(GNUInstallDirs)
+set(GE_CUDA_MODE "emulator" CACHE STRING
+    "How .cu sources are built: 'emulator' (host compiler + CUDA emulator) or 'nvcc' (real GPU)")
+set_property(CACHE GE_CUDA_MODE PROPERTY STRINGS emulator nvcc)
+if(NOT GE_CUDA_MODE MATCHES "^(emulator|nvcc)$")
+  message(FATAL_ERROR "GE_CUDA_MODE must be 'emulator' or 'nvcc', got '${GE_CUDA_MODE}'")
+endif()
+option(GE_BUILD_TESTS "Build the GoogleTest suites" ON)
+option(GE_BUILD_BENCH "Build the Google Benchmark binary" ON)
+set(GE_SANITIZE "" CACHE STRING "Sanitizers: '', 'address;undefined' or 'thread'")
+option(GE_WARNINGS_AS_ERRORS "Treat compiler warnings as errors" OFF)
+
+# Warnings and sanitizers for the project's own targets (not for consumers).
+add_library(ganengine_build_flags INTERFACE)
+target_compile_options(ganengine_build_flags INTERFACE
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra>
+  $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<BOOL:${GE_WARNINGS_AS_ERRORS}>>:-Werror>
+  $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra --expt-relaxed-constexpr>
+  $<$<AND:$<COMPILE_LANGUAGE:CUDA>,$<BOOL:${GE_WARNINGS_AS_ERRORS}>>:-Werror=all-warnings>)
+if(GE_SANITIZE)
+  list(JOIN GE_SANITIZE "," _ge_san)
+  target_compile_options(ganengine_build_flags INTERFACE
+    $<$<COMPILE_LANGUAGE:CXX>:-fsanitize=${_ge_san} -fno-omit-frame-pointer -fno-sanitize-recover=undefined>)
+  target_link_options(ganengine_build_flags INTERFACE -fsanitize=${_ge_san})
+  if("thread" IN_LIST GE_SANITIZE)
+    target_compile_definitions(ganengine_build_flags INTERFACE GE_TSAN=1)
+  endif()
+  if("address" IN_LIST GE_SANITIZE)
+    target_compile_definitions(ganengine_build_flags INTERFACE GE_ASAN=1)
+  endif()
+endif()

@@ -1,0 +1,62 @@
+#pragma once
+// The one way .cu files launch kernels and declare dynamic shared memory, so that the same
+// source builds with nvcc and, unchanged, with the host compiler against the CUDA emulator.
+//
+//   GE_LAUNCH(kernel, grid, block, shared_bytes, stream, args...);
+//   GE_LAUNCH((templated_kernel<float, 4>), grid, block, 0, stream, args...);
+//   GE_DYNAMIC_SHARED(float, tile);      // inside a kernel: float* tile
+//   GE_CUDA_CHECK(cudaMemcpyAsync(...)); // runtime calls: throw ge::Error on failure
+#if defined(GE_CUDA_EMULATOR)
+#include "ganengine/emu/cuda.h"
+#else
+#include <cuda_runtime.h>
+#endif
+
+#include <cstddef>
+#include <tuple>
+#include <utility>
+
+#include "ganengine/error.h"
+
+namespace ge::cuda {
+
+[[noreturn]] void throw_launch_error(const char* kernel, dim3 grid, dim3 block,
+                                     size_t shared_bytes, cudaError_t err);
+[[noreturn]] void throw_runtime_error(const char* expr, const char* file, int line,
+                                      cudaError_t err);
+
+template <typename... KernelArgs, typename... Args>
+void launch(const char* name, void (*kernel)(KernelArgs...), dim3 grid, dim3 block,
+            size_t shared_bytes, cudaStream_t stream, Args&&... args) {
+  static_assert(sizeof...(KernelArgs) == sizeof...(Args), "GE_LAUNCH: wrong number of arguments");
+#if defined(GE_CUDA_EMULATOR)
+  std::tuple<KernelArgs...> packed(static_cast<KernelArgs>(std::forward<Args>(args))...);
+  cudaError_t err = ::ge::emu::launch(::ge::emu::LaunchConfig{name, reinterpret_cast<const void*>(kernel),
+                                                              grid, block, shared_bytes, stream},
+                                      [&packed, kernel] { std::apply(kernel, packed); });
+#else
+  kernel<<<grid, block, shared_bytes, stream>>>(static_cast<KernelArgs>(std::forward<Args>(args))...);
+  cudaError_t err = cudaGetLastError();
+#endif
+  if (err != cudaSuccess) throw_launch_error(name, grid, block, shared_bytes, err);
+}
+
+}  // namespace ge::cuda
+
+#define GE_LAUNCH(kernel, grid, block, shared_bytes, stream, ...) \
+  ::ge::cuda::launch(#kernel, kernel, grid, block, shared_bytes, stream, ##__VA_ARGS__)
+
+#define GE_CUDA_CHECK(expr)                                                      \
+  do {                                                                           \
+    cudaError_t ge_cuda_err_ = (expr);                                           \
+    if (ge_cuda_err_ != cudaSuccess)                                             \
+      ::ge::cuda::throw_runtime_error(#expr, __FILE__, __LINE__, ge_cuda_err_); \
+  } while (0)
+
+#if defined(GE_CUDA_EMULATOR)
+#define GE_DYNAMIC_SHARED(T, name) T* name = reinterpret_cast<T*>(::ge::emu::dynamic_shared_memory())
+#else
+#define GE_DYNAMIC_SHARED(T, name)                              \
+  extern __shared__ __align__(16) unsigned char ge_dynamic_smem_[]; \
+  T* name = reinterpret_cast<T*>(ge_dynamic_smem_)
+#endif

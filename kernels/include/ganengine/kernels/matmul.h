@@ -1,0 +1,38 @@
+#pragma once
+// Row-major batched GEMM: for each b < batch,
+//   C_b[m x n] = alpha * op(A_b) * op(B_b) + beta * C_b,
+// op(X) = X or X^T. lda/ldb/ldc are row-major leading dimensions (elements between rows);
+// stride_* are elements between consecutive batch matrices (0 broadcasts one matrix).
+// CPU: OpenBLAS cblas_sgemm. CUDA: cublasSgemmStridedBatched (column-major, operands swapped).
+#include <cstdint>
+
+#include "ganengine/kernels/types.h"
+
+namespace ge::kernels {
+
+struct GemmArgs {
+  bool trans_a = false;
+  bool trans_b = false;
+  int64_t m = 0, n = 0, k = 0;
+  float alpha = 1.f;
+  const float* a = nullptr;
+  int64_t lda = 0;
+  int64_t stride_a = 0;
+  const float* b = nullptr;
+  int64_t ldb = 0;
+  int64_t stride_b = 0;
+  float beta = 0.f;
+  float* c = nullptr;
+  int64_t ldc = 0;
+  int64_t stride_c = 0;
+  int64_t batch = 1;
+};
+
+namespace cpu {
+void gemm(const GemmArgs& args);
+}
+namespace cuda {
+void gemm(const GemmArgs& args, Stream stream);
+}
+
+}  // namespace ge::kernels

@@ -1,0 +1,24 @@
+#pragma once
+// Independent host references and comparison helpers for tests: plain loops in double.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "ganengine/tensor.h"
+
+namespace ge::testing {
+
+// Deterministic values in [lo, hi) from a tiny LCG, independent of the engine's generator.
+std::vector<float> lcg_values(int64_t n, uint32_t seed, float lo = -1.f, float hi = 1.f);
+
+// Row-major index -> element offset of a broadcast operand of shape `from` inside `to`.
+int64_t broadcast_offset(const Shape& from, const Shape& to, int64_t flat_index);
+
+// EXPECT that tensor `actual` (any device) matches `expected` within atol + rtol * |expected|.
+::testing::AssertionResult all_close(const Tensor& actual, const std::vector<float>& expected,
+                                     double atol = 1e-5, double rtol = 1e-5);
+::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected,
+                                     double atol = 1e-5, double rtol = 1e-5);
+
+}  // namespace ge::testing
