@@ -1,0 +1,24 @@
+#pragma once
+// Shared helpers for ganengine-bench: device arguments and skipping unavailable devices.
+#include <benchmark/benchmark.h>
+
+#include "ganengine/ganengine.h"
+
+namespace ge::bench {
+
+// Returns false (and marks the benchmark skipped) when `device` cannot run here.
+inline bool device_ready(benchmark::State& state, Device device) {
+  if (device.is_cuda() && !cuda_is_available()) {
+    state.SkipWithError("no CUDA GPU present");
+    return false;
+  }
+  state.SetLabel(device.is_cuda() && cuda_is_emulated() ? "cuda (emulator)" : device.str());
+  return true;
+}
+
+}  // namespace ge::bench
+
+// Registers `fn` once per device: name/cpu and name/cuda.
+#define GE_BENCH_DEVICES(fn)                            \
+  BENCHMARK_CAPTURE(fn, cpu, ::ge::kCPU)->UseRealTime(); \
+  BENCHMARK_CAPTURE(fn, cuda, ::ge::kCUDA)->UseRealTime()

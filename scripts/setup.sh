@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ganengine needs to build, test and benchmark. Idempotent: quiet
+# when everything is already there. The CUDA Toolkit (nvcc, cuBLAS, cuDNN 9) is expected under
+# /usr/local/cuda; the emulator build (dev preset) needs its headers, the cuda preset nvcc too.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build git pkg-config
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libboost-context-dev libopenblas-dev
+  libstb-dev libcli11-dev nlohmann-json3-dev
+  clang-format python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+cuda_root=${CUDAToolkit_ROOT:-/usr/local/cuda}
+if [[ ! -f "$cuda_root/include/cuda_runtime_api.h" ]]; then
+  echo "setup: the CUDA Toolkit was not found at $cuda_root (expected include/cuda_runtime_api.h)." >&2
+  echo "setup: install CUDA 12 or 13 with cuBLAS and cuDNN 9, or set CUDAToolkit_ROOT." >&2
+  exit 1
+fi
+if [[ ! -f "$cuda_root/include/cudnn.h" ]] && ! ls /usr/include/cudnn*.h >/dev/null 2>&1; then
+  echo "setup: note: cuDNN headers not found; the cuda preset needs cuDNN 9 (the dev preset does not)." >&2
+fi
