@@ -19,6 +19,6 @@ inline bool device_ready(benchmark::State& state, Device device) {
 }  // namespace ge::bench
 
 // Registers `fn` once per device: name/cpu and name/cuda.
-#define GE_BENCH_DEVICES(fn)                            \
+#define GE_BENCH_DEVICES(fn)                             \
   BENCHMARK_CAPTURE(fn, cpu, ::ge::kCPU)->UseRealTime(); \
   BENCHMARK_CAPTURE(fn, cuda, ::ge::kCUDA)->UseRealTime()

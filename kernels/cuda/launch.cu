@@ -10,8 +10,9 @@ void throw_launch_error(const char* kernel, dim3 grid, dim3 block, size_t shared
   detail = ::ge::emu::last_error_detail();
 #endif
   fail("CUDA launch of ", kernel, " (grid ", grid.x, "x", grid.y, "x", grid.z, ", block ", block.x,
-       "x", block.y, "x", block.z, ", ", shared_bytes, " B dynamic shared memory) failed: ",
-       cudaGetErrorName(err), ": ", cudaGetErrorString(err), detail.empty() ? "" : ": ", detail);
+       "x", block.y, "x", block.z, ", ", shared_bytes,
+       " B dynamic shared memory) failed: ", cudaGetErrorName(err), ": ", cudaGetErrorString(err),
+       detail.empty() ? "" : ": ", detail);
 }
 
 void throw_runtime_error(const char* expr, const char* file, int line, cudaError_t err) {

@@ -20,8 +20,8 @@
 
 namespace ge::cuda {
 
-[[noreturn]] void throw_launch_error(const char* kernel, dim3 grid, dim3 block,
-                                     size_t shared_bytes, cudaError_t err);
+[[noreturn]] void throw_launch_error(const char* kernel, dim3 grid, dim3 block, size_t shared_bytes,
+                                     cudaError_t err);
 [[noreturn]] void throw_runtime_error(const char* expr, const char* file, int line,
                                       cudaError_t err);
 
@@ -31,11 +31,14 @@ void launch(const char* name, void (*kernel)(KernelArgs...), dim3 grid, dim3 blo
   static_assert(sizeof...(KernelArgs) == sizeof...(Args), "GE_LAUNCH: wrong number of arguments");
 #if defined(GE_CUDA_EMULATOR)
   std::tuple<KernelArgs...> packed(static_cast<KernelArgs>(std::forward<Args>(args))...);
-  cudaError_t err = ::ge::emu::launch(::ge::emu::LaunchConfig{name, reinterpret_cast<const void*>(kernel),
-                                                              grid, block, shared_bytes, stream},
-                                      [&packed, kernel] { std::apply(kernel, packed); });
+  cudaError_t err =
+      ::ge::emu::launch(::ge::emu::LaunchConfig{name, reinterpret_cast<const void*>(kernel), grid,
+                                                block, shared_bytes, stream},
+                        [&packed, kernel] { std::apply(kernel, packed); });
 #else
+  // clang-format off
   kernel<<<grid, block, shared_bytes, stream>>>(static_cast<KernelArgs>(std::forward<Args>(args))...);
+  // clang-format on
   cudaError_t err = cudaGetLastError();
 #endif
   if (err != cudaSuccess) throw_launch_error(name, grid, block, shared_bytes, err);
@@ -46,17 +49,18 @@ void launch(const char* name, void (*kernel)(KernelArgs...), dim3 grid, dim3 blo
 #define GE_LAUNCH(kernel, grid, block, shared_bytes, stream, ...) \
   ::ge::cuda::launch(#kernel, kernel, grid, block, shared_bytes, stream, ##__VA_ARGS__)
 
-#define GE_CUDA_CHECK(expr)                                                      \
-  do {                                                                           \
-    cudaError_t ge_cuda_err_ = (expr);                                           \
-    if (ge_cuda_err_ != cudaSuccess)                                             \
+#define GE_CUDA_CHECK(expr)                                                     \
+  do {                                                                          \
+    cudaError_t ge_cuda_err_ = (expr);                                          \
+    if (ge_cuda_err_ != cudaSuccess)                                            \
       ::ge::cuda::throw_runtime_error(#expr, __FILE__, __LINE__, ge_cuda_err_); \
   } while (0)
 
 #if defined(GE_CUDA_EMULATOR)
-#define GE_DYNAMIC_SHARED(T, name) T* name = reinterpret_cast<T*>(::ge::emu::dynamic_shared_memory())
+#define GE_DYNAMIC_SHARED(T, name) \
+  T* name = reinterpret_cast<T*>(::ge::emu::dynamic_shared_memory())
 #else
-#define GE_DYNAMIC_SHARED(T, name)                              \
+#define GE_DYNAMIC_SHARED(T, name)                                  \
   extern __shared__ __align__(16) unsigned char ge_dynamic_smem_[]; \
   T* name = reinterpret_cast<T*>(ge_dynamic_smem_)
 #endif

@@ -2,7 +2,9 @@
 
 namespace ge::testing {
 
-std::vector<Device> all_devices() { return {kCPU, kCUDA}; }
+std::vector<Device> all_devices() {
+  return {kCPU, kCUDA};
+}
 
 std::string device_param_name(const ::testing::TestParamInfo<Device>& info) {
   return info.param.is_cuda() ? "cuda" : "cpu";

@@ -16,9 +16,9 @@ std::string device_param_name(const ::testing::TestParamInfo<Device>& info);
 }  // namespace ge::testing
 
 // Skips the current test when `device` is CUDA and no GPU (or emulator) can run it.
-#define GE_SKIP_IF_UNAVAILABLE(device)                                                   \
-  do {                                                                                   \
-    if ((device).is_cuda() && !::ge::cuda_is_available())                                \
+#define GE_SKIP_IF_UNAVAILABLE(device)                                                    \
+  do {                                                                                    \
+    if ((device).is_cuda() && !::ge::cuda_is_available())                                 \
       GTEST_SKIP() << "no CUDA GPU present: this build runs CUDA tests on a real device"; \
   } while (0)
 
@@ -29,7 +29,6 @@ class DeviceTest : public ::testing::TestWithParam<ge::Device> {
   ge::Device device() const { return GetParam(); }
 };
 
-#define GE_INSTANTIATE_DEVICE_TEST(fixture)                                     \
-  INSTANTIATE_TEST_SUITE_P(Devices, fixture,                                  \
-                           ::testing::ValuesIn(::ge::testing::all_devices()), \
+#define GE_INSTANTIATE_DEVICE_TEST(fixture)                                                     \
+  INSTANTIATE_TEST_SUITE_P(Devices, fixture, ::testing::ValuesIn(::ge::testing::all_devices()), \
                            ::ge::testing::device_param_name)

@@ -41,8 +41,8 @@ int64_t broadcast_offset(const Shape& from, const Shape& to, int64_t flat_index)
     const bool both_nan = std::isnan(got[i]) && std::isnan(expected[i]);
     if (!both_nan && !(diff <= atol + rtol * std::fabs(static_cast<double>(expected[i])))) {
       return ::testing::AssertionFailure()
-             << "element " << i << ": got " << got[i] << ", expected " << expected[i]
-             << " (|diff| " << diff << " > atol " << atol << " + rtol " << rtol << ")";
+             << "element " << i << ": got " << got[i] << ", expected " << expected[i] << " (|diff| "
+             << diff << " > atol " << atol << " + rtol " << rtol << ")";
     }
   }
   return ::testing::AssertionSuccess();

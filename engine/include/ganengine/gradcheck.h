@@ -12,7 +12,7 @@ struct GradcheckOptions {
   double eps = 1e-3;   // perturbation
   double atol = 1e-3;  // |analytical - numerical| <= atol + rtol * |numerical|
   double rtol = 1e-2;
-  bool raise = true;   // throw ge::Error describing the first mismatch instead of returning false
+  bool raise = true;  // throw ge::Error describing the first mismatch instead of returning false
 };
 
 using DifferentiableFn = std::function<Tensor(const std::vector<Tensor>& inputs)>;

@@ -22,8 +22,7 @@ Tensor from_vector(const std::vector<float>& values, const Shape& shape,
 Tensor arange(int64_t n, const TensorOptions& options = {});  // 0, 1, ..., n-1
 // Uniform [0, 1) and standard normal, from `generator` (default: ge::default_generator()).
 Tensor rand(const Shape& shape, const TensorOptions& options = {}, Generator* generator = nullptr);
-Tensor randn(const Shape& shape, const TensorOptions& options = {},
-             Generator* generator = nullptr);
+Tensor randn(const Shape& shape, const TensorOptions& options = {}, Generator* generator = nullptr);
 Tensor zeros_like(const Tensor& t);
 Tensor ones_like(const Tensor& t);
 Tensor randn_like(const Tensor& t, Generator* generator = nullptr);

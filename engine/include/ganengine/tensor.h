@@ -32,7 +32,7 @@ class Tensor {
   int64_t size(int64_t dim) const;  // negative dims count from the end
   const Shape& strides() const;     // in elements
   int64_t stride(int64_t dim) const;
-  int64_t storage_offset() const;   // in elements
+  int64_t storage_offset() const;  // in elements
   int64_t dim() const;
   int64_t numel() const;
   Dtype dtype() const;
@@ -46,9 +46,9 @@ class Tensor {
   Tensor to(Device device) const;  // differentiable; returns *this when already there
   Tensor cpu() const { return to(kCPU); }
   Tensor cuda() const { return to(kCUDA); }
-  Tensor contiguous() const;       // differentiable; returns *this when already contiguous
-  Tensor clone() const;            // differentiable copy with its own storage
-  float item() const;              // numel must be 1
+  Tensor contiguous() const;             // differentiable; returns *this when already contiguous
+  Tensor clone() const;                  // differentiable copy with its own storage
+  float item() const;                    // numel must be 1
   std::vector<float> to_vector() const;  // row-major copy to the host
 
   // --- views (share storage; differentiable)
@@ -59,7 +59,7 @@ class Tensor {
   Tensor t() const;  // 2-D transpose
   Tensor slice(int64_t dim, int64_t start, int64_t end, int64_t step = 1) const;
   Tensor select(int64_t dim, int64_t index) const;  // removes dim
-  Tensor expand(const Shape& shape) const;  // -1 keeps a size
+  Tensor expand(const Shape& shape) const;          // -1 keeps a size
   Tensor squeeze(int64_t dim) const;
   Tensor unsqueeze(int64_t dim) const;
   Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
@@ -83,7 +83,7 @@ class Tensor {
   // backward() of a non-scalar needs grad_output. Gradients accumulate into leaves' .grad.
   void backward(const Tensor& grad_output = Tensor(), bool retain_graph = false,
                 bool create_graph = false) const;
-  Tensor detach() const;  // shares storage, no history
+  Tensor detach() const;     // shares storage, no history
   uint64_t version() const;  // bumped by every in-place op
 
   // --- in-place (not recorded by autograd; refused on tensors that require grad unless under

@@ -31,9 +31,9 @@ template <typename... Parts>
 }  // namespace ge
 
 // GE_CHECK(cond, parts...): argument validation that survives NDEBUG builds.
-#define GE_CHECK(cond, ...)      \
-  do {                           \
-    if (!(cond)) {               \
-      ::ge::fail(__VA_ARGS__);   \
-    }                            \
+#define GE_CHECK(cond, ...)    \
+  do {                         \
+    if (!(cond)) {             \
+      ::ge::fail(__VA_ARGS__); \
+    }                          \
   } while (0)

@@ -19,17 +19,17 @@ enum class UnaryOp : int {
   Sigmoid,
   Softplus,
   Relu,
-  Sign,         // -1, 0, 1
-  Step,         // 1 where x > 0 else 0 (relu's derivative)
-  ClampMask,    // 1 where a <= x <= b else 0 (clamp's derivative)
-  Pow,          // x^a
-  Clamp,        // min(max(x, a), b)
-  AddScalar,    // x + a
-  MulScalar,    // x * a
-  RdivScalar,   // a / x
-  Fill,         // a (ignores x; x may be null)
-  Square,       // x * x
-  Reciprocal,   // 1 / x
+  Sign,        // -1, 0, 1
+  Step,        // 1 where x > 0 else 0 (relu's derivative)
+  ClampMask,   // 1 where a <= x <= b else 0 (clamp's derivative)
+  Pow,         // x^a
+  Clamp,       // min(max(x, a), b)
+  AddScalar,   // x + a
+  MulScalar,   // x * a
+  RdivScalar,  // a / x
+  Fill,        // a (ignores x; x may be null)
+  Square,      // x * x
+  Reciprocal,  // 1 / x
 };
 
 struct UnaryParams {
@@ -42,10 +42,10 @@ enum class BinaryOp : int {
   Sub,
   Mul,
   Div,
-  Pow,      // a^b
+  Pow,  // a^b
   Maximum,
   Minimum,
-  Eq,       // 1.f / 0.f results; not differentiable
+  Eq,  // 1.f / 0.f results; not differentiable
   Gt,
   Ge,
   Lt,

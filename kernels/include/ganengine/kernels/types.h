@@ -16,7 +16,8 @@ struct StridedShape {
   int64_t shape[kMaxDims] = {};
   int64_t numel() const {
     int64_t n = 1;
-    for (int d = 0; d < ndim; ++d) n *= shape[d];
+    for (int d = 0; d < ndim; ++d)
+      n *= shape[d];
     return n;
   }
 };

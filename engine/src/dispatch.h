@@ -1,0 +1,37 @@
+#pragma once
+// Validation and raw kernel calls on tensors: no autograd here. Ops in ops/ validate through
+// these helpers, run the kernel for the inputs' device, then record their backward.
+#include <vector>
+
+#include "ganengine/kernels/elementwise.h"
+#include "ganengine/kernels/reduce.h"
+#include "ganengine/kernels/types.h"
+#include "ganengine/tensor.h"
+
+namespace ge::detail {
+
+void check_defined(const Tensor& t, const char* op);
+void check_float(const Tensor& t, const char* op);
+// Defined, float32, and (for b) on a's device.
+void check_operand(const Tensor& t, const char* op);
+void check_same_device(const Tensor& a, const Tensor& b, const char* op);
+
+kernels::StridedShape strided_shape(const Shape& shape, const char* op);
+// Strides of `t` read as an operand of shape `out` (0 on broadcast dims).
+kernels::Strides broadcast_strides(const Tensor& t, const Shape& out, const char* op);
+
+Tensor unary_kernel(kernels::UnaryOp op, const Tensor& x, kernels::UnaryParams p = {});
+Tensor binary_kernel(kernels::BinaryOp op, const Tensor& a, const Tensor& b, const char* name);
+// dims: distinct, wrapped. Chains one kernel call per reduced dim.
+Tensor reduce_kernel(kernels::ReduceOp op, const Tensor& x, std::vector<int64_t> dims,
+                     bool keepdim);
+// dst[i] = src[i] for tensors of one shape on one device; any strides.
+void copy_kernel(const Tensor& src, const Tensor& dst);
+Tensor contiguous_kernel(const Tensor& x);
+// A contiguous copy of x on `device`.
+Tensor transfer(const Tensor& x, Device device);
+// Copies a contiguous host buffer into the contiguous tensor `dst`.
+void upload(const float* host, const Tensor& dst);
+void fill_kernel(const Tensor& contiguous_dst, float value);
+
+}  // namespace ge::detail

@@ -1,0 +1,68 @@
+#pragma once
+// The state of one emulated block as the scheduler and the warp resolver see it.
+#include <boost/context/fiber.hpp>
+
+#include <cstdint>
+#include <source_location>
+#include <string>
+#include <vector>
+
+#include "fiber_stack.h"
+#include "ganengine/emu/cuda.h"
+
+namespace ge::emu::detail {
+
+enum class Wait : unsigned char { running, barrier, warp, done };
+
+// One CUDA thread: its fiber (kept and reused across blocks) and what it waits for.
+struct ThreadSlot {
+  boost::context::fiber context;  // the suspended CUDA thread, held by the scheduler
+  boost::context::fiber caller;   // the suspended scheduler, held by the CUDA thread
+  FiberStack stack;
+  void* tsan_fiber = nullptr;
+  void* asan_fake_stack = nullptr;
+
+  uint3 tid{};
+  unsigned linear = 0;
+  Wait wait = Wait::done;
+  bool abort = false;
+  std::string failure;  // an exception that escaped the kernel
+
+  // at a block barrier
+  const char* file = nullptr;
+  int line = 0;
+  BlockReduce reduce = BlockReduce::none;
+  int predicate = 0;
+  int reduce_result = 0;
+
+  // at a warp operation
+  WarpOp op = WarpOp::sync;
+  unsigned mask = 0;
+  unsigned long long value = 0;
+  int arg = 0;
+  int width = 32;
+  std::source_location where;
+  unsigned long long result = 0;
+};
+
+struct BlockView {
+  const char* kernel;
+  uint3 index;
+  dim3 dim;
+  ThreadSlot* const* threads;  // `count` slots in linear thread order
+  unsigned count;
+};
+
+// Releases every warp group whose lanes all reached the same operation with the same mask,
+// appending their ids to `released`. Returns an error message for a misuse that no schedule can
+// fix (a mask without the caller, a bad width), else an empty string.
+std::string release_warps(const BlockView& block, std::vector<unsigned>& released);
+
+// Why the lanes waiting at warp operations cannot proceed, for a stuck block.
+std::string describe_stuck_warps(const BlockView& block);
+
+const char* warp_op_name(WarpOp op);
+std::string thread_name(const uint3& tid);
+std::string block_name(const uint3& index);
+
+}  // namespace ge::emu::detail
