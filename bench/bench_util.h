@@ -18,7 +18,8 @@ inline bool device_ready(benchmark::State& state, Device device) {
 
 }  // namespace ge::bench
 
-// Registers `fn` once per device: name/cpu and name/cuda.
-#define GE_BENCH_DEVICES(fn)                             \
-  BENCHMARK_CAPTURE(fn, cpu, ::ge::kCPU)->UseRealTime(); \
-  BENCHMARK_CAPTURE(fn, cuda, ::ge::kCUDA)->UseRealTime()
+// Registers `fn` once per device, name/cpu and name/cuda, with the same argument chain, e.g.
+// GE_BENCH_DEVICES(BM_add, ->Arg(1 << 16)).
+#define GE_BENCH_DEVICES(fn, ...)                                    \
+  BENCHMARK_CAPTURE(fn, cpu, ::ge::kCPU)->UseRealTime() __VA_ARGS__; \
+  BENCHMARK_CAPTURE(fn, cuda, ::ge::kCUDA)->UseRealTime() __VA_ARGS__

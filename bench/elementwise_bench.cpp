@@ -30,5 +30,5 @@ void BM_add_broadcast(benchmark::State& state, ge::Device device) {
 
 }  // namespace
 
-GE_BENCH_DEVICES(BM_add)->Arg(1 << 16)->Arg(1 << 20);
-GE_BENCH_DEVICES(BM_add_broadcast)->Arg(1 << 12);
+GE_BENCH_DEVICES(BM_add, ->Arg(1 << 16)->Arg(1 << 20));
+GE_BENCH_DEVICES(BM_add_broadcast, ->Arg(1 << 12));

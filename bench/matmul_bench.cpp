@@ -19,4 +19,4 @@ void BM_matmul(benchmark::State& state, ge::Device device) {
 }  // namespace
 
 // 256^3; and the DCGAN-MNIST generator's first layer (batch 64, z 100 -> 128*7*7).
-GE_BENCH_DEVICES(BM_matmul)->Args({256, 256, 256})->Args({64, 100, 6272});
+GE_BENCH_DEVICES(BM_matmul, ->Args({256, 256, 256})->Args({64, 100, 6272}));

@@ -31,5 +31,5 @@ void BM_sum_dim0(benchmark::State& state, ge::Device device) {
 
 }  // namespace
 
-GE_BENCH_DEVICES(BM_sum_all)->Arg(1 << 16)->Arg(1 << 20);
-GE_BENCH_DEVICES(BM_sum_dim0)->Arg(256);
+GE_BENCH_DEVICES(BM_sum_all, ->Arg(1 << 16)->Arg(1 << 20));
+GE_BENCH_DEVICES(BM_sum_dim0, ->Arg(256));

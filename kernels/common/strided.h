@@ -124,4 +124,30 @@ inline void check_copy_args(const float* src, const float* dst, const Strides& d
   }
 }
 
+// A validated strided copy with its layout simplified: dims in destination memory order,
+// adjacent dims merged. `dense` means one flat memcpy of `numel` floats does it.
+struct CopyPlan {
+  int64_t numel = 0;
+  StridedShape shape;
+  Strides strides[2];  // [0] source, [1] destination
+  bool dense = false;
+};
+
+inline CopyPlan plan_strided_copy(const float* src, const Strides& src_strides, const float* dst,
+                                  const Strides& dst_strides, const StridedShape& shape) {
+  check_shape("strided_copy", shape);
+  CopyPlan plan;
+  plan.numel = shape.numel();
+  if (plan.numel == 0) return plan;
+  check_copy_args(src, dst, dst_strides, shape);
+  plan.shape = shape;
+  plan.strides[0] = src_strides;
+  plan.strides[1] = dst_strides;
+  order_by_strides(plan.shape, plan.strides, 1);
+  coalesce(plan.shape, plan.strides);
+  plan.dense = plan.shape.ndim == 0 ||
+               (plan.shape.ndim == 1 && plan.strides[0].v[0] == 1 && plan.strides[1].v[0] == 1);
+  return plan;
+}
+
 }  // namespace ge::kernels

@@ -9,18 +9,15 @@ namespace ge::kernels::cpu {
 
 void strided_copy(const float* src, const Strides& src_strides, float* dst,
                   const Strides& dst_strides, const StridedShape& shape) {
-  check_shape("strided_copy", shape);
-  const int64_t n = shape.numel();
+  const CopyPlan plan = plan_strided_copy(src, src_strides, dst, dst_strides, shape);
+  const int64_t n = plan.numel;
   if (n == 0) return;
-  check_copy_args(src, dst, dst_strides, shape);
-  StridedShape s = shape;
-  Strides st[2] = {src_strides, dst_strides};
-  order_by_strides(s, st, 1);
-  coalesce(s, st);
-  if (s.ndim == 0 || (s.ndim == 1 && st[0].v[0] == 1 && st[1].v[0] == 1)) {
+  if (plan.dense) {
     std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
     return;
   }
+  const StridedShape& s = plan.shape;
+  const Strides(&st)[2] = plan.strides;
   const int last = s.ndim - 1;
   const int64_t inner = s.shape[last], ss = st[0].v[last], ds = st[1].v[last];
   int64_t idx[kMaxDims] = {};

@@ -25,20 +25,16 @@ __global__ void strided_copy_kernel(const float* src, Strides ss, float* dst, St
 
 void strided_copy(const float* src, const Strides& src_strides, float* dst,
                   const Strides& dst_strides, const StridedShape& shape, Stream stream) {
-  check_shape("strided_copy", shape);
-  const int64_t n = shape.numel();
+  const CopyPlan plan = plan_strided_copy(src, src_strides, dst, dst_strides, shape);
+  const int64_t n = plan.numel;
   if (n == 0) return;
-  check_copy_args(src, dst, dst_strides, shape);
-  StridedShape s = shape;
-  Strides st[2] = {src_strides, dst_strides};
-  order_by_strides(s, st, 1);
-  coalesce(s, st);
-  if (s.ndim == 0 || (s.ndim == 1 && st[0].v[0] == 1 && st[1].v[0] == 1)) {
+  if (plan.dense) {
     GE_CUDA_CHECK(cudaMemcpyAsync(dst, src, static_cast<size_t>(n) * sizeof(float),
                                   cudaMemcpyDeviceToDevice, stream));
     return;
   }
-  GE_LAUNCH(strided_copy_kernel, grid_for(n), kBlock, 0, stream, src, st[0], dst, st[1], s, n);
+  GE_LAUNCH(strided_copy_kernel, grid_for(n), kBlock, 0, stream, src, plan.strides[0], dst,
+            plan.strides[1], plan.shape, n);
 }
 
 }  // namespace ge::kernels::cuda

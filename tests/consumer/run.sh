@@ -3,7 +3,7 @@
 # against it with find_package(ganengine), and runs it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$root/build/dev}
+build=$(cd "${1:-$root/build/dev}" && pwd)
 prefix=$build/consumer-prefix
 rm -rf "$prefix" "$build/consumer"
 cmake --install "$build" --prefix "$prefix" >/dev/null

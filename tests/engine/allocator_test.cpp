@@ -11,6 +11,13 @@ namespace {
 
 class AllocatorTest : public DeviceTest {};
 
+// The CUDA caching allocator alone.
+class CudaAllocatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override { GE_SKIP_IF_UNAVAILABLE(ge::kCUDA); }
+  static ge::Device device() { return ge::kCUDA; }
+};
+
 TEST_P(AllocatorTest, RepeatedAllocationOfOneSizeHitsTheCache) {
   { ge::Tensor warm = ge::empty({1000}, device()); }
   const ge::CudaAllocatorStats before = ge::cuda_allocator_stats();
@@ -28,16 +35,14 @@ TEST_P(AllocatorTest, RepeatedAllocationOfOneSizeHitsTheCache) {
   }
 }
 
-TEST_P(AllocatorTest, CpuMemoryIsAligned) {
-  if (!device().is_cpu()) GTEST_SKIP() << "host alignment only";
+TEST(CpuAllocatorTest, MemoryIsAligned) {
   for (int64_t n : {1, 3, 17, 1000}) {
-    const ge::Tensor t = ge::empty({n}, device());
+    const ge::Tensor t = ge::empty({n}, ge::kCPU);
     EXPECT_EQ(reinterpret_cast<uintptr_t>(t.data_ptr()) % 64, 0u) << n;
   }
 }
 
-TEST_P(AllocatorTest, StatsTrackUseAndEmptyCacheReleases) {
-  if (!device().is_cuda()) GTEST_SKIP() << "CUDA allocator only";
+TEST_F(CudaAllocatorTest, StatsTrackUseAndEmptyCacheReleases) {
   ge::cuda_empty_cache();
   const ge::CudaAllocatorStats base = ge::cuda_allocator_stats();
   {
@@ -54,8 +59,7 @@ TEST_P(AllocatorTest, StatsTrackUseAndEmptyCacheReleases) {
   EXPECT_EQ(ge::cuda_allocator_stats().bytes_reserved, base.bytes_reserved);
 }
 
-TEST_P(AllocatorTest, SmallRequestDoesNotTakeAHugeCachedBlock) {
-  if (!device().is_cuda()) GTEST_SKIP() << "CUDA allocator only";
+TEST_F(CudaAllocatorTest, SmallRequestDoesNotTakeAHugeCachedBlock) {
   ge::cuda_empty_cache();
   { ge::Tensor big = ge::empty({4 << 20}, device()); }
   const ge::CudaAllocatorStats before = ge::cuda_allocator_stats();
@@ -63,8 +67,7 @@ TEST_P(AllocatorTest, SmallRequestDoesNotTakeAHugeCachedBlock) {
   EXPECT_EQ(ge::cuda_allocator_stats().device_mallocs, before.device_mallocs + 1);
 }
 
-TEST_P(AllocatorTest, ConcurrentAllocationsBalance) {
-  if (!device().is_cuda()) GTEST_SKIP() << "CUDA allocator only";
+TEST_F(CudaAllocatorTest, ConcurrentAllocationsBalance) {
   const uint64_t in_use = ge::cuda_allocator_stats().bytes_in_use;
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@
 namespace ge::kernels::testing {
 
 enum class Dev { Cpu, Cuda };
+
+inline void PrintTo(Dev dev, std::ostream* out) {
+  *out << (dev == Dev::Cpu ? "cpu" : "cuda");
+}
 
 inline std::string dev_name(const ::testing::TestParamInfo<Dev>& info) {
   return info.param == Dev::Cpu ? "cpu" : "cuda";

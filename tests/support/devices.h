@@ -2,6 +2,7 @@
 // Device parametrisation: every op test runs once per device the build has.
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,13 @@ std::vector<Device> all_devices();
 std::string device_param_name(const ::testing::TestParamInfo<Device>& info);
 
 }  // namespace ge::testing
+
+namespace ge {
+// Lets GoogleTest print "cpu" / "cuda:0" instead of the bytes of a Device.
+inline void PrintTo(const Device& device, std::ostream* out) {
+  *out << device.str();
+}
+}  // namespace ge
 
 // Skips the current test when `device` is CUDA and no GPU (or emulator) can run it.
 #define GE_SKIP_IF_UNAVAILABLE(device)                                                    \
