@@ -19,16 +19,6 @@ class AutogradTest : public DeviceTest {
   }
 };
 
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const ge::Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
-
 TEST_P(AutogradTest, BackwardAccumulatesIntoLeaves) {
   ge::Tensor x = leaf({1, 2, 3}, {3});
   ge::Tensor w = leaf({0.5f, -1, 2}, {3});
@@ -55,7 +45,7 @@ TEST_P(AutogradTest, SecondBackwardWithoutRetainGraphFails) {
   ge::Tensor x = leaf({1, 2}, {2});
   ge::Tensor y = (ge::exp(x) * x).sum();
   y.backward();
-  const std::string msg = error_of([&] { y.backward(); });
+  const std::string msg = ge::testing::error_of([&] { y.backward(); });
   EXPECT_NE(msg.find("graph was freed"), std::string::npos) << msg;
   EXPECT_NE(msg.find("retain_graph=true"), std::string::npos) << msg;
 }
@@ -72,7 +62,7 @@ TEST_P(AutogradTest, RetainGraphAllowsASecondBackward) {
 TEST_P(AutogradTest, NonScalarBackwardNeedsGradOutput) {
   ge::Tensor x = leaf(std::vector<float>(6, 1.f), {2, 3});
   ge::Tensor y = x * 2.f;
-  const std::string msg = error_of([&] { y.backward(); });
+  const std::string msg = ge::testing::error_of([&] { y.backward(); });
   EXPECT_NE(msg.find("backward: expected a scalar output"), std::string::npos) << msg;
   EXPECT_NE(msg.find("got shape [2, 3]"), std::string::npos) << msg;
   y.backward(ge::ones({2, 3}, device()));
@@ -130,7 +120,9 @@ TEST_P(AutogradTest, AllowUnused) {
   ge::Tensor x = leaf({1}, {1});
   ge::Tensor unused = leaf({1}, {1});
   ge::Tensor y = (x * 2.f).sum();
-  const std::string msg = error_of([&] { (void)ge::grad({y}, {x, unused}, {}, false, true); });
+  const std::string msg = ge::testing::error_of([&] {
+    (void)ge::grad({y}, {x, unused}, {}, false, true);
+  });
   EXPECT_NE(msg.find("allow_unused"), std::string::npos) << msg;
   const auto g = ge::grad({y}, {x, unused}, {}, false, true, /*allow_unused=*/true);
   EXPECT_TRUE(all_close(g[0], {2}));
@@ -157,7 +149,7 @@ TEST_P(AutogradTest, NoGradAndDetach) {
   EXPECT_TRUE(d.is_leaf());
   ge::Tensor xd = x.detach();
   EXPECT_EQ(xd.data_ptr(), x.data_ptr()) << "detach shares storage";
-  const std::string msg = error_of([&] { x.fill_(0.f); });
+  const std::string msg = ge::testing::error_of([&] { x.fill_(0.f); });
   EXPECT_NE(msg.find("fill_: cannot modify a tensor that requires grad in place"),
             std::string::npos)
       << msg;
@@ -185,7 +177,7 @@ TEST_P(AutogradTest, InPlaceChangeOfSavedTensorIsDetected) {
   ge::Tensor x = ge::from_vector({3, 4}, {2}, device());  // saved by mul, no grad
   ge::Tensor y = (w * x).sum();
   x.fill_(1.f);
-  const std::string msg = error_of([&] { y.backward(); });
+  const std::string msg = ge::testing::error_of([&] { y.backward(); });
   EXPECT_NE(msg.find("modified by an in-place operation"), std::string::npos) << msg;
   EXPECT_NE(msg.find("MulBackward"), std::string::npos) << msg;
 }

@@ -21,16 +21,6 @@ ge::Tensor iota(const ge::Shape& shape, ge::Device device) {
   return ge::from_vector(v, shape, device);
 }
 
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const ge::Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
-
 TEST_P(TensorTest, FactoryMetadata) {
   const ge::Tensor t = ge::zeros({2, 3}, device());
   EXPECT_EQ(t.shape(), (ge::Shape{2, 3}));
@@ -76,7 +66,8 @@ TEST_P(TensorTest, ViewReshapeExpandSqueeze) {
   EXPECT_EQ(v.shape(), (ge::Shape{3, 4}));
   EXPECT_EQ(v.data_ptr(), x.data_ptr()) << "view must share storage";
   // A transposed tensor cannot be viewed flat, but can be reshaped (copy).
-  EXPECT_NE(error_of([&] { (void)x.t().view({12}); }).find("view: shape [12]"), std::string::npos);
+  EXPECT_NE(ge::testing::error_of([&] { (void)x.t().view({12}); }).find("view: shape [12]"),
+            std::string::npos);
   EXPECT_TRUE(all_close(x.t().reshape({12}), {0, 6, 1, 7, 2, 8, 3, 9, 4, 10, 5, 11}));
   const ge::Tensor e = ge::from_vector({1, 2}, {2, 1}, device()).expand({2, 3});
   EXPECT_EQ(e.strides()[1], 0);
@@ -126,7 +117,7 @@ TEST_P(TensorTest, InPlaceUpdates) {
 
 TEST_P(TensorTest, ItemAndToVector) {
   EXPECT_FLOAT_EQ(ge::full({1, 1}, 3.f, device()).item(), 3.f);
-  const std::string msg = error_of([&] { (void)ge::zeros({2, 3}, device()).item(); });
+  const std::string msg = ge::testing::error_of([&] { (void)ge::zeros({2, 3}, device()).item(); });
   EXPECT_NE(msg.find("item"), std::string::npos) << msg;
   EXPECT_NE(msg.find("[2, 3]"), std::string::npos) << msg;
   EXPECT_EQ(iota({2, 2}, device()).t().to_vector(), (std::vector<float>{0, 2, 1, 3}));
@@ -134,25 +125,26 @@ TEST_P(TensorTest, ItemAndToVector) {
 
 TEST_P(TensorTest, ErrorsNameOpExpectedAndActual) {
   const ge::Tensor a = ge::zeros({2, 3}, device());
-  std::string msg = error_of([&] { (void)(a + ge::zeros({4}, device())); });
+  std::string msg = ge::testing::error_of([&] { (void)(a + ge::zeros({4}, device())); });
   EXPECT_EQ(msg, "add: shapes [2, 3] and [4] cannot be broadcast (dim 1: 3 vs 4)");
   if (device().is_cuda()) {
-    msg = error_of([&] { (void)(ge::zeros({2}, ge::kCPU) + ge::zeros({2}, device())); });
+    msg =
+        ge::testing::error_of([&] { (void)(ge::zeros({2}, ge::kCPU) + ge::zeros({2}, device())); });
     EXPECT_EQ(msg, "add: expected all tensors on the same device, got cpu and cuda:0");
   }
   const ge::Tensor half = ge::empty({2}, ge::TensorOptions(device()).dtype(ge::Dtype::Float16));
-  msg = error_of([&] { (void)ge::exp(half); });
+  msg = ge::testing::error_of([&] { (void)ge::exp(half); });
   EXPECT_NE(msg.find("exp: expected dtype float32, got float16"), std::string::npos) << msg;
-  msg = error_of([&] { (void)a.permute({0, 0}); });
+  msg = ge::testing::error_of([&] { (void)a.permute({0, 0}); });
   EXPECT_NE(msg.find("permute"), std::string::npos) << msg;
-  msg = error_of([&] { (void)a.size(2); });
+  msg = ge::testing::error_of([&] { (void)a.size(2); });
   EXPECT_NE(msg.find("dim 2 out of range"), std::string::npos) << msg;
-  msg = error_of([&] { (void)ge::from_vector({1, 2, 3}, {2, 2}, device()); });
+  msg = ge::testing::error_of([&] { (void)ge::from_vector({1, 2, 3}, {2, 2}, device()); });
   EXPECT_NE(msg.find("expected 4 values"), std::string::npos) << msg;
-  msg = error_of([&] { (void)ge::parse_device("gpu"); });
+  msg = ge::testing::error_of([&] { (void)ge::parse_device("gpu"); });
   EXPECT_NE(msg.find("\"gpu\""), std::string::npos) << msg;
   ge::Tensor dst = ge::zeros({3}, device());
-  msg = error_of([&] { dst.copy_(ge::zeros({2}, device())); });
+  msg = ge::testing::error_of([&] { dst.copy_(ge::zeros({2}, device())); });
   EXPECT_NE(msg.find("copy_"), std::string::npos) << msg;
 }
 

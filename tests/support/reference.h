@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
+#include "ganengine/error.h"
 #include "ganengine/tensor.h"
 
 namespace ge::testing {
@@ -18,6 +20,17 @@ int64_t broadcast_offset(const Shape& from, const Shape& to, int64_t flat_index)
 // EXPECT that tensor `actual` (any device) matches `expected` within atol + rtol * |expected|.
 ::testing::AssertionResult all_close(const Tensor& actual, const std::vector<float>& expected,
                                      double atol = 1e-5, double rtol = 1e-5);
+// The message of the ge::Error that fn() throws, or "<no error>" when it returns.
+template <typename Fn>
+std::string error_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
 ::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected,
                                      double atol = 1e-5, double rtol = 1e-5);
 
