@@ -2,6 +2,7 @@
 // The public API in one include.
 #include "ganengine/allocator.h"
 #include "ganengine/autograd.h"
+#include "ganengine/bias_act.h"
 #include "ganengine/device.h"
 #include "ganengine/dtype.h"
 #include "ganengine/error.h"

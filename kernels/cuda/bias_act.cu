@@ -1,0 +1,95 @@
+// CUDA bias_act: one grid-stride kernel templated on mode and activation. When every buffer the
+// mode reads shares the output's alignment mod 16 bytes, the body moves float4s (a scalar head up
+// to the first aligned element and a scalar tail); otherwise it moves floats.
+#include <cstdint>
+
+#include "common/bias_act.h"
+#include "common/grid.h"
+#include "cuda/launch.cuh"
+#include "ganengine/kernels/bias_act.h"
+
+namespace ge::kernels::cuda {
+namespace {
+
+// Elements before the first 16-byte aligned one (pointers to float are 4-byte aligned).
+int64_t misalignment(const void* p) {
+  return static_cast<int64_t>((16 - reinterpret_cast<uintptr_t>(p) % 16) % 16 / 4);
+}
+
+template <BiasActMode M>
+__device__ __forceinline__ float bias_at(const BiasActArgs& a, int64_t i) {
+  if constexpr (M == BiasActMode::Forward) {
+    return a.bias != nullptr ? a.bias[(i / a.inner) % a.channels] : 0.f;
+  } else {
+    return 0.f;
+  }
+}
+
+template <BiasActMode M, BiasActFn A>
+__device__ __forceinline__ float element(const BiasActArgs& a, const BiasActParams& p, int64_t i) {
+  const float y = M == BiasActMode::Forward ? 0.f : a.y[i];
+  const float dy = M == BiasActMode::SecondOrder ? a.dy[i] : 0.f;
+  return bias_act_apply<M, A>(a.x[i], bias_at<M>(a, i), y, dy, p);
+}
+
+__device__ __forceinline__ float4 load4(const float* p, int64_t i) {
+  return reinterpret_cast<const float4*>(p)[i];
+}
+
+// Vec: elements [head, head + 4 * nvec) as float4s, the rest (at most 3 + 3) by the first
+// threads of the grid.
+template <BiasActMode M, BiasActFn A, bool Vec>
+__global__ void bias_act_kernel(BiasActArgs a, BiasActParams p, int64_t head) {
+  const int64_t tid = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  if constexpr (Vec) {
+    const int64_t nvec = (a.n - head) / 4;
+    const float4 zero = make_float4(0.f, 0.f, 0.f, 0.f);
+    for (int64_t i = tid; i < nvec; i += stride) {
+      const int64_t e = head + 4 * i;  // first element of this float4
+      const float4 v = load4(a.x + head, i);
+      const float4 y = M == BiasActMode::Forward ? zero : load4(a.y + head, i);
+      const float4 dy = M == BiasActMode::SecondOrder ? load4(a.dy + head, i) : zero;
+      float4 r;
+      r.x = bias_act_apply<M, A>(v.x, bias_at<M>(a, e), y.x, dy.x, p);
+      r.y = bias_act_apply<M, A>(v.y, bias_at<M>(a, e + 1), y.y, dy.y, p);
+      r.z = bias_act_apply<M, A>(v.z, bias_at<M>(a, e + 2), y.z, dy.z, p);
+      r.w = bias_act_apply<M, A>(v.w, bias_at<M>(a, e + 3), y.w, dy.w, p);
+      reinterpret_cast<float4*>(a.out + head)[i] = r;
+    }
+    const int64_t tail = head + 4 * nvec;
+    if (tid < head) a.out[tid] = element<M, A>(a, p, tid);
+    if (tid < a.n - tail) a.out[tail + tid] = element<M, A>(a, p, tail + tid);
+  } else {
+    for (int64_t i = tid; i < a.n; i += stride)
+      a.out[i] = element<M, A>(a, p, i);
+  }
+}
+
+// True when every buffer `mode` reads as a per-element stream has `head` leading elements
+// before its first 16-byte boundary, like the output.
+bool vectorizable(BiasActMode mode, const BiasActArgs& a, int64_t head) {
+  if (a.n < head + 4 || misalignment(a.x) != head) return false;
+  if (mode != BiasActMode::Forward && misalignment(a.y) != head) return false;
+  if (mode == BiasActMode::SecondOrder && misalignment(a.dy) != head) return false;
+  return true;
+}
+
+}  // namespace
+
+void bias_act(BiasActMode mode, const BiasActParams& p, const BiasActArgs& a, Stream stream) {
+  bias_act_check(mode, p, a);
+  if (a.n == 0) return;
+  const int64_t head = misalignment(a.out);
+  const bool vec = vectorizable(mode, a, head);
+  dispatch_bias_act(mode, p.act, [&]<BiasActMode M, BiasActFn A>() {
+    if (vec) {
+      GE_LAUNCH((bias_act_kernel<M, A, true>), grid_for((a.n - head) / 4), kBlock, 0, stream, a, p,
+                head);
+    } else {
+      GE_LAUNCH((bias_act_kernel<M, A, false>), grid_for(a.n), kBlock, 0, stream, a, p, head);
+    }
+  });
+}
+
+}  // namespace ge::kernels::cuda
