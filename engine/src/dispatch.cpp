@@ -231,4 +231,12 @@ void fill_kernel(const Tensor& dst, float value) {
   }
 }
 
+void gemm_kernel(const k::GemmArgs& args, Device device) {
+  if (device.is_cuda()) {
+    k::cuda::gemm(args, stream_of(device));
+  } else {
+    k::cpu::gemm(args);
+  }
+}
+
 }  // namespace ge::detail

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "ganengine/kernels/elementwise.h"
+#include "ganengine/kernels/matmul.h"
 #include "ganengine/kernels/reduce.h"
 #include "ganengine/kernels/types.h"
 #include "ganengine/tensor.h"
@@ -33,5 +34,7 @@ Tensor transfer(const Tensor& x, Device device);
 // Copies a contiguous host buffer into the contiguous tensor `dst`.
 void upload(const float* host, const Tensor& dst);
 void fill_kernel(const Tensor& contiguous_dst, float value);
+// Runs the GEMM on `device`'s kernels (OpenBLAS or cuBLAS on the engine stream).
+void gemm_kernel(const kernels::GemmArgs& args, Device device);
 
 }  // namespace ge::detail

@@ -106,6 +106,19 @@ std::vector<float> off_kinks(std::vector<float> x, const Shape& shape, const std
   return x;
 }
 
+BiasActOptions options(Activation act, int64_t dim, float clamp) {
+  BiasActOptions o;
+  o.act = act;
+  o.dim = dim;
+  o.clamp = clamp;
+  return o;
+}
+
+std::string case_name(Activation act, int64_t dim, bool with_bias, float clamp) {
+  return std::string(act_name(act)) + " dim " + std::to_string(dim) + " bias " +
+         std::to_string(with_bias) + " clamp " + std::to_string(clamp);
+}
+
 TEST_P(BiasActTest, ForwardMatchesReference) {
   const Shape shape = {2, 3, 4, 5};
   const std::vector<float> x = lcg_values(count(shape), 1, -2.f, 2.f);
@@ -115,12 +128,8 @@ TEST_P(BiasActTest, ForwardMatchesReference) {
       const std::vector<float> b = lcg_values(channels, 2, -0.5f, 0.5f);
       for (bool with_bias : {false, true}) {
         for (float clamp : {-1.f, 0.6f}) {
-          SCOPED_TRACE(std::string(act_name(act)) + " dim " + std::to_string(dim) + " bias " +
-                       std::to_string(with_bias) + " clamp " + std::to_string(clamp));
-          BiasActOptions o;
-          o.act = act;
-          o.dim = dim;
-          o.clamp = clamp;
+          SCOPED_TRACE(case_name(act, dim, with_bias, clamp));
+          const BiasActOptions o = options(act, dim, clamp);
           const Tensor y = bias_act(make(x, shape, device()),
                                     with_bias ? make(b, {channels}, device()) : Tensor(), o);
           EXPECT_EQ(y.shape(), shape);
@@ -177,12 +186,8 @@ TEST_P(BiasActTest, FirstAndSecondOrderGradients) {
     for (int64_t dim : {int64_t{1}, int64_t{-1}}) {
       for (bool with_bias : {false, true}) {
         for (float clamp : {-1.f, 0.5f}) {
-          SCOPED_TRACE(std::string(act_name(act)) + " dim " + std::to_string(dim) + " bias " +
-                       std::to_string(with_bias) + " clamp " + std::to_string(clamp));
-          BiasActOptions o;
-          o.act = act;
-          o.dim = dim;
-          o.clamp = clamp;
+          SCOPED_TRACE(case_name(act, dim, with_bias, clamp));
+          const BiasActOptions o = options(act, dim, clamp);
           const int64_t channels = shape[dim == 1 ? 1 : 2];
           const std::vector<float> b =
               with_bias ? lcg_values(channels, 9, -0.1f, 0.1f) : std::vector<float>(3, 0.f);

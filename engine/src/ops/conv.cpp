@@ -162,14 +162,6 @@ kernels::Im2colArgs im2col_args(const Geometry& g) {
   return a;
 }
 
-void run_gemm(const kernels::GemmArgs& args, Device device) {
-  if (device.is_cuda()) {
-    kernels::cuda::gemm(args, cuda_rt::stream(device));
-  } else {
-    kernels::cpu::gemm(args);
-  }
-}
-
 Tensor contiguous(const Tensor& t) {
   return t.is_contiguous() ? t : detail::contiguous_kernel(t);
 }
@@ -214,22 +206,10 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, cons
   }
   const Tensor col = columns(x, g);
   const Tensor wc = contiguous(w);
-  kernels::GemmArgs a;
-  a.m = og;
-  a.n = NL;
-  a.k = ckg;
-  a.a = wc.data_ptr();
-  a.lda = ckg;
-  a.stride_a = og * ckg;
-  a.b = col.data_ptr();
-  a.ldb = NL;
-  a.stride_b = ckg * NL;
-  a.beta = bias.defined() ? 1.f : 0.f;
-  a.c = tmp.data_ptr();
-  a.ldc = NL;
-  a.stride_c = og * NL;
-  a.batch = g.groups;
-  run_gemm(a, dev);
+  // Per group: out_g [O/groups, N*L] = w_g [O/groups, ckg] @ col_g [ckg, N*L].
+  detail::gemm_kernel(kernels::packed_gemm(false, false, og, NL, ckg, wc.data_ptr(), col.data_ptr(),
+                                           tmp.data_ptr(), g.groups, bias.defined() ? 1.f : 0.f),
+                      dev);
   if (g.batch != 1) {
     detail::copy_kernel(detail::alias(tmp, {g.batch, g.out_c, L}, {L, NL, 1}, tmp.storage_offset()),
                         out.view({g.batch, g.out_c, L}));
@@ -249,22 +229,10 @@ Tensor conv_transpose2d_forward(const Tensor& x, const Tensor& w, const Tensor& 
   const Tensor xp = swap_batch_channels(x);  // [O, N, L]
   const Tensor wc = contiguous(w);
   Tensor col = detail::empty_raw({g.in_c * g.kh * g.kw, g.batch, L}, dev);
-  kernels::GemmArgs a;
-  a.trans_a = true;  // w_g is stored [O/groups, C/groups*kh*kw]
-  a.m = ckg;
-  a.n = NL;
-  a.k = og;
-  a.a = wc.data_ptr();
-  a.lda = ckg;
-  a.stride_a = og * ckg;
-  a.b = xp.data_ptr();
-  a.ldb = NL;
-  a.stride_b = og * NL;
-  a.c = col.data_ptr();
-  a.ldc = NL;
-  a.stride_c = ckg * NL;
-  a.batch = g.groups;
-  run_gemm(a, dev);
+  // Per group: col_g [ckg, N*L] = w_g^T @ x_g, with w_g stored [O/groups, ckg].
+  detail::gemm_kernel(kernels::packed_gemm(true, false, ckg, NL, og, wc.data_ptr(), xp.data_ptr(),
+                                           col.data_ptr(), g.groups),
+                      dev);
   const Tensor bc = bias.defined() ? contiguous(bias) : Tensor();
   const float* bp = bc.defined() ? bc.data_ptr() : nullptr;
   const kernels::Im2colArgs args = im2col_args(g);
@@ -286,22 +254,10 @@ Tensor conv2d_weight_forward(const Tensor& x, const Tensor& grad, const Geometry
   if (out.numel() == 0) return out;
   const Tensor gp = swap_batch_channels(grad);  // [O, N, L]
   const Tensor col = columns(x, g);
-  kernels::GemmArgs a;
-  a.trans_b = true;  // col_g is stored [ckg, N*L]
-  a.m = og;
-  a.n = ckg;
-  a.k = NL;
-  a.a = gp.data_ptr();
-  a.lda = NL;
-  a.stride_a = og * NL;
-  a.b = col.data_ptr();
-  a.ldb = NL;
-  a.stride_b = ckg * NL;
-  a.c = out.data_ptr();
-  a.ldc = ckg;
-  a.stride_c = og * ckg;
-  a.batch = g.groups;
-  run_gemm(a, dev);
+  // Per group: dw_g [O/groups, ckg] = grad_g @ col_g^T, with col_g stored [ckg, N*L].
+  detail::gemm_kernel(kernels::packed_gemm(false, true, og, ckg, NL, gp.data_ptr(), col.data_ptr(),
+                                           out.data_ptr(), g.groups),
+                      dev);
   return out;
 }
 

@@ -1,7 +1,6 @@
 // Batched matrix products on the GEMM launcher, and linear on top of them.
 #include <algorithm>
 
-#include "cuda/runtime.h"
 #include "dispatch.h"
 #include "ganengine/autograd.h"
 #include "ganengine/autograd_function.h"
@@ -98,11 +97,7 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b) {
   args.ldc = n;
   args.stride_c = m * n;
   args.batch = numel(batch);
-  if (a.device().is_cuda()) {
-    kernels::cuda::gemm(args, cuda_rt::stream(a.device()));
-  } else {
-    kernels::cpu::gemm(args);
-  }
+  detail::gemm_kernel(args, a.device());
   return out;
 }
 

@@ -28,6 +28,32 @@ struct GemmArgs {
   int64_t batch = 1;
 };
 
+// Arguments for `batch` densely packed row-major matrices per operand: A_b is [m, k] ([k, m]
+// when trans_a), B_b is [k, n] ([n, k] when trans_b), C_b is [m, n], each batch right after
+// the previous one. Leading dimensions and batch strides follow from the shapes.
+inline GemmArgs packed_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                            const float* a, const float* b, float* c, int64_t batch = 1,
+                            float beta = 0.f) {
+  GemmArgs g;
+  g.trans_a = trans_a;
+  g.trans_b = trans_b;
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.a = a;
+  g.lda = trans_a ? m : k;
+  g.stride_a = m * k;
+  g.b = b;
+  g.ldb = trans_b ? k : n;
+  g.stride_b = k * n;
+  g.beta = beta;
+  g.c = c;
+  g.ldc = n;
+  g.stride_c = m * n;
+  g.batch = batch;
+  return g;
+}
+
 namespace cpu {
 void gemm(const GemmArgs& args);
 }
