@@ -2,6 +2,8 @@
 // Shared helpers for ganengine-bench: device arguments and skipping unavailable devices.
 #include <benchmark/benchmark.h>
 
+#include <cstdint>
+
 #include "ganengine/ganengine.h"
 
 namespace ge::bench {
@@ -14,6 +16,18 @@ inline bool device_ready(benchmark::State& state, Device device) {
   }
   state.SetLabel(device.is_cuda() && cuda_is_emulated() ? "cuda (emulator)" : device.str());
   return true;
+}
+
+// A benchmark size: `gpu` in a GPU build, `emulated` under the CUDA emulator, which runs about
+// 100x slower, so that the suite stays short there.
+constexpr int64_t gpu_or_emulated(int64_t gpu, int64_t emulated) {
+#if defined(GE_CUDA_EMULATOR)
+  static_cast<void>(gpu);
+  return emulated;
+#else
+  static_cast<void>(emulated);
+  return gpu;
+#endif
 }
 
 }  // namespace ge::bench

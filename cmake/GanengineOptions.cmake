@@ -10,6 +10,8 @@ option(GE_BUILD_TESTS "Build the GoogleTest suites" ON)
 option(GE_BUILD_BENCH "Build the Google Benchmark binary" ON)
 set(GE_SANITIZE "" CACHE STRING "Sanitizers: '', 'address;undefined' or 'thread'")
 option(GE_WARNINGS_AS_ERRORS "Treat compiler warnings as errors" OFF)
+# OFF under ThreadSanitizer: libgomp is not instrumented, so its barriers look like races.
+option(GE_OPENMP "Thread the CPU kernels with OpenMP" ON)
 
 # Warnings and sanitizers for the project's own targets (not for consumers).
 add_library(ganengine_build_flags INTERFACE)

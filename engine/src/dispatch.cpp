@@ -106,6 +106,9 @@ Tensor binary_kernel(k::BinaryOp op, const Tensor& a, const Tensor& b, const cha
   return out;
 }
 
+// Adjacent reduced dims merge into one [outer, r, inner] call, so a bias gradient's sum over
+// {0, 2, 3} of [N, C, H, W] is one pass over the data (r = H * W) and one over the small
+// [N, C] partial (r = N). Runs go from the last dim back, each call's output feeding the next.
 Tensor reduce_kernel(k::ReduceOp op, const Tensor& x, std::vector<int64_t> dims, bool keepdim) {
   Tensor cur = x.is_contiguous() ? x : contiguous_kernel(x);
   Shape shape = x.shape();
@@ -114,6 +117,7 @@ Tensor reduce_kernel(k::ReduceOp op, const Tensor& x, std::vector<int64_t> dims,
       dims.push_back(static_cast<int64_t>(d));
   }
   std::sort(dims.begin(), dims.end(), std::greater<>());
+  dims.erase(std::unique(dims.begin(), dims.end()), dims.end());
   if (shape.empty()) {
     // A 0-d tensor reduces to itself (as a copy: results never alias inputs).
     Tensor out = empty_raw(shape, x.device());
@@ -121,15 +125,30 @@ Tensor reduce_kernel(k::ReduceOp op, const Tensor& x, std::vector<int64_t> dims,
     return out;
   }
   for (int64_t d : dims) {
-    int64_t outer = 1, inner = 1;
-    for (int64_t i = 0; i < d; ++i)
-      outer *= shape[static_cast<size_t>(i)];
-    for (size_t i = static_cast<size_t>(d) + 1; i < shape.size(); ++i)
-      inner *= shape[i];
-    const int64_t r = shape[static_cast<size_t>(d)];
-    GE_CHECK(r > 0 || (op != k::ReduceOp::Max && op != k::ReduceOp::Min), name(op),
-             ": cannot reduce an empty dim (shape ", to_string(x.shape()), ", dim ", d, ")");
-    shape[static_cast<size_t>(d)] = 1;
+    GE_CHECK(
+        shape[static_cast<size_t>(d)] > 0 || (op != k::ReduceOp::Max && op != k::ReduceOp::Min),
+        name(op), ": cannot reduce an empty dim (shape ", to_string(x.shape()), ", dim ", d, ")");
+  }
+  bool reduced = false;
+  for (size_t i = 0; i < dims.size();) {
+    const int64_t hi = dims[i];
+    int64_t lo = hi;
+    while (++i < dims.size() && dims[i] == lo - 1)
+      lo = dims[i];
+    int64_t outer = 1, r = 1, inner = 1;
+    for (size_t d = 0; d < shape.size(); ++d) {
+      const auto dim = static_cast<int64_t>(d);
+      if (dim < lo) {
+        outer *= shape[d];
+      } else if (dim > hi) {
+        inner *= shape[d];
+      } else {
+        r *= shape[d];
+        shape[d] = 1;
+      }
+    }
+    // Size-1 dims reduce to themselves: nothing to run.
+    if (r == 1) continue;
     Tensor next = empty_raw(shape, x.device());
     if (next.numel() > 0) {
       if (r == 0) {
@@ -142,6 +161,13 @@ Tensor reduce_kernel(k::ReduceOp op, const Tensor& x, std::vector<int64_t> dims,
       }
     }
     cur = next;
+    reduced = true;
+  }
+  if (!reduced && cur.data_ptr() == x.data_ptr()) {
+    // Only size-1 dims were reduced: the values are x's own, copied (results never alias inputs).
+    Tensor out = empty_raw(shape, x.device());
+    copy_kernel(cur, out);
+    cur = out;
   }
   if (!keepdim) {
     Shape kept;

@@ -6,15 +6,11 @@
 #include "common/bias_act.h"
 #include "common/grid.h"
 #include "cuda/launch.cuh"
+#include "cuda/vec4.cuh"
 #include "ganengine/kernels/bias_act.h"
 
 namespace ge::kernels::cuda {
 namespace {
-
-// Elements before the first 16-byte aligned one (pointers to float are 4-byte aligned).
-int64_t misalignment(const void* p) {
-  return static_cast<int64_t>((16 - reinterpret_cast<uintptr_t>(p) % 16) % 16 / 4);
-}
 
 template <BiasActMode M>
 __device__ __forceinline__ float bias_at(const BiasActArgs& a, int64_t i) {
@@ -32,10 +28,6 @@ __device__ __forceinline__ float element(const BiasActArgs& a, const BiasActPara
   return bias_act_apply<M, A>(a.x[i], bias_at<M>(a, i), y, dy, p);
 }
 
-__device__ __forceinline__ float4 load4(const float* p, int64_t i) {
-  return reinterpret_cast<const float4*>(p)[i];
-}
-
 // Vec: elements [head, head + 4 * nvec) as float4s, the rest (at most 3 + 3) by the first
 // threads of the grid.
 template <BiasActMode M, BiasActFn A, bool Vec>
@@ -47,9 +39,9 @@ __global__ void bias_act_kernel(BiasActArgs a, BiasActParams p, int64_t head) {
     const float4 zero = make_float4(0.f, 0.f, 0.f, 0.f);
     for (int64_t i = tid; i < nvec; i += stride) {
       const int64_t e = head + 4 * i;  // first element of this float4
-      const float4 v = load4(a.x + head, i);
-      const float4 y = M == BiasActMode::Forward ? zero : load4(a.y + head, i);
-      const float4 dy = M == BiasActMode::SecondOrder ? load4(a.dy + head, i) : zero;
+      const float4 v = load4(a.x + e);
+      const float4 y = M == BiasActMode::Forward ? zero : load4(a.y + e);
+      const float4 dy = M == BiasActMode::SecondOrder ? load4(a.dy + e) : zero;
       float4 r;
       r.x = bias_act_apply<M, A>(v.x, bias_at<M>(a, e), y.x, dy.x, p);
       r.y = bias_act_apply<M, A>(v.y, bias_at<M>(a, e + 1), y.y, dy.y, p);

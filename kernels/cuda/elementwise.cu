@@ -8,15 +8,11 @@
 #include "common/grid.h"
 #include "common/strided.h"
 #include "cuda/launch.cuh"
+#include "cuda/vec4.cuh"
 #include "ganengine/kernels/elementwise.h"
 
 namespace ge::kernels::cuda {
 namespace {
-
-// Elements before the first 16-byte aligned one (pointers to float are 4-byte aligned).
-int64_t misalignment(const void* p) {
-  return static_cast<int64_t>((16 - reinterpret_cast<uintptr_t>(p) % 16) % 16 / 4);
-}
 
 template <UnaryOp Op>
 __device__ __forceinline__ float4 unary4(float4 v, UnaryParams p) {

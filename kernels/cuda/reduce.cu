@@ -7,39 +7,32 @@
 
 #include "common/grid.h"
 #include "common/reduce.h"
+#include "cuda/block_reduce.cuh"
 #include "cuda/launch.cuh"
+#include "cuda/vec4.cuh"
 #include "ganengine/kernels/reduce.h"
 
 namespace ge::kernels::cuda {
 namespace {
 
-constexpr int kWarp = 32;
 constexpr int kRowBlock = 512;
 constexpr int64_t kWarpRowMaxR = 256;
 constexpr int kColsX = 32, kColsY = 8;
 constexpr int64_t kMaxGridY = 65535;
 
 template <ReduceOp Op>
-__device__ __forceinline__ float warp_reduce(float v) {
-  for (int offset = kWarp / 2; offset > 0; offset /= 2) {
-    v = Reducer<Op>::combine(v, __shfl_down_sync(0xffffffffu, v, offset));
-  }
-  return v;
-}
-
-template <ReduceOp Op>
 __global__ void reduce_rows_warp(const float* x, float* y, int64_t outer, int64_t r) {
   using R = Reducer<Op>;
-  const int lane = threadIdx.x % kWarp;
-  const int64_t warps_per_block = blockDim.x / kWarp;
+  const int lane = threadIdx.x % kWarpSize;
+  const int64_t warps_per_block = blockDim.x / kWarpSize;
   // The row loop is uniform across a warp, so every lane reaches each shuffle.
-  for (int64_t row = blockIdx.x * warps_per_block + threadIdx.x / kWarp; row < outer;
+  for (int64_t row = blockIdx.x * warps_per_block + threadIdx.x / kWarpSize; row < outer;
        row += static_cast<int64_t>(gridDim.x) * warps_per_block) {
     const float* xr = x + row * r;
     float acc = R::identity();
-    for (int64_t j = lane; j < r; j += kWarp)
+    for (int64_t j = lane; j < r; j += kWarpSize)
       acc = R::combine(acc, xr[j]);
-    acc = warp_reduce<Op>(acc);
+    acc = warp_reduce<R>(acc);
     if (lane == 0) y[row] = R::finalize(acc, r);
   }
 }
@@ -47,12 +40,11 @@ __global__ void reduce_rows_warp(const float* x, float* y, int64_t outer, int64_
 template <ReduceOp Op>
 __global__ void reduce_rows_block(const float* x, float* y, int64_t outer, int64_t r) {
   using R = Reducer<Op>;
-  __shared__ float partial[kRowBlock / kWarp];
-  const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
+  __shared__ float scratch[kBlockReduceScratch<>];
   for (int64_t row = blockIdx.x; row < outer; row += gridDim.x) {
     const float* xr = x + row * r;
     // Rows start anywhere when r % 4 != 0: scalar head up to 16-byte alignment, then float4.
-    int64_t head = static_cast<int64_t>((16 - reinterpret_cast<uintptr_t>(xr) % 16) % 16 / 4);
+    int64_t head = misalignment(xr);
     if (head > r) head = r;
     const int64_t nvec = (r - head) / 4;
     float acc = R::identity();
@@ -65,15 +57,9 @@ __global__ void reduce_rows_block(const float* x, float* y, int64_t outer, int64
     for (int64_t j = head + 4 * nvec + threadIdx.x; j < r; j += blockDim.x) {
       acc = R::combine(acc, xr[j]);
     }
-    acc = warp_reduce<Op>(acc);
-    __syncthreads();  // the previous row's readers of `partial` are done
-    if (lane == 0) partial[warp] = acc;
-    __syncthreads();
-    if (warp == 0) {
-      acc = lane < static_cast<int>(blockDim.x / kWarp) ? partial[lane] : R::identity();
-      acc = warp_reduce<Op>(acc);
-      if (lane == 0) y[row] = R::finalize(acc, r);
-    }
+    float total[1] = {acc};
+    block_reduce<WarpOrder::Tree, R>(total, scratch);
+    if (threadIdx.x == 0) y[row] = R::finalize(total[0], r);
   }
 }
 
@@ -108,7 +94,8 @@ void reduce(ReduceOp op, const float* x, float* y, int64_t outer, int64_t r, int
   if (outer == 0 || inner == 0) return;
   dispatch_reduce(op, [&]<ReduceOp Op>() {
     if (inner == 1 && r <= kWarpRowMaxR) {
-      GE_LAUNCH((reduce_rows_warp<Op>), grid_for(outer * kWarp), kBlock, 0, stream, x, y, outer, r);
+      GE_LAUNCH((reduce_rows_warp<Op>), grid_for(outer * kWarpSize), kBlock, 0, stream, x, y, outer,
+                r);
     } else if (inner == 1) {
       GE_LAUNCH((reduce_rows_block<Op>), grid_for(outer, 1), kRowBlock, 0, stream, x, y, outer, r);
     } else {

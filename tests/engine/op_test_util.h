@@ -1,7 +1,8 @@
 #pragma once
 // Shared helpers for the op tests: independent host references (plain loops in double over
 // row-major data), tensor construction from lcg_values, and assertion wrappers around gradcheck
-// and thrown errors. Nothing here calls an engine op to compute an expectation.
+// and thrown errors. Nothing here calls an engine op to compute an expectation. The op tests
+// live in ge::optest, so these names need no using-declarations there.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "ganengine/autograd.h"
+#include "ganengine/error.h"
 #include "ganengine/gradcheck.h"
 #include "ganengine/ops.h"
 #include "ganengine/random.h"
@@ -26,6 +28,7 @@ namespace ge::optest {
 
 using ge::testing::all_close;
 using ge::testing::broadcast_offset;
+using ge::testing::error_of;
 using ge::testing::lcg_values;
 
 // Element count computed here rather than with ge::numel so references stay engine-free.
@@ -249,6 +252,20 @@ inline ::testing::AssertionResult gradgrad_ok(const DifferentiableFn& fn,
 
 inline bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
+}
+
+// A ge::Error thrown by call() whose message holds every one of `keys`.
+inline ::testing::AssertionResult throws_with(const std::function<void()>& call,
+                                              const std::vector<std::string>& keys) {
+  try {
+    call();
+  } catch (const ge::Error& e) {
+    for (const std::string& k : keys)
+      if (!contains(e.what(), k))
+        return ::testing::AssertionFailure() << "message lacks \"" << k << "\": " << e.what();
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "no ge::Error thrown";
 }
 
 inline Device other_device(Device d) {

@@ -10,17 +10,10 @@
 
 #include "engine/op_test_util.h"
 #include "ganengine/error.h"
+#include "support/act_reference.h"
 
-namespace ge {
+namespace ge::optest {
 namespace {
-
-using optest::all_close;
-using optest::contains;
-using optest::count;
-using optest::grad_ok;
-using optest::gradgrad_ok;
-using optest::lcg_values;
-using optest::make;
 
 class BiasActTest : public DeviceTest {};
 
@@ -43,26 +36,9 @@ const char* act_name(Activation a) {
   return "?";
 }
 
-// StyleGAN2's defaults, written out here rather than read from the engine.
+// The gain `o` resolves to.
 double expected_gain(const BiasActOptions& o) {
-  if (o.gain) return *o.gain;
-  return o.act == Activation::Relu || o.act == Activation::LeakyRelu ? std::sqrt(2.0) : 1.0;
-}
-
-double act_ref(Activation a, double u, double alpha) {
-  switch (a) {
-    case Activation::Linear:
-      return u;
-    case Activation::Relu:
-      return u > 0 ? u : 0.0;
-    case Activation::LeakyRelu:
-      return u > 0 ? u : alpha * u;
-    case Activation::Tanh:
-      return std::tanh(u);
-    case Activation::Sigmoid:
-      return 1.0 / (1.0 + std::exp(-u));
-  }
-  return NAN;
+  return o.gain ? *o.gain : testing::default_gain_ref(o.act);
 }
 
 // The bias index of flat element i of x for bias along `dim` (non-negative).
@@ -80,9 +56,8 @@ std::vector<float> bias_act_ref(const std::vector<float>& x, const Shape& shape,
   std::vector<float> out(x.size());
   for (int64_t i = 0; i < count(shape); ++i) {
     const double b = bias ? (*bias)[static_cast<size_t>(channel_of(i, shape, dim))] : 0.0;
-    double y = act_ref(o.act, x[static_cast<size_t>(i)] + b, o.alpha) * gain;
-    if (o.clamp >= 0) y = std::min(std::max(y, -static_cast<double>(o.clamp)), double(o.clamp));
-    out[static_cast<size_t>(i)] = static_cast<float>(y);
+    out[static_cast<size_t>(i)] = static_cast<float>(
+        testing::epilogue_ref(o.act, x[static_cast<size_t>(i)] + b, o.alpha, gain, o.clamp));
   }
   return out;
 }
@@ -98,7 +73,7 @@ std::vector<float> off_kinks(std::vector<float> x, const Shape& shape, const std
     const double bi = b[static_cast<size_t>(channel_of(i, shape, dim))];
     for (int tries = 0; tries < 100; ++tries) {
       const double u = v + bi;
-      const double y = std::fabs(act_ref(o.act, u, o.alpha) * gain);
+      const double y = std::fabs(testing::act_ref(o.act, u, o.alpha) * gain);
       if (std::fabs(u) >= 0.2 && (o.clamp < 0 || std::fabs(y - o.clamp) >= 0.05)) break;
       v += 0.07f;
     }
@@ -163,7 +138,7 @@ TEST_P(BiasActTest, NonContiguousInput) {
   o.act = Activation::Tanh;
   o.dim = 0;
   EXPECT_TRUE(all_close(bias_act(x, make(b, {3}, device()), o),
-                        bias_act_ref(optest::permuted(base, {4, 3}, {1, 0}), {3, 4}, &b, o)));
+                        bias_act_ref(permuted(base, {4, 3}, {1, 0}), {3, 4}, &b, o)));
 }
 
 TEST_P(BiasActTest, LeakyReluIsPyTorchs) {
@@ -172,7 +147,7 @@ TEST_P(BiasActTest, LeakyReluIsPyTorchs) {
   for (float v : x)
     want.push_back(v > 0 ? v : 0.01f * v);
   EXPECT_TRUE(all_close(leaky_relu(make(x, {2, 5}, device())), want));
-  const Tensor xg = make(optest::away_from_zero(6, 8), {6}, device(), true);
+  const Tensor xg = make(away_from_zero(6, 8), {6}, device(), true);
   EXPECT_TRUE(grad_ok([](const std::vector<Tensor>& in) { return leaky_relu(in[0], 0.1f); }, {xg}));
   EXPECT_TRUE(
       gradgrad_ok([](const std::vector<Tensor>& in) { return leaky_relu(in[0], 0.1f); }, {xg}));
@@ -249,19 +224,6 @@ TEST_P(BiasActTest, BackwardDoesNotSaveInput) {
   ASSERT_TRUE(leaf.grad().defined());
 }
 
-::testing::AssertionResult throws_with(const std::function<void()>& call,
-                                       const std::vector<std::string>& keys) {
-  try {
-    call();
-  } catch (const ge::Error& e) {
-    for (const std::string& k : keys)
-      if (!contains(e.what(), k))
-        return ::testing::AssertionFailure() << "message lacks \"" << k << "\": " << e.what();
-    return ::testing::AssertionSuccess();
-  }
-  return ::testing::AssertionFailure() << "no ge::Error thrown";
-}
-
 TEST_P(BiasActTest, Errors) {
   const Tensor x = make(lcg_values(24, 15), {2, 3, 4}, device());
   BiasActOptions o;
@@ -293,7 +255,7 @@ TEST_P(BiasActTest, Errors) {
   EXPECT_TRUE(throws_with([&] { bias_act(x, Tensor(), o); }, {"bias_act", "finite gain", "inf"}));
   if (cuda_is_available()) {
     o.gain.reset();
-    const Tensor b = make({1, 2, 3}, {3}, optest::other_device(device()));
+    const Tensor b = make({1, 2, 3}, {3}, other_device(device()));
     EXPECT_TRUE(throws_with([&] { bias_act(x, b, o); }, {"bias_act", "same device"}));
   }
 }
@@ -301,4 +263,4 @@ TEST_P(BiasActTest, Errors) {
 GE_INSTANTIATE_DEVICE_TEST(BiasActTest);
 
 }  // namespace
-}  // namespace ge
+}  // namespace ge::optest

@@ -1,28 +1,58 @@
-// conv2d and conv_transpose2d on every device against direct definitions written here in
-// double (a 7-deep loop for conv2d, the scatter definition for conv_transpose2d), first and
-// second order gradients, and the validation messages.
+// conv2d, conv_transpose2d and the fused conv + bias_act ops on every device (on CUDA under
+// every conv algorithm the build has) against direct definitions written here in double (a
+// 7-deep loop for conv2d, the scatter definition for conv_transpose2d, bias_act's formula), first
+// and second order gradients, the algorithm selection, and the validation messages.
 #include "ganengine/conv.h"
 
 #include <array>
+#include <cmath>
+#include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "ganengine/bias_act.h"
+
 #include "engine/op_test_util.h"
+#include "support/act_reference.h"
 
-namespace ge {
+namespace ge::optest {
 namespace {
-
-using optest::all_close;
-using optest::contains;
-using optest::count;
-using optest::grad_ok;
-using optest::gradgrad_ok;
-using optest::lcg_values;
-using optest::make;
 
 // Up to 50 float32 products of values in [-1, 1] plus a bias: rounding stays below 1e-5.
 constexpr double kAtol = 1e-4;
 constexpr double kRtol = 1e-4;
+
+// Restores the conv algorithm selected before it.
+class AlgoScope {
+ public:
+  explicit AlgoScope(ConvAlgo algo) : saved_(conv_algo()) { set_conv_algo(algo); }
+  ~AlgoScope() { set_conv_algo(saved_); }
+  AlgoScope(const AlgoScope&) = delete;
+  AlgoScope& operator=(const AlgoScope&) = delete;
+
+ private:
+  ConvAlgo saved_;
+};
+
+// The algorithms a device's convolutions run here: cpu has one path; cuda every one the build
+// offers (cuDNN only in nvcc builds).
+std::vector<ConvAlgo> algos(Device d) {
+  if (d.is_cpu()) return {ConvAlgo::Auto};
+  std::vector<ConvAlgo> out{ConvAlgo::Native, ConvAlgo::Gemm};
+  if (conv_algo_available(ConvAlgo::Cudnn)) out.push_back(ConvAlgo::Cudnn);
+  return out;
+}
+
+// Runs f once per algorithm of `d`, each under its own trace.
+template <typename F>
+void for_each_algo(Device d, F&& f) {
+  for (ConvAlgo a : algos(d)) {
+    SCOPED_TRACE("conv algo " + to_string(a));
+    AlgoScope scope(a);
+    f();
+  }
+}
 
 struct Ref {
   std::vector<float> values;
@@ -105,11 +135,13 @@ class ConvTest : public DeviceTest {
     ASSERT_EQ(ref.shape, expected_shape);  // guards the reference itself
     const Device d = device();
     const Tensor tb = with_bias ? make(b, {channels}, d) : Tensor();
-    const Tensor y = transposed ? conv_transpose2d(make(x, xs, d), make(w, ws, d), tb, o)
-                                : conv2d(make(x, xs, d), make(w, ws, d), tb, o);
-    EXPECT_EQ(y.shape(), expected_shape);
-    EXPECT_EQ(y.device(), d);
-    EXPECT_TRUE(all_close(y, ref.values, kAtol, kRtol));
+    for_each_algo(d, [&] {
+      const Tensor y = transposed ? conv_transpose2d(make(x, xs, d), make(w, ws, d), tb, o)
+                                  : conv2d(make(x, xs, d), make(w, ws, d), tb, o);
+      EXPECT_EQ(y.shape(), expected_shape);
+      EXPECT_EQ(y.device(), d);
+      EXPECT_TRUE(all_close(y, ref.values, kAtol, kRtol));
+    });
   }
 };
 
@@ -176,18 +208,20 @@ TEST_P(ConvTest, StridedInputs) {
   const Device d = device();
   const auto xb = lcg_values(2 * 3 * 5 * 6, 31);  // [5, 2, 3, 6] permuted to [2, 3, 5, 6]
   const auto w = lcg_values(4 * 3 * 3 * 3, 32);
-  const auto xp = optest::permuted(xb, {5, 2, 3, 6}, {1, 2, 0, 3});
+  const auto xp = permuted(xb, {5, 2, 3, 6}, {1, 2, 0, 3});
   const Tensor x = make(xb, {5, 2, 3, 6}, d).permute({1, 2, 0, 3});
   const Ref ref = conv2d_ref(xp, {2, 3, 5, 6}, w, {4, 3, 3, 3}, nullptr, Conv2dOptions(1, 1));
-  EXPECT_TRUE(all_close(conv2d(x, make(w, {4, 3, 3, 3}, d), Tensor(), Conv2dOptions(1, 1)),
-                        ref.values, kAtol, kRtol));
   // A transposed weight view: [3, 4, 3, 3] as transpose(0, 1) of a [4, 3, 3, 3] tensor.
-  const auto wt = optest::permuted(w, {4, 3, 3, 3}, {1, 0, 2, 3});
+  const auto wt = permuted(w, {4, 3, 3, 3}, {1, 0, 2, 3});
   const Ref tref =
       conv_transpose2d_ref(xp, {2, 3, 5, 6}, wt, {3, 4, 3, 3}, nullptr, Conv2dOptions(1, 1));
-  EXPECT_TRUE(all_close(
-      conv_transpose2d(x, make(w, {4, 3, 3, 3}, d).transpose(0, 1), Tensor(), Conv2dOptions(1, 1)),
-      tref.values, kAtol, kRtol));
+  for_each_algo(d, [&] {
+    EXPECT_TRUE(all_close(conv2d(x, make(w, {4, 3, 3, 3}, d), Tensor(), Conv2dOptions(1, 1)),
+                          ref.values, kAtol, kRtol));
+    EXPECT_TRUE(all_close(conv_transpose2d(x, make(w, {4, 3, 3, 3}, d).transpose(0, 1), Tensor(),
+                                           Conv2dOptions(1, 1)),
+                          tref.values, kAtol, kRtol));
+  });
 }
 
 TEST_P(ConvTest, Conv2dGradients) {
@@ -197,16 +231,18 @@ TEST_P(ConvTest, Conv2dGradients) {
   const Tensor x = make(lcg_values(2 * 2 * 5 * 4, 41), {2, 2, 5, 4}, d, true);
   const Tensor w = make(lcg_values(3 * 2 * 3 * 3, 42), {3, 2, 3, 3}, d, true);
   const Tensor b = make(lcg_values(3, 43), {3}, d, true);
-  EXPECT_TRUE(grad_ok(fn, {x, w, b}));
-  EXPECT_TRUE(gradgrad_ok(fn, {x, w, b}));
   const Conv2dOptions og(1, 1, 0, 2);
   const auto grouped = [og](const std::vector<Tensor>& in) {
     return conv2d(in[0], in[1], Tensor(), og);
   };
   const Tensor xg = make(lcg_values(1 * 4 * 3 * 3, 44), {1, 4, 3, 3}, d, true);
   const Tensor wg = make(lcg_values(2 * 2 * 2 * 2, 45), {2, 2, 2, 2}, d, true);
-  EXPECT_TRUE(grad_ok(grouped, {xg, wg}));
-  EXPECT_TRUE(gradgrad_ok(grouped, {xg, wg}));
+  for_each_algo(d, [&] {
+    EXPECT_TRUE(grad_ok(fn, {x, w, b}));
+    EXPECT_TRUE(gradgrad_ok(fn, {x, w, b}));
+    EXPECT_TRUE(grad_ok(grouped, {xg, wg}));
+    EXPECT_TRUE(gradgrad_ok(grouped, {xg, wg}));
+  });
 }
 
 TEST_P(ConvTest, ConvTranspose2dGradients) {
@@ -218,16 +254,18 @@ TEST_P(ConvTest, ConvTranspose2dGradients) {
   const Tensor x = make(lcg_values(2 * 2 * 3 * 2, 51), {2, 2, 3, 2}, d, true);
   const Tensor w = make(lcg_values(2 * 3 * 3 * 3, 52), {2, 3, 3, 3}, d, true);
   const Tensor b = make(lcg_values(3, 53), {3}, d, true);
-  EXPECT_TRUE(grad_ok(fn, {x, w, b}));
-  EXPECT_TRUE(gradgrad_ok(fn, {x, w, b}));
   const Conv2dOptions og(2, 1, 0, 2);
   const auto grouped = [og](const std::vector<Tensor>& in) {
     return conv_transpose2d(in[0], in[1], Tensor(), og);
   };
   const Tensor xg = make(lcg_values(1 * 4 * 2 * 2, 54), {1, 4, 2, 2}, d, true);
   const Tensor wg = make(lcg_values(4 * 1 * 4 * 4, 55), {4, 1, 4, 4}, d, true);
-  EXPECT_TRUE(grad_ok(grouped, {xg, wg}));
-  EXPECT_TRUE(gradgrad_ok(grouped, {xg, wg}));
+  for_each_algo(d, [&] {
+    EXPECT_TRUE(grad_ok(fn, {x, w, b}));
+    EXPECT_TRUE(gradgrad_ok(fn, {x, w, b}));
+    EXPECT_TRUE(grad_ok(grouped, {xg, wg}));
+    EXPECT_TRUE(gradgrad_ok(grouped, {xg, wg}));
+  });
 }
 
 TEST_P(ConvTest, HandComputedGradients) {
@@ -249,9 +287,6 @@ TEST_P(ConvTest, Conv2dWeightMatchesBackward) {
   const auto xv = lcg_values(2 * 2 * 6 * 6, 61);
   const auto gv = lcg_values(2 * 4 * 3 * 3, 62);
   const Tensor x = make(xv, {2, 2, 6, 6}, d);
-  const Tensor w = make(lcg_values(4 * 2 * 3 * 3, 63), {4, 2, 3, 3}, d, true);
-  const Tensor y = conv2d(x, w, Tensor(), Conv2dOptions(2, 1));
-  y.backward(make(gv, {2, 4, 3, 3}, d));
   // dw[o, c, i, j] = sum_{n, oy, ox} g[n, o, oy, ox] * x[n, c, 2 oy - 1 + i, 2 ox - 1 + j].
   std::vector<float> want(4 * 2 * 3 * 3);
   for (int64_t oc = 0; oc < 4; ++oc)
@@ -270,19 +305,15 @@ TEST_P(ConvTest, Conv2dWeightMatchesBackward) {
               }
           want[static_cast<size_t>(((oc * 2 + c) * 3 + i) * 3 + j)] = static_cast<float>(s);
         }
-  EXPECT_TRUE(all_close(w.grad(), want, kAtol, kRtol));
-  EXPECT_TRUE(
-      all_close(conv2d_weight(x, make(gv, {2, 4, 3, 3}, d), {4, 2, 3, 3}, Conv2dOptions(2, 1)),
-                want, kAtol, kRtol));
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
+  for_each_algo(d, [&] {
+    const Tensor w = make(lcg_values(4 * 2 * 3 * 3, 63), {4, 2, 3, 3}, d, true);
+    const Tensor y = conv2d(x, w, Tensor(), Conv2dOptions(2, 1));
+    y.backward(make(gv, {2, 4, 3, 3}, d));
+    EXPECT_TRUE(all_close(w.grad(), want, kAtol, kRtol));
+    EXPECT_TRUE(
+        all_close(conv2d_weight(x, make(gv, {2, 4, 3, 3}, d), {4, 2, 3, 3}, Conv2dOptions(2, 1)),
+                  want, kAtol, kRtol));
+  });
 }
 
 TEST_P(ConvTest, Errors) {
@@ -319,7 +350,7 @@ TEST_P(ConvTest, Errors) {
   msg = error_of([&] { conv_transpose2d(t({1, 2, 3, 3}), t({2, 3, 3, 3}), t({2})); });
   EXPECT_TRUE(contains(msg, "conv_transpose2d: expected a bias of shape [3], got [2]")) << msg;
 
-  const Device other = optest::other_device(d);
+  const Device other = other_device(d);
   if (other.is_cpu() || cuda_is_available()) {
     msg = error_of([&] { conv2d(t({1, 1, 3, 3}), zeros({1, 1, 3, 3}, TensorOptions(other))); });
     EXPECT_TRUE(contains(msg, "conv2d")) << msg;
@@ -331,7 +362,254 @@ TEST_P(ConvTest, Errors) {
   }
 }
 
+// ---- fused conv + bias_act ----------------------------------------------------------------
+
+// bias_act's formula on the (already biased) convolution reference.
+std::vector<float> act_ref(const std::vector<float>& u, const BiasActOptions& o) {
+  const double gain = o.gain ? *o.gain : testing::default_gain_ref(o.act);
+  std::vector<float> out(u.size());
+  for (size_t i = 0; i < u.size(); ++i)
+    out[i] = static_cast<float>(testing::epilogue_ref(o.act, u[i], o.alpha, gain, o.clamp));
+  return out;
+}
+
+BiasActOptions act_options(Activation act, std::optional<float> gain = std::nullopt,
+                           float clamp = -1.f) {
+  BiasActOptions o;
+  o.act = act;
+  o.gain = gain;
+  o.clamp = clamp;
+  return o;
+}
+
+constexpr Activation kActs[] = {Activation::Linear, Activation::Relu, Activation::LeakyRelu,
+                                Activation::Tanh, Activation::Sigmoid};
+
+class ConvBiasActTest : public DeviceTest {
+ protected:
+  // The fused op against the reference and against conv then bias_act, under every algorithm.
+  void check(bool transposed, const Shape& xs, const Shape& ws, const Conv2dOptions& o,
+             const BiasActOptions& act, uint32_t seed) {
+    SCOPED_TRACE(std::string(transposed ? "conv_transpose2d_bias_act " : "conv2d_bias_act ") +
+                 to_string(xs) + " w " + to_string(ws) + " act " +
+                 std::to_string(static_cast<int>(act.act)) + " clamp " + std::to_string(act.clamp));
+    const auto x = lcg_values(count(xs), seed);
+    const auto w = lcg_values(count(ws), seed + 1);
+    const int64_t channels = transposed ? ws[1] * o.groups : ws[0];
+    const auto b = lcg_values(channels, seed + 2);
+    const Ref conv =
+        transposed ? conv_transpose2d_ref(x, xs, w, ws, &b, o) : conv2d_ref(x, xs, w, ws, &b, o);
+    const std::vector<float> want = act_ref(conv.values, act);
+    const Device d = device();
+    const Tensor tx = make(x, xs, d), tw = make(w, ws, d), tb = make(b, {channels}, d);
+    for_each_algo(d, [&] {
+      const Tensor y = transposed ? conv_transpose2d_bias_act(tx, tw, tb, o, act)
+                                  : conv2d_bias_act(tx, tw, tb, o, act);
+      EXPECT_EQ(y.shape(), conv.shape);
+      EXPECT_TRUE(all_close(y, want, kAtol, kRtol));
+      const Tensor unfused = transposed ? bias_act(conv_transpose2d(tx, tw, Tensor(), o), tb, act)
+                                        : bias_act(conv2d(tx, tw, Tensor(), o), tb, act);
+      EXPECT_TRUE(all_close(y, unfused, kAtol, kRtol));
+    });
+  }
+};
+
+TEST_P(ConvBiasActTest, DcganLayersEveryActivation) {
+  uint32_t seed = 100;
+  for (Activation a : kActs) {
+    check(false, {2, 3, 8, 8}, {4, 3, 4, 4}, Conv2dOptions(2, 1), act_options(a), seed++);
+    check(true, {2, 4, 4, 4}, {4, 3, 4, 4}, Conv2dOptions(2, 1), act_options(a), seed++);
+  }
+}
+
+TEST_P(ConvBiasActTest, GainClampAndShapes) {
+  check(false, {1, 2, 7, 6}, {3, 2, 3, 3}, Conv2dOptions(1, 1),
+        act_options(Activation::LeakyRelu, 1.5f, 0.6f), 120);
+  check(true, {2, 3, 4, 5}, {3, 2, 3, 3}, Conv2dOptions(2, 1, 1),
+        act_options(Activation::Tanh, 2.f, 1.2f), 121);
+  check(false, {2, 4, 5, 5}, {6, 2, 3, 3}, Conv2dOptions(1, 1, 0, 2),
+        act_options(Activation::Sigmoid, -0.5f), 122);
+  check(true, {1, 4, 3, 3}, {4, 1, 4, 4}, Conv2dOptions(2, 1, 0, 4),
+        act_options(Activation::Relu, 1.f, 0.3f), 123);
+}
+
+TEST_P(ConvBiasActTest, NoBias) {
+  const Device d = device();
+  const auto x = lcg_values(2 * 3 * 6 * 6, 130), w = lcg_values(2 * 3 * 3 * 3, 131);
+  const Ref conv = conv2d_ref(x, {2, 3, 6, 6}, w, {2, 3, 3, 3}, nullptr, Conv2dOptions(1, 0));
+  const BiasActOptions o = act_options(Activation::Tanh);
+  for_each_algo(d, [&] {
+    EXPECT_TRUE(all_close(conv2d_bias_act(make(x, {2, 3, 6, 6}, d), make(w, {2, 3, 3, 3}, d),
+                                          Tensor(), Conv2dOptions(1, 0), o),
+                          act_ref(conv.values, o), kAtol, kRtol));
+  });
+}
+
+TEST_P(ConvBiasActTest, Gradients) {
+  const Device d = device();
+  // Smooth activations for second order (finite differences across a relu kink are
+  // meaningless); lrelu's piecewise slope is checked to first order on inputs whose
+  // pre-activations stay clear of 0 for these seeds.
+  const Conv2dOptions o(2, 1), ot(2, 1, 1);
+  const Tensor x = make(lcg_values(2 * 2 * 5 * 4, 140), {2, 2, 5, 4}, d, true);
+  const Tensor w = make(lcg_values(3 * 2 * 3 * 3, 141), {3, 2, 3, 3}, d, true);
+  const Tensor b = make(lcg_values(3, 142), {3}, d, true);
+  const Tensor xt = make(lcg_values(2 * 2 * 3 * 2, 143), {2, 2, 3, 2}, d, true);
+  const Tensor wt = make(lcg_values(2 * 3 * 3 * 3, 144), {2, 3, 3, 3}, d, true);
+  for (Activation a : {Activation::Tanh, Activation::Sigmoid, Activation::Linear}) {
+    SCOPED_TRACE(std::string("act ") + std::to_string(static_cast<int>(a)));
+    const BiasActOptions act = act_options(a, 1.3f);
+    const auto fn = [o, act](const std::vector<Tensor>& in) {
+      return conv2d_bias_act(in[0], in[1], in[2], o, act);
+    };
+    const auto tfn = [ot, act](const std::vector<Tensor>& in) {
+      return conv_transpose2d_bias_act(in[0], in[1], in[2], ot, act);
+    };
+    for_each_algo(d, [&] {
+      EXPECT_TRUE(grad_ok(fn, {x, w, b}));
+      EXPECT_TRUE(gradgrad_ok(fn, {x, w, b}));
+      EXPECT_TRUE(grad_ok(tfn, {xt, wt, b}));
+      EXPECT_TRUE(gradgrad_ok(tfn, {xt, wt, b}));
+    });
+  }
+  const BiasActOptions lrelu = act_options(Activation::LeakyRelu);
+  const auto fn = [o, lrelu](const std::vector<Tensor>& in) {
+    return conv2d_bias_act(in[0], in[1], in[2], o, lrelu);
+  };
+  EXPECT_TRUE(grad_ok(fn, {x, w, b}));
+}
+
+TEST_P(ConvBiasActTest, HandComputedGradients) {
+  // y = tanh(conv2d(x, w) + b) with a 1x1 output u = 0.5: dy/du = 1 - tanh(0.5)^2.
+  const Device d = device();
+  const Tensor x = make({0.1f, 0.2f, 0.3f, 0.4f}, {1, 1, 2, 2}, d, true);
+  const Tensor w = make({0.5f, 0.f, 0.f, 0.5f}, {1, 1, 2, 2}, d, true);
+  const Tensor b = make({0.25f}, {1}, d, true);
+  for_each_algo(d, [&] {
+    x.zero_grad();
+    w.zero_grad();
+    b.zero_grad();
+    const Tensor y = conv2d_bias_act(x, w, b, {}, act_options(Activation::Tanh));
+    EXPECT_TRUE(all_close(y, std::vector<float>{static_cast<float>(std::tanh(0.5))}));
+    y.sum().backward();
+    const float s = static_cast<float>(1.0 - std::tanh(0.5) * std::tanh(0.5));
+    EXPECT_TRUE(all_close(x.grad(), std::vector<float>{0.5f * s, 0.f, 0.f, 0.5f * s}));
+    EXPECT_TRUE(all_close(w.grad(), std::vector<float>{0.1f * s, 0.2f * s, 0.3f * s, 0.4f * s}));
+    EXPECT_TRUE(all_close(b.grad(), std::vector<float>{s}));
+  });
+}
+
+TEST_P(ConvBiasActTest, Errors) {
+  const Device d = device();
+  const auto t = [d](const Shape& s) { return zeros(s, TensorOptions(d)); };
+  BiasActOptions o;
+  o.dim = 2;
+  std::string msg = error_of([&] {
+    conv2d_bias_act(t({1, 1, 5, 5}), t({2, 1, 3, 3}), t({2}), {}, o);
+  });
+  EXPECT_TRUE(
+      contains(msg, "conv2d_bias_act: expected act.dim 1 (the bias runs along channels), got 2"))
+      << msg;
+  o = act_options(Activation::LeakyRelu);
+  o.alpha = -1.f;
+  msg = error_of([&] {
+    conv_transpose2d_bias_act(t({1, 2, 3, 3}), t({2, 1, 3, 3}), Tensor(), {}, o);
+  });
+  EXPECT_TRUE(contains(msg, "conv_transpose2d_bias_act: expected alpha >= 0 for lrelu")) << msg;
+  msg = error_of([&] {
+    conv_transpose2d_bias_act(t({1, 2, 3, 3}), t({2, 3, 3, 3}), t({2}), {}, BiasActOptions());
+  });
+  EXPECT_TRUE(contains(msg, "conv_transpose2d_bias_act: expected a bias of shape [3], got [2]"))
+      << msg;
+  msg = error_of([&] { conv2d_bias_act(t({1, 3, 5, 5}), t({4, 2, 3, 3}), Tensor(), {}, {}); });
+  EXPECT_TRUE(contains(msg, "conv2d_bias_act: expected weight.size(1) * groups = input channels 3"))
+      << msg;
+}
+
+GE_INSTANTIATE_DEVICE_TEST(ConvBiasActTest);
+
+// ---- algorithm selection ------------------------------------------------------------------
+
+// Sets (or unsets) an environment variable for a scope.
+class EnvScope {
+ public:
+  EnvScope(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) saved_ = old;
+    if (value != nullptr) {
+      setenv(name, value, 1);
+    } else {
+      unsetenv(name);
+    }
+  }
+  ~EnvScope() {
+    if (saved_) {
+      setenv(name_, saved_->c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+  EnvScope(const EnvScope&) = delete;
+  EnvScope& operator=(const EnvScope&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> saved_;
+};
+
+TEST(ConvAlgoTest, ParsesEnvironment) {
+  {
+    EnvScope env("GE_CONV_ALGO", nullptr);
+    EXPECT_EQ(conv_algo_from_env(), ConvAlgo::Auto);
+  }
+  const std::pair<const char*, ConvAlgo> cases[] = {{"", ConvAlgo::Auto},
+                                                    {"auto", ConvAlgo::Auto},
+                                                    {"native", ConvAlgo::Native},
+                                                    {"gemm", ConvAlgo::Gemm},
+                                                    {"cudnn", ConvAlgo::Cudnn}};
+  for (const auto& [text, algo] : cases) {
+    EnvScope env("GE_CONV_ALGO", text);
+    EXPECT_EQ(conv_algo_from_env(), algo) << text;
+    EXPECT_EQ(to_string(algo), std::string(text).empty() ? "auto" : text);
+  }
+}
+
+TEST(ConvAlgoTest, RejectsUnknownEnvironmentValue) {
+  for (const char* bad : {"fast", "Native", " gemm"}) {
+    EnvScope env("GE_CONV_ALGO", bad);
+    const std::string msg = error_of([] { conv_algo_from_env(); });
+    EXPECT_TRUE(contains(
+        msg, "GE_CONV_ALGO: expected auto, native, gemm or cudnn, got '" + std::string(bad) + "'"))
+        << msg;
+  }
+}
+
+TEST(ConvAlgoTest, SetAndGet) {
+  const AlgoScope scope(ConvAlgo::Gemm);
+  EXPECT_EQ(conv_algo(), ConvAlgo::Gemm);
+  set_conv_algo(ConvAlgo::Native);
+  EXPECT_EQ(conv_algo(), ConvAlgo::Native);
+  EXPECT_TRUE(conv_algo_available(ConvAlgo::Native));
+  EXPECT_TRUE(conv_algo_available(ConvAlgo::Gemm));
+  const std::string msg = error_of([] { set_conv_algo(static_cast<ConvAlgo>(9)); });
+  EXPECT_TRUE(contains(msg, "set_conv_algo: expected Auto, Native, Gemm or Cudnn, got 9")) << msg;
+}
+
+TEST_P(ConvTest, CudnnWhenUnavailable) {
+  const Device d = device();
+  const AlgoScope scope(ConvAlgo::Cudnn);
+  const Tensor x = zeros({1, 1, 4, 4}, TensorOptions(d)), w = zeros({1, 1, 3, 3}, TensorOptions(d));
+  if (d.is_cpu()) {
+    // The CPU has one path and ignores the selection.
+    EXPECT_EQ(conv2d(x, w).shape(), (Shape{1, 1, 2, 2}));
+    return;
+  }
+  if (conv_algo_available(ConvAlgo::Cudnn)) GTEST_SKIP() << "cuDNN is available in this build";
+  const std::string msg = error_of([&] { conv2d(x, w); });
+  EXPECT_TRUE(contains(msg, "conv2d: the conv algorithm is cudnn")) << msg;
+  EXPECT_TRUE(contains(msg, "cuDNN is not available in this build")) << msg;
+}
+
 GE_INSTANTIATE_DEVICE_TEST(ConvTest);
 
 }  // namespace
-}  // namespace ge
+}  // namespace ge::optest

@@ -8,20 +8,8 @@
 
 #include "engine/op_test_util.h"
 
-namespace ge {
+namespace ge::optest {
 namespace {
-
-using optest::all_close;
-using optest::away_from_zero;
-using optest::fd_options;
-using optest::gather_strided;
-using optest::grad_ok;
-using optest::gradgrad_ok;
-using optest::lcg_values;
-using optest::make;
-using optest::map_binary;
-using optest::map_unary;
-using optest::permuted;
 
 class ElementwiseTest : public DeviceTest {};
 
@@ -239,10 +227,10 @@ struct BinarySpec {
 void check_binary_forward(Device device, const BinarySpec& s, const Shape& as, const Shape& bs,
                           uint32_t seed) {
   SCOPED_TRACE(to_string(as) + " with " + to_string(bs));
-  const auto a = s.gen_a(optest::count(as), seed);
-  const auto b = s.gen_b(optest::count(bs), seed + 100);
+  const auto a = s.gen_a(count(as), seed);
+  const auto b = s.gen_b(count(bs), seed + 100);
   const Tensor y = s.op(make(a, as, device), make(b, bs, device));
-  EXPECT_EQ(y.shape(), optest::broadcast_shape(as, bs));
+  EXPECT_EQ(y.shape(), broadcast_shape(as, bs));
   EXPECT_EQ(y.device(), device);
   EXPECT_TRUE(all_close(y, map_binary(a, as, b, bs, s.ref)));
 }
@@ -464,4 +452,4 @@ TEST_P(ElementwiseTest, BroadcastGradientsAccumulateIntoLeaves) {
 GE_INSTANTIATE_DEVICE_TEST(ElementwiseTest);
 
 }  // namespace
-}  // namespace ge
+}  // namespace ge::optest

@@ -9,12 +9,8 @@
 #include "engine/op_test_util.h"
 #include "ganengine/error.h"
 
-namespace ge {
+namespace ge::optest {
 namespace {
-
-using optest::lcg_values;
-using optest::make;
-using optest::other_device;
 
 class ErrorsTest : public DeviceTest {};
 
@@ -29,7 +25,7 @@ using KeyWords = std::vector<std::vector<std::string>>;
     for (const auto& alternatives : keys) {
       bool found = false;
       for (const auto& k : alternatives)
-        found = found || optest::contains(msg, k);
+        found = found || contains(msg, k);
       if (!found) {
         std::string want;
         for (const auto& k : alternatives)
@@ -49,7 +45,7 @@ using KeyWords = std::vector<std::vector<std::string>>;
 }
 
 Tensor filled(const Shape& shape, Device d, bool requires_grad = false) {
-  return make(lcg_values(optest::count(shape), 1), shape, d, requires_grad);
+  return make(lcg_values(count(shape), 1), shape, d, requires_grad);
 }
 
 TEST_P(ErrorsTest, ShapeMismatchInBroadcastingOps) {
@@ -250,4 +246,4 @@ TEST(ErrorsParse, ParseDeviceNamesTheAcceptedForms) {
 GE_INSTANTIATE_DEVICE_TEST(ErrorsTest);
 
 }  // namespace
-}  // namespace ge
+}  // namespace ge::optest

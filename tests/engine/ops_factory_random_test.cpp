@@ -7,14 +7,8 @@
 
 #include "engine/op_test_util.h"
 
-namespace ge {
+namespace ge::optest {
 namespace {
-
-using optest::all_close;
-using optest::lcg_values;
-using optest::make;
-using optest::other_device;
-using optest::permuted;
 
 class FactoryTest : public DeviceTest {};
 class RandomTest : public DeviceTest {};
@@ -247,10 +241,8 @@ TEST_P(TransferTest, GradientLandsOnTheSourceDevice) {
   EXPECT_EQ(x.grad().device(), d);
   EXPECT_TRUE(all_close(x.grad(), std::vector<float>{4, 5, 6}, 0, 0));
   const Tensor a = make(lcg_values(6, 5), {2, 3}, d, true);
-  EXPECT_TRUE(
-      optest::grad_ok([o](const std::vector<Tensor>& in) { return square(in[0].to(o)); }, {a}));
-  EXPECT_TRUE(
-      optest::gradgrad_ok([o](const std::vector<Tensor>& in) { return square(in[0].to(o)); }, {a}));
+  EXPECT_TRUE(grad_ok([o](const std::vector<Tensor>& in) { return square(in[0].to(o)); }, {a}));
+  EXPECT_TRUE(gradgrad_ok([o](const std::vector<Tensor>& in) { return square(in[0].to(o)); }, {a}));
 }
 
 GE_INSTANTIATE_DEVICE_TEST(FactoryTest);
@@ -258,4 +250,4 @@ GE_INSTANTIATE_DEVICE_TEST(RandomTest);
 GE_INSTANTIATE_DEVICE_TEST(TransferTest);
 
 }  // namespace
-}  // namespace ge
+}  // namespace ge::optest

@@ -5,17 +5,8 @@
 
 #include "engine/op_test_util.h"
 
-namespace ge {
+namespace ge::optest {
 namespace {
-
-using optest::all_close;
-using optest::gather_strided;
-using optest::grad_ok;
-using optest::gradgrad_ok;
-using optest::lcg_values;
-using optest::make;
-using optest::matmul_ref;
-using optest::permuted;
 
 class MatmulTest : public DeviceTest {};
 
@@ -27,8 +18,8 @@ constexpr double kRtol = 1e-4;
 void check_matmul(Device device, const Shape& as, const Shape& bs, const Shape& expected_shape,
                   uint32_t seed) {
   SCOPED_TRACE(to_string(as) + " @ " + to_string(bs));
-  const auto a = lcg_values(optest::count(as), seed);
-  const auto b = lcg_values(optest::count(bs), seed + 1);
+  const auto a = lcg_values(count(as), seed);
+  const auto b = lcg_values(count(bs), seed + 1);
   Shape ref_shape;
   const auto ref = matmul_ref(a, as, b, bs, &ref_shape);
   ASSERT_EQ(ref_shape, expected_shape);  // guards the reference itself
@@ -224,4 +215,4 @@ TEST_P(MatmulTest, LinearGradients) {
 GE_INSTANTIATE_DEVICE_TEST(MatmulTest);
 
 }  // namespace
-}  // namespace ge
+}  // namespace ge::optest

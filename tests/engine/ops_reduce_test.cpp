@@ -6,19 +6,8 @@
 
 #include "engine/op_test_util.h"
 
-namespace ge {
+namespace ge::optest {
 namespace {
-
-using optest::all_close;
-using optest::distinct_values;
-using optest::fd_options;
-using optest::grad_ok;
-using optest::gradgrad_ok;
-using optest::lcg_values;
-using optest::make;
-using optest::permuted;
-using optest::Reduce;
-using optest::reduce_ref;
 
 class ReduceTest : public DeviceTest {};
 
@@ -65,7 +54,7 @@ void check_all(Device device, Reduce kind) {
   SCOPED_TRACE(name(kind));
   for (const Shape& shape : {Shape{3, 4, 5}, Shape{33}, Shape{1}, Shape{}, Shape{5, 1031}}) {
     SCOPED_TRACE("shape " + to_string(shape));
-    const auto v = lcg_values(optest::count(shape), 1);
+    const auto v = lcg_values(count(shape), 1);
     const Tensor y = apply(kind, make(v, shape, device));
     EXPECT_EQ(y.dim(), 0);
     EXPECT_EQ(y.device(), device);
@@ -104,7 +93,7 @@ void check_dims(Device device, Reduce kind) {
   for (const Case& c : cases) {
     for (bool keepdim : {false, true}) {
       SCOPED_TRACE(to_string(c.shape) + " dims " + dims_str(c.dims) + (keepdim ? " keepdim" : ""));
-      const auto v = lcg_values(optest::count(c.shape), 3);
+      const auto v = lcg_values(count(c.shape), 3);
       const auto ref = reduce_ref(v, c.shape, c.resolved, keepdim, kind);
       const Tensor y = apply(kind, make(v, c.shape, device), c.dims, keepdim);
       EXPECT_EQ(y.shape(), ref.shape);
@@ -279,7 +268,7 @@ TEST_P(ReduceTest, SumTo) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(to_string(c.from) + " -> " + to_string(c.to));
-    const auto v = lcg_values(optest::count(c.from), 8);
+    const auto v = lcg_values(count(c.from), 8);
     std::vector<float> expected = v;
     if (!c.dims.empty()) expected = reduce_ref(v, c.from, c.dims, true, Reduce::Sum).values;
     const Tensor y = sum_to(make(v, c.from, device()), c.to);
@@ -295,4 +284,4 @@ TEST_P(ReduceTest, SumTo) {
 GE_INSTANTIATE_DEVICE_TEST(ReduceTest);
 
 }  // namespace
-}  // namespace ge
+}  // namespace ge::optest

@@ -6,17 +6,8 @@
 
 #include "engine/op_test_util.h"
 
-namespace ge {
+namespace ge::optest {
 namespace {
-
-using optest::all_close;
-using optest::gather_strided;
-using optest::grad_ok;
-using optest::gradgrad_ok;
-using optest::lcg_values;
-using optest::make;
-using optest::permuted;
-using optest::unravel;
 
 class ShapeTest : public DeviceTest {};
 
@@ -203,14 +194,14 @@ std::vector<float> cat_ref(const std::vector<std::vector<float>>& values,
     os[static_cast<size_t>(dim)] += s[static_cast<size_t>(dim)];
   *out_shape = os;
   std::vector<float> out;
-  for (int64_t i = 0; i < optest::count(os); ++i) {
+  for (int64_t i = 0; i < count(os); ++i) {
     std::vector<int64_t> idx = unravel(i, os);
     size_t which = 0;
     while (idx[static_cast<size_t>(dim)] >= shapes[which][static_cast<size_t>(dim)]) {
       idx[static_cast<size_t>(dim)] -= shapes[which][static_cast<size_t>(dim)];
       ++which;
     }
-    const Shape st = optest::row_major_strides(shapes[which]);
+    const Shape st = row_major_strides(shapes[which]);
     int64_t at = 0;
     for (size_t d = 0; d < idx.size(); ++d)
       at += idx[d] * st[d];
@@ -227,7 +218,7 @@ void check_cat(Device device, const std::vector<Shape>& shapes, int64_t dim, int
   std::vector<std::vector<float>> values;
   std::vector<Tensor> tensors;
   for (size_t i = 0; i < shapes.size(); ++i) {
-    values.push_back(lcg_values(optest::count(shapes[i]), static_cast<uint32_t>(i + 1)));
+    values.push_back(lcg_values(count(shapes[i]), static_cast<uint32_t>(i + 1)));
     tensors.push_back(make(values.back(), shapes[i], device));
   }
   Shape os;
@@ -359,4 +350,4 @@ TEST_P(ShapeTest, ExpandGradientSumsOverBroadcastDims) {
 GE_INSTANTIATE_DEVICE_TEST(ShapeTest);
 
 }  // namespace
-}  // namespace ge
+}  // namespace ge::optest

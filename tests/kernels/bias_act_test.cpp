@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernel_test_util.h"
+#include "support/act_reference.h"
 
 namespace ge::kernels::testing {
 namespace {
@@ -15,22 +16,6 @@ using ::testing::HasSubstr;
 
 constexpr BiasActFn kFns[] = {BiasActFn::Linear, BiasActFn::Relu, BiasActFn::LeakyRelu,
                               BiasActFn::Tanh, BiasActFn::Sigmoid};
-
-double act_ref(BiasActFn f, double u, double alpha) {
-  switch (f) {
-    case BiasActFn::Linear:
-      return u;
-    case BiasActFn::Relu:
-      return u > 0 ? u : 0.0;
-    case BiasActFn::LeakyRelu:
-      return u > 0 ? u : alpha * u;
-    case BiasActFn::Tanh:
-      return std::tanh(u);
-    case BiasActFn::Sigmoid:
-      return 1.0 / (1.0 + std::exp(-u));
-  }
-  return NAN;
-}
 
 double slope_ref(BiasActFn f, double u, double alpha) {
   switch (f) {
@@ -110,8 +95,7 @@ class BiasActKernelTest : public KernelTest {
       const size_t k = static_cast<size_t>(i);
       const double bias = c.bias ? b[static_cast<size_t>((i / c.inner) % c.channels)] : 0.0;
       const double u = static_cast<double>(x[k]) + bias;
-      double y = act_ref(f, u, p.alpha) * c.gain;
-      if (c.clamp >= 0) y = std::fmin(std::fmax(y, -c.clamp), c.clamp);
+      const double y = ::ge::testing::epilogue_ref(f, u, p.alpha, c.gain, c.clamp);
       y_ref[k] = y;
       y_float[k] = static_cast<float>(y);
       const bool live = c.clamp < 0 || std::fabs(y_float[k]) < c.clamp;

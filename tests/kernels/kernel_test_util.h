@@ -50,6 +50,17 @@ class KernelTest : public ::testing::TestWithParam<Dev> {
     }
   }
   bool cuda() const { return GetParam() == Dev::Cuda; }
+  // Calls the launch for this test's device; a CUDA one is synchronized so that its results
+  // (and its asynchronous errors) are there when it returns.
+  template <typename CudaLaunch, typename CpuLaunch>
+  void launch(CudaLaunch&& on_cuda, CpuLaunch&& on_cpu) const {
+    if (cuda()) {
+      on_cuda();
+      GE_TEST_CUDA(cudaDeviceSynchronize());
+    } else {
+      on_cpu();
+    }
+  }
 };
 
 #define GE_INSTANTIATE_KERNEL_TEST(fixture)                                                   \

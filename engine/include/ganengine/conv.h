@@ -8,9 +8,24 @@
 //   conv2d_weight:    the gradient of conv2d with respect to its weight (like
 //                     torch.nn.grad.conv2d_weight): x [N, C, H, W], grad_output [N, O, Ho, Wo]
 //                     -> weight_shape.
+//   conv2d_bias_act / conv_transpose2d_bias_act: the convolution followed by bias_act (bias
+//                     along channels) in one pass: the bias, activation, gain and clamp are
+//                     applied as each output is written, so the pre-activation never reaches
+//                     memory. The backward keeps the output (as bias_act does) and reads the
+//                     activation's derivative from it.
+//
+// On CUDA the algorithm is selectable (CPU always runs im2col + OpenBLAS):
+//   Native  the engine's implicit-GEMM kernels (bias and activation fused into them)
+//   Gemm    im2col/col2im + cuBLAS (the activation as a separate pass)
+//   Cudnn   cuDNN, nvcc builds only (the bias and activation as a separate pass)
+//   Auto    Native
+// The initial choice comes from the environment variable GE_CONV_ALGO (auto, native, gemm or
+// cudnn; unset or empty: auto), read on first use.
 #include <array>
 #include <cstdint>
+#include <string>
 
+#include "ganengine/bias_act.h"
 #include "ganengine/shape.h"
 #include "ganengine/tensor.h"
 
@@ -37,5 +52,27 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
                         const Conv2dOptions& options = {});
 Tensor conv2d_weight(const Tensor& x, const Tensor& grad_output, const Shape& weight_shape,
                      const Conv2dOptions& options = {});
+
+// bias_act(conv2d(x, weight), bias, act) fused; bias: [O] or undefined; act.dim must be 1.
+Tensor conv2d_bias_act(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                       const Conv2dOptions& conv, const BiasActOptions& act);
+// bias_act(conv_transpose2d(x, weight), bias, act) fused; bias: [O] or undefined.
+Tensor conv_transpose2d_bias_act(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                 const Conv2dOptions& conv, const BiasActOptions& act);
+
+enum class ConvAlgo { Auto, Native, Gemm, Cudnn };
+
+// The algorithm CUDA convolutions use from now on (process-wide). Selecting Cudnn in a build
+// without cuDNN is accepted here; the next CUDA convolution throws ge::Error saying so.
+void set_conv_algo(ConvAlgo algo);
+// The current algorithm; on first use, the one GE_CONV_ALGO names (throws ge::Error naming the
+// variable, the accepted values and the value found when it names none).
+ConvAlgo conv_algo();
+// Parses GE_CONV_ALGO as it is now (Auto when unset or empty), without changing the selection.
+ConvAlgo conv_algo_from_env();
+// "auto", "native", "gemm", "cudnn".
+std::string to_string(ConvAlgo algo);
+// Whether CUDA convolutions can run with `algo` in this build (Cudnn: only with cuDNN).
+bool conv_algo_available(ConvAlgo algo);
 
 }  // namespace ge

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <vector>
 
+#include "bias_act_grad.h"
 #include "cuda/runtime.h"
 #include "dispatch.h"
 #include "ganengine/autograd_function.h"
@@ -80,8 +81,10 @@ Tensor launch(k::BiasActMode mode, const k::BiasActParams& p, const Tensor& v,
 Tensor bias_act_second(const Tensor& g, const Tensor& y, const Tensor& dy,
                        const k::BiasActParams& p);
 
+}  // namespace
+
 // dx = dy * (dy/dx), read from y.
-Tensor bias_act_grad(const Tensor& dy, const Tensor& y, const k::BiasActParams& p) {
+Tensor detail::bias_act_grad(const Tensor& dy, const Tensor& y, const k::BiasActParams& p) {
   Tensor out = launch(k::BiasActMode::Backward, p, dy, Tensor(), 1, 1, y);
   if (autograd::needs_grad({dy, y})) {
     autograd::record("BiasActGradBackward", {dy, y}, {out},
@@ -98,6 +101,10 @@ Tensor bias_act_grad(const Tensor& dy, const Tensor& y, const k::BiasActParams& 
   }
   return out;
 }
+
+namespace {
+
+using detail::bias_act_grad;
 
 // g * dy * d(dx/dy)/dy, read from y.
 Tensor bias_act_second(const Tensor& g, const Tensor& y, const Tensor& dy,
@@ -143,6 +150,16 @@ void check_params(const char* op, const k::BiasActParams& p) {
 
 }  // namespace
 
+k::BiasActParams detail::bias_act_params(const BiasActOptions& options, const char* op) {
+  k::BiasActParams p;
+  p.act = kernel_fn(options.act);
+  p.alpha = options.alpha;
+  p.gain = options.gain.value_or(default_gain(options.act));
+  p.clamp = options.clamp;
+  check_params(op, p);
+  return p;
+}
+
 float default_gain(Activation act) {
   return act == Activation::Relu || act == Activation::LeakyRelu ? std::sqrt(2.f) : 1.f;
 }
@@ -150,12 +167,7 @@ float default_gain(Activation act) {
 Tensor bias_act(const Tensor& x, const Tensor& bias, const BiasActOptions& options) {
   const char* op = "bias_act";
   detail::check_operand(x, op);
-  k::BiasActParams p;
-  p.act = kernel_fn(options.act);
-  p.alpha = options.alpha;
-  p.gain = options.gain.value_or(default_gain(options.act));
-  p.clamp = options.clamp;
-  check_params(op, p);
+  const k::BiasActParams p = detail::bias_act_params(options, op);
 
   int64_t channels = 1, inner = 1, dim = 0;
   std::vector<int64_t> reduce_dims;

@@ -1,23 +1,37 @@
-// conv2d, conv_transpose2d and conv2d_weight on the im2col/col2im launchers plus GEMM.
+// conv2d, conv_transpose2d, conv2d_weight and the fused conv + bias_act ops.
 //
-// The columns are laid out [C*kh*kw, N, L] rather than per sample, so one GEMM per group covers
-// the whole batch (long GEMMs run far closer to peak than N short ones); the price is one
-// permuting copy of an activation-sized tensor per call. Each op's backward is written with the
-// other two ops, which are themselves differentiable, so gradients of any order exist:
+// Every op reduces to one of three kernels phrased in conv2d geometry (kernels::ConvShape):
+// forward (with a bias_act epilogue), transposed forward (with one), and weight gradient. The CPU
+// runs kernels::cpu; CUDA runs the algorithm conv_algo() selects: the native implicit-GEMM
+// kernels, cuDNN, or the im2col/col2im + cuBLAS path kept here ("Gemm").
+//
+// The Gemm path lays its columns out [C*kh*kw, N, L] rather than per sample, so one GEMM per
+// group covers the whole batch (long GEMMs run far closer to peak than N short ones); the price
+// is one permuting copy of an activation-sized tensor per call.
+//
+// Each op's backward is written with the other two ops, which are themselves differentiable, so
+// gradients of any order exist:
 //   conv2d:           dx = conv_transpose2d(g, w),  dw = conv2d_weight(x, g)
 //   conv_transpose2d: dx = conv2d(g, w),            dw = conv2d_weight(g, x)
 //   conv2d_weight:    dx = conv_transpose2d(g, v),  dg = conv2d(x, v)
+// The fused ops first turn the incoming gradient into the pre-activation's with bias_act's
+// differentiable gradient (read from the saved output), then continue as the plain ops.
 #include "ganengine/conv.h"
 
 #include <array>
+#include <atomic>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "bias_act_grad.h"
 #include "cuda/runtime.h"
 #include "dispatch.h"
 #include "ganengine/autograd.h"
 #include "ganengine/autograd_function.h"
 #include "ganengine/error.h"
+#include "ganengine/kernels/bias_act.h"
+#include "ganengine/kernels/conv.h"
 #include "ganengine/kernels/im2col.h"
 #include "ganengine/kernels/matmul.h"
 #include "ganengine/ops.h"
@@ -142,28 +156,31 @@ Geometry conv_transpose2d_geometry(const Tensor& x, const Shape& w, const Conv2d
   return g;
 }
 
+kernels::ConvShape conv_shape(const Geometry& g) {
+  return {.batch = g.batch,
+          .in_c = g.in_c,
+          .in_h = g.in_h,
+          .in_w = g.in_w,
+          .out_c = g.out_c,
+          .out_h = g.out_h,
+          .out_w = g.out_w,
+          .kh = g.kh,
+          .kw = g.kw,
+          .stride_h = g.opt.stride[0],
+          .stride_w = g.opt.stride[1],
+          .pad_h = g.opt.padding[0],
+          .pad_w = g.opt.padding[1],
+          .groups = g.groups};
+}
+
 kernels::Im2colArgs im2col_args(const Geometry& g) {
-  kernels::Im2colArgs a;
+  kernels::Im2colArgs a = kernels::plane_im2col_args(conv_shape(g));
   a.batch = g.batch;
   a.channels = g.in_c;
-  a.height = g.in_h;
-  a.width = g.in_w;
-  a.kernel_h = g.kh;
-  a.kernel_w = g.kw;
-  a.stride_h = g.opt.stride[0];
-  a.stride_w = g.opt.stride[1];
-  a.pad_h = g.opt.padding[0];
-  a.pad_w = g.opt.padding[1];
-  a.col_h = g.out_h;
-  a.col_w = g.out_w;
   // [C*kh*kw, N, L]: see the file comment.
   a.col_sample_stride = g.out_h * g.out_w;
   a.col_row_stride = g.batch * g.out_h * g.out_w;
   return a;
-}
-
-Tensor contiguous(const Tensor& t) {
-  return t.is_contiguous() ? t : detail::contiguous_kernel(t);
 }
 
 // [N, C, H, W] <-> [C, N, H, W] as a contiguous copy (the tensor itself when N == 1).
@@ -176,26 +193,21 @@ Tensor swap_batch_channels(const Tensor& t) {
   return detail::contiguous_kernel(view);
 }
 
-// Columns [C*kh*kw, N, L] of the conv2d input x.
+// Columns [C*kh*kw, N, L] of the contiguous CUDA conv2d input x.
 Tensor columns(const Tensor& x, const Geometry& g) {
-  const Tensor xc = contiguous(x);
   Tensor col = detail::empty_raw({g.in_c * g.kh * g.kw, g.batch, g.out_h * g.out_w}, x.device());
-  const kernels::Im2colArgs a = im2col_args(g);
-  if (x.device().is_cuda()) {
-    kernels::cuda::im2col(a, xc.data_ptr(), col.data_ptr(), cuda_rt::stream(x.device()));
-  } else {
-    kernels::cpu::im2col(a, xc.data_ptr(), col.data_ptr());
-  }
+  kernels::cuda::im2col(im2col_args(g), x.data_ptr(), col.data_ptr(), cuda_rt::stream(x.device()));
   return col;
 }
 
-Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const Geometry& g) {
-  NoGradGuard no_grad;
+// ---- the Gemm path (CUDA): im2col/col2im + cuBLAS ------------------------------------------
+
+// out [N, O, Ho, Wo] = conv2d(x, w) + bias, x and w contiguous.
+void gemm_conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Geometry& g,
+                 const Tensor& out) {
   const Device dev = x.device();
   const int64_t L = g.out_h * g.out_w, NL = g.batch * L;
   const int64_t og = g.out_c / g.groups, ckg = g.in_c / g.groups * g.kh * g.kw;
-  Tensor out = detail::empty_raw({g.batch, g.out_c, g.out_h, g.out_w}, dev);
-  if (out.numel() == 0) return out;
   // The GEMM writes [O, N, L]; for N == 1 that already is the output's layout.
   Tensor tmp = g.batch == 1 ? out : detail::empty_raw({g.out_c, g.batch, L}, dev);
   if (bias.defined()) {
@@ -205,59 +217,194 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, cons
         detail::alias(tmp, {g.out_c, NL}, {NL, 1}, tmp.storage_offset()));
   }
   const Tensor col = columns(x, g);
-  const Tensor wc = contiguous(w);
   // Per group: out_g [O/groups, N*L] = w_g [O/groups, ckg] @ col_g [ckg, N*L].
-  detail::gemm_kernel(kernels::packed_gemm(false, false, og, NL, ckg, wc.data_ptr(), col.data_ptr(),
+  detail::gemm_kernel(kernels::packed_gemm(false, false, og, NL, ckg, w.data_ptr(), col.data_ptr(),
                                            tmp.data_ptr(), g.groups, bias.defined() ? 1.f : 0.f),
                       dev);
   if (g.batch != 1) {
     detail::copy_kernel(detail::alias(tmp, {g.batch, g.out_c, L}, {L, NL, 1}, tmp.storage_offset()),
                         out.view({g.batch, g.out_c, L}));
   }
-  return out;
 }
 
-// x [N, O, Ho, Wo] (conv2d output side) -> [N, C, H, W] with bias [C] or undefined.
-Tensor conv_transpose2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias,
-                                const Geometry& g) {
-  NoGradGuard no_grad;
-  const Device dev = x.device();
+// out [N, C, H, W] = conv_transpose2d(y, w) + bias for y [N, O, Ho, Wo] (the conv2d output
+// side), w contiguous.
+void gemm_conv_transpose2d(const Tensor& y, const Tensor& w, const Tensor& bias, const Geometry& g,
+                           const Tensor& out) {
+  const Device dev = y.device();
   const int64_t L = g.out_h * g.out_w, NL = g.batch * L;
   const int64_t og = g.out_c / g.groups, ckg = g.in_c / g.groups * g.kh * g.kw;
-  Tensor out = detail::empty_raw({g.batch, g.in_c, g.in_h, g.in_w}, dev);
-  if (out.numel() == 0) return out;
-  const Tensor xp = swap_batch_channels(x);  // [O, N, L]
-  const Tensor wc = contiguous(w);
+  const Tensor yp = swap_batch_channels(y);  // [O, N, L]
   Tensor col = detail::empty_raw({g.in_c * g.kh * g.kw, g.batch, L}, dev);
-  // Per group: col_g [ckg, N*L] = w_g^T @ x_g, with w_g stored [O/groups, ckg].
-  detail::gemm_kernel(kernels::packed_gemm(true, false, ckg, NL, og, wc.data_ptr(), xp.data_ptr(),
+  // Per group: col_g [ckg, N*L] = w_g^T @ y_g, with w_g stored [O/groups, ckg].
+  detail::gemm_kernel(kernels::packed_gemm(true, false, ckg, NL, og, w.data_ptr(), yp.data_ptr(),
                                            col.data_ptr(), g.groups),
                       dev);
-  const Tensor bc = bias.defined() ? contiguous(bias) : Tensor();
-  const float* bp = bc.defined() ? bc.data_ptr() : nullptr;
-  const kernels::Im2colArgs args = im2col_args(g);
-  if (dev.is_cuda()) {
-    kernels::cuda::col2im(args, col.data_ptr(), bp, out.data_ptr(), cuda_rt::stream(dev));
-  } else {
-    kernels::cpu::col2im(args, col.data_ptr(), bp, out.data_ptr());
-  }
-  return out;
+  kernels::cuda::col2im(im2col_args(g), col.data_ptr(), bias.defined() ? bias.data_ptr() : nullptr,
+                        out.data_ptr(), cuda_rt::stream(dev));
 }
 
-// dL/dw of conv2d for input x and output gradient grad [N, O, Ho, Wo].
-Tensor conv2d_weight_forward(const Tensor& x, const Tensor& grad, const Geometry& g) {
-  NoGradGuard no_grad;
-  const Device dev = x.device();
+// out = dL/dw of conv2d for input x and output gradient grad [N, O, Ho, Wo].
+void gemm_conv2d_weight(const Tensor& x, const Tensor& grad, const Geometry& g, const Tensor& out) {
   const int64_t NL = g.batch * g.out_h * g.out_w;
   const int64_t og = g.out_c / g.groups, ckg = g.in_c / g.groups * g.kh * g.kw;
-  Tensor out = detail::empty_raw({g.out_c, g.in_c / g.groups, g.kh, g.kw}, dev);
-  if (out.numel() == 0) return out;
   const Tensor gp = swap_batch_channels(grad);  // [O, N, L]
   const Tensor col = columns(x, g);
   // Per group: dw_g [O/groups, ckg] = grad_g @ col_g^T, with col_g stored [ckg, N*L].
   detail::gemm_kernel(kernels::packed_gemm(false, true, og, ckg, NL, gp.data_ptr(), col.data_ptr(),
                                            out.data_ptr(), g.groups),
-                      dev);
+                      x.device());
+}
+
+// ---- dispatch -----------------------------------------------------------------------------
+
+bool is_identity(const kernels::BiasActParams& p) {
+  return p.act == kernels::BiasActFn::Linear && p.gain == 1.f && p.clamp < 0.f;
+}
+
+// out [N, channels, ...] = epilogue(out) in place (bias may be undefined).
+void epilogue_in_place(const Tensor& out, const Tensor& bias, const kernels::BiasActParams& p) {
+  if (!bias.defined() && is_identity(p)) return;
+  kernels::BiasActArgs a;
+  a.x = out.data_ptr();
+  a.out = out.data_ptr();
+  a.bias = bias.defined() ? bias.data_ptr() : nullptr;
+  a.n = out.numel();
+  a.channels = out.size(1);
+  a.inner = out.size(2) * out.size(3);
+  if (a.n == 0) return;
+  detail::run_kernel(out.device(), kernels::cpu::bias_act, kernels::cuda::bias_act,
+                     kernels::BiasActMode::Forward, p, a);
+}
+
+// A convolution with nothing to sum (no input channels or an empty input image): every output
+// is the epilogue of 0.
+bool nothing_to_sum(const Geometry& g, bool transposed) {
+  return transposed ? g.out_c == 0 || g.out_h == 0 || g.out_w == 0
+                    : g.in_c == 0 || g.in_h == 0 || g.in_w == 0;
+}
+
+void fill_epilogue(const Tensor& out, const Tensor& bias, const kernels::BiasActParams& p) {
+  detail::fill_kernel(out, 0.f);
+  epilogue_in_place(out, bias, p);
+}
+
+// The CUDA algorithm for this call (Auto resolved), with cuDNN's presence checked.
+ConvAlgo cuda_algo(const char* op) {
+  const ConvAlgo a = conv_algo();
+  if (a == ConvAlgo::Auto) return ConvAlgo::Native;
+  if (a == ConvAlgo::Cudnn) {
+    GE_CHECK(conv_algo_available(a), op,
+             ": the conv algorithm is cudnn (set_conv_algo or GE_CONV_ALGO), but cuDNN is not "
+             "available in this build",
+             cuda_is_emulated() ? " (emulator)" : "", "; use native or gemm");
+  }
+  return a;
+}
+
+struct CudnnScratch {
+  Tensor buffer;
+  size_t bytes = 0;
+};
+
+CudnnScratch cudnn_scratch(kernels::cuda::CudnnConvOp op, const kernels::ConvShape& s,
+                           Device device) {
+  CudnnScratch w;
+  w.bytes = kernels::cuda::cudnn_workspace_bytes(op, s);
+  w.buffer = detail::workspace_floats(
+      static_cast<int64_t>((w.bytes + sizeof(float) - 1) / sizeof(float)), device);
+  return w;
+}
+
+// epilogue(conv2d(in, w)): [N, O, Ho, Wo], or with `transposed` epilogue(conv_transpose2d(in,
+// w)) for in [N, O, Ho, Wo] (the conv2d output side): [N, C, H, W]. bias may be undefined.
+Tensor run_conv(const Tensor& in, const Tensor& w, const Tensor& bias,
+                const kernels::BiasActParams& act, const Geometry& g, bool transposed,
+                const char* op) {
+  namespace kc = kernels::cuda;
+  NoGradGuard no_grad;
+  const Device dev = in.device();
+  Tensor out = detail::empty_raw(transposed ? Shape{g.batch, g.in_c, g.in_h, g.in_w}
+                                            : Shape{g.batch, g.out_c, g.out_h, g.out_w},
+                                 dev);
+  if (out.numel() == 0) return out;
+  const Tensor bc = detail::contiguous_operand(bias);
+  if (nothing_to_sum(g, transposed)) {
+    fill_epilogue(out, bc, act);
+    return out;
+  }
+  const Tensor ic = detail::contiguous_operand(in), wc = detail::contiguous_operand(w);
+  const kernels::ConvShape s = conv_shape(g);
+  const kernels::ConvEpilogue e{detail::data_or_null(bc), act};
+  if (dev.is_cpu()) {
+    const Tensor ws = detail::workspace_floats(kernels::cpu::conv_workspace_floats(s), dev);
+    const auto cpu =
+        transposed ? kernels::cpu::conv_transpose2d_forward : kernels::cpu::conv2d_forward;
+    cpu(s, ic.data_ptr(), wc.data_ptr(), e, out.data_ptr(), detail::data_or_null(ws));
+    return out;
+  }
+  const kernels::Stream stream = cuda_rt::stream(dev);
+  switch (cuda_algo(op)) {
+    case ConvAlgo::Auto:
+    case ConvAlgo::Native: {
+      const auto native = transposed ? kc::conv_transpose2d_forward : kc::conv2d_forward;
+      native(s, ic.data_ptr(), wc.data_ptr(), e, out.data_ptr(), stream, kc::ConvTile::Auto);
+      break;
+    }
+    case ConvAlgo::Gemm:
+      (transposed ? gemm_conv_transpose2d : gemm_conv2d)(ic, wc, bc, g, out);
+      epilogue_in_place(out, Tensor(), act);
+      break;
+    case ConvAlgo::Cudnn: {
+      const CudnnScratch ws = cudnn_scratch(
+          transposed ? kc::CudnnConvOp::TransposeForward : kc::CudnnConvOp::Forward, s, dev);
+      const auto cudnn = transposed ? kc::cudnn_conv_transpose2d_forward : kc::cudnn_conv2d_forward;
+      cudnn(s, ic.data_ptr(), wc.data_ptr(), e, out.data_ptr(), detail::data_or_null(ws.buffer),
+            ws.bytes, stream);
+      break;
+    }
+  }
+  return out;
+}
+
+// dL/dw of conv2d for input x and output gradient grad [N, O, Ho, Wo].
+Tensor run_conv2d_weight(const Tensor& x, const Tensor& grad, const Geometry& g, const char* op) {
+  NoGradGuard no_grad;
+  const Device dev = x.device();
+  Tensor out = detail::empty_raw({g.out_c, g.in_c / g.groups, g.kh, g.kw}, dev);
+  if (out.numel() == 0) return out;
+  if (g.batch == 0 || g.out_h == 0 || g.out_w == 0 || g.in_h == 0 || g.in_w == 0) {
+    detail::fill_kernel(out, 0.f);
+    return out;
+  }
+  const Tensor xc = detail::contiguous_operand(x), gc = detail::contiguous_operand(grad);
+  const kernels::ConvShape s = conv_shape(g);
+  if (dev.is_cpu()) {
+    const Tensor ws = detail::workspace_floats(kernels::cpu::conv_workspace_floats(s), dev);
+    kernels::cpu::conv2d_weight(s, xc.data_ptr(), gc.data_ptr(), out.data_ptr(),
+                                detail::data_or_null(ws));
+    return out;
+  }
+  const kernels::Stream stream = cuda_rt::stream(dev);
+  switch (cuda_algo(op)) {
+    case ConvAlgo::Auto:
+    case ConvAlgo::Native: {
+      const Tensor ws =
+          detail::workspace_floats(kernels::cuda::conv2d_weight_workspace_floats(s), dev);
+      kernels::cuda::conv2d_weight(s, xc.data_ptr(), gc.data_ptr(), out.data_ptr(),
+                                   detail::data_or_null(ws), stream);
+      break;
+    }
+    case ConvAlgo::Gemm:
+      gemm_conv2d_weight(xc, gc, g, out);
+      break;
+    case ConvAlgo::Cudnn: {
+      const CudnnScratch ws = cudnn_scratch(kernels::cuda::CudnnConvOp::Weight, s, dev);
+      kernels::cuda::cudnn_conv2d_weight(s, xc.data_ptr(), gc.data_ptr(), out.data_ptr(),
+                                         detail::data_or_null(ws.buffer), ws.bytes, stream);
+      break;
+    }
+  }
   return out;
 }
 
@@ -277,74 +424,152 @@ std::vector<Tensor> operands(const Tensor& x, const Tensor& w, const Tensor& bia
   return bias.defined() ? std::vector<Tensor>{x, w, bias} : std::vector<Tensor>{x, w};
 }
 
-void check_devices(const Tensor& x, const Tensor& w, const char* op) {
-  detail::check_operand(x, op);
-  detail::check_operand(w, op);
-  detail::check_same_device(x, w, op);
+// The fused ops' activation: bias_act's options, with the bias along channels.
+kernels::BiasActParams fused_act(const BiasActOptions& act, const char* op) {
+  GE_CHECK(act.dim == 1 || act.dim == -3, op,
+           ": expected act.dim 1 (the bias runs along channels), got ", act.dim);
+  return detail::bias_act_params(act, op);
+}
+
+// Records the backward of out = epilogue(conv(x, w) + bias), conv being conv2d or (transposed)
+// conv_transpose2d. With an activation, the output is saved and the gradient first goes through
+// bias_act's. Seen as conv2d, a transposed conv's input is the conv2d output side, so its input
+// gradient is a conv2d and the weight gradient swaps the roles of input and output gradient.
+void record_conv(const char* name, bool transposed, const Tensor& x, const Tensor& weight,
+                 const Tensor& bias, const Tensor& out, const Geometry& g,
+                 const kernels::BiasActParams* act) {
+  const std::vector<Tensor> inputs = operands(x, weight, bias);
+  if (!autograd::needs_grad(inputs)) return;
+  const bool has_act = act != nullptr;
+  const kernels::BiasActParams p = has_act ? *act : kernels::BiasActParams{};
+  autograd::record(
+      name, inputs, {out},
+      [g, p, has_act, transposed, has_bias = bias.defined()](BackwardContext& ctx,
+                                                             const Grads& grads) {
+        const Tensor& x = ctx.saved(0);
+        const Tensor& w = ctx.saved(1);
+        const Tensor gpre = has_act ? detail::bias_act_grad(grads[0], ctx.saved(2), p) : grads[0];
+        const Conv2dOptions plain = without_output_padding(g.opt);
+        Grads out(has_bias ? 3 : 2);
+        if (ctx.needs_input_grad(0)) {
+          out[0] = transposed ? conv2d(gpre, w, Tensor(), plain)
+                              : conv_transpose2d(gpre, w, Tensor(), recovering(g.opt, g));
+        }
+        if (ctx.needs_input_grad(1)) {
+          out[1] = transposed ? conv2d_weight(gpre, x, w.shape(), plain)
+                              : conv2d_weight(x, gpre, w.shape(), plain);
+        }
+        if (has_bias && ctx.needs_input_grad(2)) out[2] = sum(gpre, {0, 2, 3});
+        return out;
+      },
+      {x, weight}, has_act ? std::vector<size_t>{0} : std::vector<size_t>{});
+}
+
+// conv2d or (transposed) conv_transpose2d with an optional fused bias_act epilogue (act).
+Tensor conv(const char* op, const char* node, bool transposed, const Tensor& x,
+            const Tensor& weight, const Tensor& bias, const Conv2dOptions& options,
+            const BiasActOptions* act) {
+  detail::check_operands({x, weight}, op);
+  const Geometry g = transposed ? conv_transpose2d_geometry(x, weight.shape(), options, op)
+                                : conv2d_geometry(x, weight.shape(), options, op);
+  check_bias(x, bias, transposed ? g.in_c : g.out_c, op);
+  const kernels::BiasActParams p = act != nullptr ? fused_act(*act, op) : kernels::BiasActParams{};
+  Tensor out = run_conv(x, weight, bias, p, g, transposed, op);
+  record_conv(node, transposed, x, weight, bias, out, g, act != nullptr ? &p : nullptr);
+  return out;
+}
+
+// ---- algorithm selection ------------------------------------------------------------------
+
+constexpr int kUnset = -1;
+
+std::atomic<int>& algo_slot() {
+  static std::atomic<int> slot{kUnset};
+  return slot;
 }
 
 }  // namespace
 
+std::string to_string(ConvAlgo algo) {
+  switch (algo) {
+    case ConvAlgo::Auto:
+      return "auto";
+    case ConvAlgo::Native:
+      return "native";
+    case ConvAlgo::Gemm:
+      return "gemm";
+    case ConvAlgo::Cudnn:
+      return "cudnn";
+  }
+  return "ConvAlgo(" + std::to_string(static_cast<int>(algo)) + ")";
+}
+
+bool conv_algo_available(ConvAlgo algo) {
+  return algo != ConvAlgo::Cudnn || kernels::cuda::cudnn_available();
+}
+
+ConvAlgo conv_algo_from_env() {
+  const char* raw = std::getenv("GE_CONV_ALGO");
+  const std::string v = raw != nullptr ? raw : "";
+  for (ConvAlgo a : {ConvAlgo::Auto, ConvAlgo::Native, ConvAlgo::Gemm, ConvAlgo::Cudnn}) {
+    if (v == to_string(a)) return a;
+  }
+  GE_CHECK(v.empty(), "GE_CONV_ALGO: expected auto, native, gemm or cudnn, got '", v, "'");
+  return ConvAlgo::Auto;
+}
+
+void set_conv_algo(ConvAlgo algo) {
+  GE_CHECK(algo == ConvAlgo::Auto || algo == ConvAlgo::Native || algo == ConvAlgo::Gemm ||
+               algo == ConvAlgo::Cudnn,
+           "set_conv_algo: expected Auto, Native, Gemm or Cudnn, got ", static_cast<int>(algo));
+  algo_slot().store(static_cast<int>(algo));
+}
+
+ConvAlgo conv_algo() {
+  int v = algo_slot().load();
+  if (v == kUnset) {
+    // A concurrent set_conv_algo wins over the environment.
+    int expected = kUnset;
+    algo_slot().compare_exchange_strong(expected, static_cast<int>(conv_algo_from_env()));
+    v = algo_slot().load();
+  }
+  return static_cast<ConvAlgo>(v);
+}
+
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
               const Conv2dOptions& options) {
-  check_devices(x, weight, "conv2d");
-  const Geometry g = conv2d_geometry(x, weight.shape(), options, "conv2d");
-  check_bias(x, bias, g.out_c, "conv2d");
-  Tensor out = conv2d_forward(x, weight, bias, g);
-  const std::vector<Tensor> inputs = operands(x, weight, bias);
-  if (autograd::needs_grad(inputs)) {
-    autograd::record("Conv2dBackward", inputs, {out},
-                     [g, has_bias = bias.defined()](BackwardContext& ctx, const Grads& grads) {
-                       const Tensor& x = ctx.saved(0);
-                       const Tensor& w = ctx.saved(1);
-                       Grads out(has_bias ? 3 : 2);
-                       if (ctx.needs_input_grad(0))
-                         out[0] = conv_transpose2d(grads[0], w, Tensor(), recovering(g.opt, g));
-                       if (ctx.needs_input_grad(1))
-                         out[1] = conv2d_weight(x, grads[0], w.shape(), g.opt);
-                       if (has_bias && ctx.needs_input_grad(2)) out[2] = sum(grads[0], {0, 2, 3});
-                       return out;
-                     },
-                     {x, weight});
-  }
-  return out;
+  return conv("conv2d", "Conv2dBackward", false, x, weight, bias, options, nullptr);
+}
+
+Tensor conv2d_bias_act(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                       const Conv2dOptions& conv_options, const BiasActOptions& act) {
+  return conv("conv2d_bias_act", "Conv2dBiasActBackward", false, x, weight, bias, conv_options,
+              &act);
 }
 
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
                         const Conv2dOptions& options) {
-  check_devices(x, weight, "conv_transpose2d");
-  const Geometry g = conv_transpose2d_geometry(x, weight.shape(), options, "conv_transpose2d");
-  check_bias(x, bias, g.in_c, "conv_transpose2d");
-  Tensor out = conv_transpose2d_forward(x, weight, bias, g);
-  const std::vector<Tensor> inputs = operands(x, weight, bias);
-  if (autograd::needs_grad(inputs)) {
-    autograd::record("ConvTranspose2dBackward", inputs, {out},
-                     [g, has_bias = bias.defined()](BackwardContext& ctx, const Grads& grads) {
-                       const Tensor& x = ctx.saved(0);
-                       const Tensor& w = ctx.saved(1);
-                       const Conv2dOptions plain = without_output_padding(g.opt);
-                       Grads out(has_bias ? 3 : 2);
-                       if (ctx.needs_input_grad(0)) out[0] = conv2d(grads[0], w, Tensor(), plain);
-                       if (ctx.needs_input_grad(1))
-                         out[1] = conv2d_weight(grads[0], x, w.shape(), plain);
-                       if (has_bias && ctx.needs_input_grad(2)) out[2] = sum(grads[0], {0, 2, 3});
-                       return out;
-                     },
-                     {x, weight});
-  }
-  return out;
+  return conv("conv_transpose2d", "ConvTranspose2dBackward", true, x, weight, bias, options,
+              nullptr);
+}
+
+Tensor conv_transpose2d_bias_act(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                 const Conv2dOptions& conv_options, const BiasActOptions& act) {
+  return conv("conv_transpose2d_bias_act", "ConvTranspose2dBiasActBackward", true, x, weight, bias,
+              conv_options, &act);
 }
 
 Tensor conv2d_weight(const Tensor& x, const Tensor& grad_output, const Shape& weight_shape,
                      const Conv2dOptions& options) {
-  check_devices(x, grad_output, "conv2d_weight");
-  const Geometry g = conv2d_geometry(x, weight_shape, options, "conv2d_weight");
-  check_4d(grad_output, "conv2d_weight", "grad_output", "[N, O, H_out, W_out]");
+  const char* op = "conv2d_weight";
+  detail::check_operands({x, grad_output}, op);
+  const Geometry g = conv2d_geometry(x, weight_shape, options, op);
+  check_4d(grad_output, op, "grad_output", "[N, O, H_out, W_out]");
   const Shape expected{g.batch, g.out_c, g.out_h, g.out_w};
   GE_CHECK(grad_output.shape() == expected, "conv2d_weight: expected grad_output of shape ",
            to_string(expected), " for input ", to_string(x.shape()), " and weight ",
            to_string(weight_shape), ", got ", to_string(grad_output.shape()));
-  Tensor out = conv2d_weight_forward(x, grad_output, g);
+  Tensor out = run_conv2d_weight(x, grad_output, g, op);
   if (autograd::needs_grad({x, grad_output})) {
     autograd::record("Conv2dWeightBackward", {x, grad_output}, {out},
                      [g](BackwardContext& ctx, const Grads& grads) {

@@ -1,0 +1,56 @@
+#pragma once
+// Optimizers and parameter averaging: in-place, history-free updates of whole parameter lists,
+// one multi-tensor kernel launch per device for a list (a few for lists longer than a launch's
+// table). Updated tensors get their version bumped, so a graph that saved one of them before
+// the update refuses to run backward through stale values.
+#include <cstdint>
+#include <vector>
+
+#include "ganengine/tensor.h"
+
+namespace ge::optim {
+
+struct AdamOptions {
+  float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
+  float weight_decay = 0.f;
+  bool decoupled_weight_decay = false;  // true: AdamW (param *= 1 - lr*wd), false: L2 into grad
+};
+
+// PyTorch's torch.optim.Adam (decoupled_weight_decay false) or AdamW (true) update of every
+// param with its grad and moments; `step` is the 1-based step number of the bias corrections
+// 1 - beta^step. All four lists: the same length, matching shapes, float32, contiguous, on one
+// device. Updates params, exp_avg and exp_avg_sq in place without recording history.
+void adam_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+               const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,
+               int64_t step, const AdamOptions& options);
+
+// Adam over a fixed list of parameters, owning their moment buffers (zeros, allocated up front
+// on each param's device). step() reads each param's .grad() and skips params without one;
+// like PyTorch, a param's bias corrections count only the steps that updated it.
+class Adam {
+ public:
+  Adam(std::vector<Tensor> params, AdamOptions options = {});
+
+  void step();
+  void zero_grad();  // sets grads to undefined (set_to_none, PyTorch 2's default)
+  int64_t steps() const { return steps_; }  // calls to step() so far
+  const AdamOptions& options() const { return options_; }
+  AdamOptions& options() { return options_; }
+  const std::vector<Tensor>& params() const { return params_; }
+  const std::vector<Tensor>& exp_avg() const { return exp_avg_; }
+  const std::vector<Tensor>& exp_avg_sq() const { return exp_avg_sq_; }
+
+ private:
+  std::vector<Tensor> params_, exp_avg_, exp_avg_sq_;
+  std::vector<int64_t> param_steps_;  // updates each param has had
+  AdamOptions options_;
+  int64_t steps_ = 0;
+};
+
+// averages[i] = sources[i] + decay * (averages[i] - sources[i]), i.e. lerp(source, average,
+// decay) as StyleGAN keeps its generator's EMA. decay in [0, 1]; both lists the same length,
+// matching shapes, float32, contiguous averages, on one device. In place, without history.
+void ema_update(const std::vector<Tensor>& averages, const std::vector<Tensor>& sources,
+                float decay);
+
+}  // namespace ge::optim

@@ -1,0 +1,366 @@
+// Convolution launchers (cpu, and the cuda implicit-GEMM kernels with every tile) against direct
+// definitions in double (conv_reference.h): the 7-deep loop of conv2d, the scatter of
+// conv_transpose2d, and the weight gradient as a sum over samples and output pixels; plus the
+// shared index math (FastDiv, stride phases) against brute force.
+#include "ganengine/kernels/conv.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "common/conv.h"
+#include "conv_reference.h"
+#include "kernel_test_util.h"
+
+namespace ge::kernels::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+BiasActParams act(BiasActFn f, float gain = 1.f, float clamp = -1.f, float alpha = 0.2f) {
+  return {.act = f, .alpha = alpha, .gain = gain, .clamp = clamp};
+}
+
+constexpr BiasActFn kFns[] = {BiasActFn::Linear, BiasActFn::Relu, BiasActFn::LeakyRelu,
+                              BiasActFn::Tanh, BiasActFn::Sigmoid};
+
+// Sums of up to a few hundred products of values in [-1, 1]: float rounding stays near 1e-5.
+constexpr double kAtol = 2e-5, kRtol = 1e-5;
+
+// Which launcher runs a case: the cpu one, or the cuda one with a tile.
+struct Variant {
+  Dev dev;
+  cuda::ConvTile tile;
+};
+
+std::string variant_name(const ::testing::TestParamInfo<Variant>& info) {
+  if (info.param.dev == Dev::Cpu) return "cpu";
+  switch (info.param.tile) {
+    case cuda::ConvTile::Auto:
+      return "cuda_auto";
+    case cuda::ConvTile::Wide:
+      return "cuda_wide";
+    case cuda::ConvTile::Tall:
+      return "cuda_tall";
+    case cuda::ConvTile::Thin:
+      return "cuda_thin";
+  }
+  return "?";
+}
+
+class ConvKernelTest : public ::testing::TestWithParam<Variant> {
+ protected:
+  void SetUp() override {
+    int count = 0;
+    if (cuda() && (cudaGetDeviceCount(&count) != cudaSuccess || count == 0)) {
+      GTEST_SKIP() << "no CUDA device (nor the emulator) in this build";
+    }
+  }
+  bool cuda() const { return GetParam().dev == Dev::Cuda; }
+  Dev dev() const { return GetParam().dev; }
+  cuda::ConvTile tile() const { return GetParam().tile; }
+
+  // Runs the forward and transposed launchers with epilogue p (and a bias when with_bias) and
+  // the weight gradient, each from buffers shifted by `shift` floats, and compares.
+  void check(const ConvShape& s, const BiasActParams& p, bool with_bias, uint32_t seed,
+             int64_t shift = 0) {
+    SCOPED_TRACE(describe(s) + " act " + name(p.act) + " gain " + std::to_string(p.gain) +
+                 " clamp " + std::to_string(p.clamp) + (with_bias ? " bias" : "") + " shift " +
+                 std::to_string(shift));
+    const std::vector<float> x = lcg(x_count(s), seed), w = lcg(w_count(s), seed + 1);
+    const std::vector<float> y = lcg(y_count(s), seed + 2);
+    const std::vector<float> b_out = lcg(s.out_c, seed + 3), b_in = lcg(s.in_c, seed + 4);
+    Buffer bx(dev(), x, shift), bw(dev(), w, shift), by(dev(), y, shift);
+    Buffer bbo(dev(), b_out, shift), bbi(dev(), b_in, shift);
+    Buffer out_y(dev(), y_count(s) + shift), out_x(dev(), x_count(s) + shift);
+    Buffer out_w(dev(), w_count(s) + shift);
+
+    ConvEpilogue ey{with_bias ? bbo.data(shift) : nullptr, p};
+    ConvEpilogue ex{with_bias ? bbi.data(shift) : nullptr, p};
+    if (cuda()) {
+      cuda::conv2d_forward(s, bx.data(shift), bw.data(shift), ey, out_y.data(shift), nullptr,
+                           tile());
+      cuda::conv_transpose2d_forward(s, by.data(shift), bw.data(shift), ex, out_x.data(shift),
+                                     nullptr, tile());
+      const cuda::ConvTile wt = tile() == cuda::ConvTile::Thin ? cuda::ConvTile::Auto : tile();
+      Buffer ws(dev(), cuda::conv2d_weight_workspace_floats(s, wt));
+      cuda::conv2d_weight(s, bx.data(shift), by.data(shift), out_w.data(shift), ws.data(), nullptr,
+                          wt);
+      GE_TEST_CUDA(cudaDeviceSynchronize());
+    } else {
+      Buffer ws(dev(), cpu::conv_workspace_floats(s));
+      cpu::conv2d_forward(s, bx.data(shift), bw.data(shift), ey, out_y.data(shift), ws.data());
+      cpu::conv_transpose2d_forward(s, by.data(shift), bw.data(shift), ex, out_x.data(shift),
+                                    ws.data());
+      cpu::conv2d_weight(s, bx.data(shift), by.data(shift), out_w.data(shift), ws.data());
+    }
+    const float* bo = with_bias ? b_out.data() : nullptr;
+    const float* bi = with_bias ? b_in.data() : nullptr;
+    EXPECT_TRUE(close(out_y.download(y_count(s), shift), conv2d_ref(s, x, w, bo, p), kAtol, kRtol))
+        << "conv2d_forward";
+    EXPECT_TRUE(close(out_x.download(x_count(s), shift), conv_transpose2d_ref(s, y, w, bi, p),
+                      kAtol, kRtol))
+        << "conv_transpose2d_forward";
+    EXPECT_TRUE(close(out_w.download(w_count(s), shift), conv2d_weight_ref(s, x, y), 1e-4, kRtol))
+        << "conv2d_weight";
+  }
+};
+
+TEST_P(ConvKernelTest, DcganLayers) {
+  // k4 s2 p1: 8x8 <-> 4x4 (the transposed direction is DCGAN's generator upsampling).
+  check(conv_shape(2, 3, 8, 8, 5, 4, 2, 1), act(BiasActFn::LeakyRelu, std::sqrt(2.f)), true, 1);
+  check(conv_shape(1, 4, 14, 14, 2, 4, 2, 1), act(BiasActFn::Relu), true, 2);
+  check(conv_shape(2, 1, 8, 8, 3, 4, 2, 1), act(BiasActFn::Tanh), true, 3);
+}
+
+TEST_P(ConvKernelTest, ThreeByThreeSamePadding) {
+  check(conv_shape(1, 3, 7, 7, 4, 3, 1, 1), act(BiasActFn::Linear), true, 4);
+  check(conv_shape(2, 4, 4, 4, 4, 3, 1, 1), act(BiasActFn::Sigmoid, 1.f), true, 5);
+  check(conv_shape(3, 2, 5, 6, 3, 3, 1, 1), act(BiasActFn::Linear), false, 6);
+}
+
+TEST_P(ConvKernelTest, KernelOneAndFive) {
+  check(conv_shape(2, 4, 4, 4, 6, 1, 1, 0), act(BiasActFn::Relu), true, 7);
+  check(conv_shape(1, 3, 5, 5, 2, 1, 2, 0), act(BiasActFn::Linear), true,
+        8);  // phases without taps
+  check(conv_shape(1, 2, 9, 7, 3, 5, 1, 2), act(BiasActFn::LeakyRelu), true, 9);
+  check(conv_shape(1, 2, 10, 10, 3, 5, 2, 2), act(BiasActFn::Tanh, 1.5f), true, 10);
+}
+
+TEST_P(ConvKernelTest, StrideTwoWithOutputPadding) {
+  // In the transposed direction these sizes exceed (out - 1) * 2 - 2 * pad + k: output_padding.
+  check(conv_shape(2, 3, 8, 9, 5, 3, 2, 1), act(BiasActFn::LeakyRelu), true, 11);  // 1 and 0
+  check(conv_shape(1, 2, 10, 11, 2, 4, 2, 1), act(BiasActFn::Linear), true, 12);   // 1 and 1
+  check(conv_shape(3, 1, 5, 5, 1, 3, 2, 0), act(BiasActFn::Sigmoid), true, 13);
+}
+
+TEST_P(ConvKernelTest, Groups) {
+  check(conv_shape(2, 4, 6, 6, 6, 3, 1, 1, 2), act(BiasActFn::Relu), true, 14);
+  check(conv_shape(1, 8, 5, 5, 8, 3, 1, 1, 4), act(BiasActFn::LeakyRelu), true, 15);
+  check(conv_shape(2, 4, 8, 8, 4, 4, 2, 1, 4), act(BiasActFn::Linear), true, 16);  // depthwise
+  check(conv_shape(1, 4, 6, 6, 8, 1, 1, 0, 2), act(BiasActFn::Tanh), false, 17);
+}
+
+TEST_P(ConvKernelTest, OddSizesAndBatchOne) {
+  check(conv_shape(1, 1, 1, 1, 1, 1, 1, 0), act(BiasActFn::Linear), true, 18);
+  check(conv_shape(1, 3, 3, 11, 2, 3, 1, 0), act(BiasActFn::Sigmoid), true, 19);
+  ConvShape s = conv_shape(2, 2, 7, 5, 3, 3, 1, 0);  // non-square kernel and stride
+  s.kw = 2;
+  s.stride_h = 2;
+  s.pad_h = 1;
+  s.out_h = (s.in_h + 2 * s.pad_h - s.kh) / s.stride_h + 1;
+  s.out_w = (s.in_w + 2 * s.pad_w - s.kw) / s.stride_w + 1;
+  check(s, act(BiasActFn::Relu), true, 20);
+}
+
+TEST_P(ConvKernelTest, EveryEpilogue) {
+  const ConvShape s = conv_shape(2, 3, 6, 6, 4, 3, 2, 1);
+  for (BiasActFn f : kFns) {
+    check(s, act(f), true, 21);
+    check(s, act(f, 0.7f, 0.4f, 0.1f), true, 22);  // gain and clamp both bite
+    check(s, act(f, -1.3f), false, 23);
+  }
+}
+
+TEST_P(ConvKernelTest, MisalignedBuffers) {
+  // The vector paths (float4 weight loads, float4 stores) fall back to scalars.
+  check(conv_shape(2, 4, 4, 4, 4, 3, 1, 1), act(BiasActFn::Relu), true, 24, 1);
+  check(conv_shape(2, 4, 4, 4, 4, 1, 1, 0), act(BiasActFn::Linear), true, 25, 2);
+}
+
+TEST_P(ConvKernelTest, LongWeightReduction) {
+  // batch * out_h * out_w well past one K split: the weight gradient's partials are summed.
+  check(conv_shape(4, 2, 12, 12, 3, 3, 1, 1), act(BiasActFn::Linear), false, 26);
+}
+
+TEST_P(ConvKernelTest, EmptyBatch) {
+  const ConvShape s = conv_shape(0, 2, 4, 4, 3, 3, 1, 1);
+  Buffer dw(dev(), std::vector<float>(static_cast<size_t>(w_count(s)), 7.f));
+  if (cuda()) {
+    cuda::conv2d_forward(s, nullptr, nullptr, {}, nullptr, nullptr, tile());
+    cuda::conv_transpose2d_forward(s, nullptr, nullptr, {}, nullptr, nullptr, tile());
+    cuda::conv2d_weight(s, nullptr, nullptr, dw.data(), nullptr, nullptr);
+    GE_TEST_CUDA(cudaDeviceSynchronize());
+  } else {
+    Buffer ws(dev(), cpu::conv_workspace_floats(s));
+    cpu::conv2d_weight(s, nullptr, nullptr, dw.data(), ws.data());
+  }
+  EXPECT_TRUE(close(dw.download(w_count(s)), std::vector<double>(w_count(s), 0.0)));
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, ConvKernelTest,
+                         ::testing::Values(Variant{Dev::Cpu, cuda::ConvTile::Auto},
+                                           Variant{Dev::Cuda, cuda::ConvTile::Auto},
+                                           Variant{Dev::Cuda, cuda::ConvTile::Wide},
+                                           Variant{Dev::Cuda, cuda::ConvTile::Tall},
+                                           Variant{Dev::Cuda, cuda::ConvTile::Thin}),
+                         variant_name);
+
+// ---- cuda-only properties -----------------------------------------------------------------
+
+class ConvCudaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    int count = 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
+      GTEST_SKIP() << "no CUDA device (nor the emulator) in this build";
+    }
+  }
+};
+
+TEST_F(ConvCudaTest, WeightGradientIsBitwiseReproducible) {
+  const ConvShape s = conv_shape(4, 2, 12, 12, 3, 3, 1, 1);
+  ASSERT_GT(cuda::conv2d_weight_workspace_floats(s), 0) << "expected a split reduction";
+  Buffer x(Dev::Cuda, lcg(x_count(s), 31)), dy(Dev::Cuda, lcg(y_count(s), 32));
+  Buffer a(Dev::Cuda, w_count(s)), b(Dev::Cuda, w_count(s));
+  Buffer ws(Dev::Cuda, cuda::conv2d_weight_workspace_floats(s));
+  cuda::conv2d_weight(s, x.data(), dy.data(), a.data(), ws.data(), nullptr);
+  cuda::conv2d_weight(s, x.data(), dy.data(), b.data(), ws.data(), nullptr);
+  GE_TEST_CUDA(cudaDeviceSynchronize());
+  const std::vector<float> va = a.download(w_count(s)), vb = b.download(w_count(s));
+  for (size_t i = 0; i < va.size(); ++i)
+    ASSERT_EQ(std::memcmp(&va[i], &vb[i], sizeof(float)), 0) << "element " << i;
+}
+
+TEST_F(ConvCudaTest, Errors) {
+  ConvShape s = conv_shape(1, 2, 5, 5, 3, 3, 1, 1);
+  s.out_h = 4;
+  std::string msg =
+      error_of([&] { cuda::conv2d_forward(s, nullptr, nullptr, {}, nullptr, nullptr); });
+  EXPECT_THAT(msg, HasSubstr("conv2d_forward(cuda): ")) << msg;  // check_conv_shape's words
+  EXPECT_THAT(msg, HasSubstr("4x5")) << msg;
+
+  s = conv_shape(1, 2, 5, 5, 3, 3, 1, 1);
+  msg = error_of([&] { cuda::conv2d_forward(s, nullptr, nullptr, {}, nullptr, nullptr); });
+  EXPECT_THAT(msg, HasSubstr("conv2d_forward(cuda): expected non-null x, w and y")) << msg;
+
+  ConvEpilogue bad;
+  bad.act.act = BiasActFn::LeakyRelu;
+  bad.act.alpha = -0.5f;
+  Buffer x(Dev::Cuda, x_count(s)), w(Dev::Cuda, w_count(s)), y(Dev::Cuda, y_count(s));
+  msg = error_of(
+      [&] { cuda::conv_transpose2d_forward(s, y.data(), w.data(), bad, x.data(), nullptr); });
+  EXPECT_THAT(msg, HasSubstr("conv_transpose2d_forward(cuda): expected alpha >= 0 for lrelu"))
+      << msg;
+
+  const ConvShape big = conv_shape(4, 2, 12, 12, 3, 3, 1, 1);
+  Buffer bx(Dev::Cuda, x_count(big)), by(Dev::Cuda, y_count(big)), bw(Dev::Cuda, w_count(big));
+  msg = error_of(
+      [&] { cuda::conv2d_weight(big, bx.data(), by.data(), bw.data(), nullptr, nullptr); });
+  EXPECT_THAT(msg, HasSubstr("conv2d_weight(cuda): expected a workspace of ")) << msg;
+  EXPECT_THAT(msg, HasSubstr("conv2d_weight_workspace_floats")) << msg;
+
+  msg = error_of([&] { cuda::conv2d_weight_workspace_floats(big, cuda::ConvTile::Thin); });
+  EXPECT_THAT(msg, HasSubstr("expected tile Auto, Wide or Tall, got Thin")) << msg;
+}
+
+TEST_F(ConvCudaTest, CudnnAvailability) {
+  if (cuda::cudnn_available()) {
+#if defined(GE_CUDA_EMULATOR)
+    FAIL() << "the emulator build has no cuDNN";
+#endif
+    GTEST_SKIP() << "cuDNN is present; its results are compared in CudnnMatchesReference";
+  }
+  const ConvShape s = conv_shape(1, 2, 5, 5, 3, 3, 1, 1);
+  const std::string msg = error_of(
+      [&] { cuda::cudnn_conv2d_forward(s, nullptr, nullptr, {}, nullptr, nullptr, 0, nullptr); });
+  EXPECT_THAT(msg, HasSubstr("cudnn_conv2d_forward: cuDNN is not available in this build")) << msg;
+}
+
+TEST_F(ConvCudaTest, CudnnMatchesReference) {
+  if (!cuda::cudnn_available()) GTEST_SKIP() << "cuDNN is not available in this build";
+  for (const ConvShape& s :
+       {conv_shape(2, 3, 8, 9, 5, 3, 2, 1), conv_shape(2, 4, 6, 6, 6, 3, 1, 1, 2)}) {
+    SCOPED_TRACE(describe(s));
+    const std::vector<float> x = lcg(x_count(s), 41), w = lcg(w_count(s), 42);
+    const std::vector<float> y = lcg(y_count(s), 43), b = lcg(s.out_c, 44), bi = lcg(s.in_c, 45);
+    Buffer bx(Dev::Cuda, x), bw(Dev::Cuda, w), by(Dev::Cuda, y), bb(Dev::Cuda, b);
+    Buffer bbi(Dev::Cuda, bi);
+    Buffer oy(Dev::Cuda, y_count(s)), ox(Dev::Cuda, x_count(s)), ow(Dev::Cuda, w_count(s));
+    const BiasActParams p = act(BiasActFn::LeakyRelu, 1.4f);
+    using cuda::CudnnConvOp;
+    const size_t bytes = std::max({cuda::cudnn_workspace_bytes(CudnnConvOp::Forward, s),
+                                   cuda::cudnn_workspace_bytes(CudnnConvOp::TransposeForward, s),
+                                   cuda::cudnn_workspace_bytes(CudnnConvOp::Weight, s), size_t{4}});
+    Buffer ws(Dev::Cuda, static_cast<int64_t>(bytes / sizeof(float) + 1));
+    cuda::cudnn_conv2d_forward(s, bx.data(), bw.data(), {bb.data(), p}, oy.data(), ws.data(), bytes,
+                               nullptr);
+    cuda::cudnn_conv_transpose2d_forward(s, by.data(), bw.data(), {bbi.data(), p}, ox.data(),
+                                         ws.data(), bytes, nullptr);
+    cuda::cudnn_conv2d_weight(s, bx.data(), by.data(), ow.data(), ws.data(), bytes, nullptr);
+    GE_TEST_CUDA(cudaDeviceSynchronize());
+    EXPECT_TRUE(close(oy.download(y_count(s)), conv2d_ref(s, x, w, b.data(), p), kAtol, kRtol));
+    EXPECT_TRUE(
+        close(ox.download(x_count(s)), conv_transpose2d_ref(s, y, w, bi.data(), p), kAtol, kRtol));
+    EXPECT_TRUE(close(ow.download(w_count(s)), conv2d_weight_ref(s, x, y), 1e-4, kRtol));
+  }
+}
+
+// ---- shared index math --------------------------------------------------------------------
+
+TEST(ConvIndexMath, FastDivMatchesDivision) {
+  for (uint32_t d : {1u, 2u, 3u, 5u, 7u, 9u, 16u, 25u, 49u, 100u, 196u, 784u, 4095u, 65537u,
+                     1000003u, 0x7fffffffu}) {
+    const FastDiv f(d);
+    for (uint32_t n = 0; n < 5000; ++n)
+      ASSERT_EQ(f.div(n), n / d) << n << " / " << d;
+    for (uint32_t n : {0x7fffffffu, 0x7ffffffeu, 0x40000000u, 123456789u, d - 1, d, d + 1}) {
+      if (n > 0x7fffffffu) continue;
+      ASSERT_EQ(f.div(n), n / d) << n << " / " << d;
+      int q = 0, r = 0;
+      f.divmod(static_cast<int>(n), q, r);
+      ASSERT_EQ(q, static_cast<int>(n / d));
+      ASSERT_EQ(r, static_cast<int>(n % d));
+    }
+  }
+}
+
+// Every (output pixel, kernel tap) pair that conv_transpose2d connects to an input pixel is met
+// by exactly one phase, with the input pixel the definition gives.
+TEST(ConvIndexMath, StridePhasesCoverEveryTapOnce) {
+  for (int64_t stride : {1, 2, 3})
+    for (int64_t k : {1, 2, 3, 4, 5})
+      for (int64_t pad : {0, 1, 2})
+        for (int64_t in : {4, 5, 7, 8}) {
+          ConvShape s = conv_shape(1, 1, in, in + 1, 1, k, stride, pad);
+          if (in + 2 * pad < k) continue;
+          SCOPED_TRACE(describe(s));
+          // hits[(yy * in_w + xx) * kh * kw + ki * kw + kj] counts phase visits.
+          std::vector<int> hits(static_cast<size_t>(s.in_h * s.in_w * k * k), 0);
+          for (int64_t p = 0; p < s.stride_h * s.stride_w; ++p) {
+            const ConvPhase ph = conv_transpose_phase(s, p);
+            for (int64_t i = 0; i < ph.rows; ++i)
+              for (int64_t j = 0; j < ph.cols; ++j)
+                for (int64_t t = 0; t < ph.taps_h; ++t)
+                  for (int64_t u = 0; u < ph.taps_w; ++u) {
+                    const int64_t yy = ph.y0 + i * stride, xx = ph.x0 + j * stride;
+                    const int64_t ki = ph.ry + t * stride, kj = ph.rx + u * stride;
+                    const int64_t oy = ph.qy0 + i - t, ox = ph.qx0 + j - u;
+                    ASSERT_LT(yy, s.in_h);
+                    ASSERT_LT(ki, s.kh);
+                    if (oy < 0 || oy >= s.out_h || ox < 0 || ox >= s.out_w) continue;
+                    ASSERT_EQ(oy * stride - pad + ki, yy);
+                    ASSERT_EQ(ox * stride - pad + kj, xx);
+                    ++hits[static_cast<size_t>(((yy * s.in_w + xx) * k + ki) * k + kj)];
+                  }
+          }
+          for (int64_t yy = 0; yy < s.in_h; ++yy)
+            for (int64_t xx = 0; xx < s.in_w; ++xx)
+              for (int64_t ki = 0; ki < k; ++ki)
+                for (int64_t kj = 0; kj < k; ++kj) {
+                  const int64_t ny = yy + pad - ki, nx = xx + pad - kj;
+                  const bool connected = ny >= 0 && nx >= 0 && ny % stride == 0 &&
+                                         nx % stride == 0 && ny / stride < s.out_h &&
+                                         nx / stride < s.out_w;
+                  ASSERT_EQ(hits[static_cast<size_t>(((yy * s.in_w + xx) * k + ki) * k + kj)],
+                            connected ? 1 : 0)
+                      << "pixel " << yy << "," << xx << " tap " << ki << "," << kj;
+                }
+        }
+}
+
+}  // namespace
+}  // namespace ge::kernels::testing
