@@ -11,10 +11,10 @@
 // scalar path that handles the tails, tanh, sigmoid and the second order.
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 
 #include "common/bias_act.h"
 #include "cpu/parallel.h"
+#include "cpu/vec4.h"
 #include "ganengine/kernels/bias_act.h"
 
 namespace ge::kernels {
@@ -50,26 +50,8 @@ const char* name(BiasActFn act) {
 namespace cpu {
 namespace {
 
-// Four floats and the matching lane masks (all ones where a compare holds).
-using F4 = float __attribute__((vector_size(16)));
-using M4 = int32_t __attribute__((vector_size(16)));
-constexpr int64_t kWidth = 4;
+using namespace vec4;
 
-F4 splat(float s) {
-  return F4{s, s, s, s};
-}
-F4 load(const float* p) {
-  F4 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-void store(float* p, F4 v) {
-  std::memcpy(p, &v, sizeof v);
-}
-// m ? a : b, lane by lane.
-F4 select(M4 m, F4 a, F4 b) {
-  return reinterpret_cast<F4>((m & reinterpret_cast<M4>(a)) | (~m & reinterpret_cast<M4>(b)));
-}
 F4 abs(F4 v) {
   constexpr int32_t kMagnitude = 0x7fffffff;
   const M4 magnitude = {kMagnitude, kMagnitude, kMagnitude, kMagnitude};

@@ -3,10 +3,10 @@
 // over whole rows (inner == 1) or over tiles of columns (inner > 1), never along r.
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 
 #include "common/reduce.h"
 #include "cpu/parallel.h"
+#include "cpu/vec4.h"
 #include "ganengine/kernels/reduce.h"
 
 namespace ge::kernels {
@@ -50,19 +50,7 @@ float reduce_row(const float* x, int64_t r) {
   return total;
 }
 
-// Four floats and the matching lane masks, through the compiler's vector extension: -O2's
-// vectorizer leaves a column loop of unknown length alone.
-using F4 = float __attribute__((vector_size(16)));
-using M4 = int32_t __attribute__((vector_size(16)));
-
-F4 load(const float* p) {
-  F4 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-void store(float* p, F4 v) {
-  std::memcpy(p, &v, sizeof v);
-}
+using namespace vec4;
 
 // Reducer<Op>::combine, lane by lane, with the same float operations.
 template <ReduceOp Op>
@@ -71,8 +59,7 @@ F4 combine4(F4 acc, F4 v) {
     return acc + v;
   } else {
     const M4 keep = (Op == ReduceOp::Max ? acc > v : acc < v) | (acc != acc);
-    return reinterpret_cast<F4>((keep & reinterpret_cast<M4>(acc)) |
-                                (~keep & reinterpret_cast<M4>(v)));
+    return select(keep, acc, v);
   }
 }
 
