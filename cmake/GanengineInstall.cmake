@@ -6,7 +6,7 @@ install(TARGETS ganengine EXPORT ganengineTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(DIRECTORY engine/include/ kernels/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY engine/include/ kernels/include/ models/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 if(GE_CUDA_MODE STREQUAL "emulator")
   install(DIRECTORY kernels/emu/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 endif()

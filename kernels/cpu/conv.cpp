@@ -3,23 +3,20 @@
 // Each thread takes a contiguous range of samples and walks it in chunks of a few samples, so
 // that the chunk's column matrix [C*kh*kw, chunk*L] stays in its L2 and its GEMM is long enough
 // to run near peak; the epilogue (bias + activation) is applied while the chunk's output is
-// still in cache. The threads' GEMMs run single-threaded OpenBLAS (two thread pools on one set
-// of cores only get in each other's way); when the batch gives a single thread the work,
-// OpenBLAS threads the GEMMs itself.
+// still in cache. Inside the parallel region each GEMM runs on its own thread; when the batch
+// gives a single thread the work, cpu::gemm spreads each GEMM over the team instead.
 #include "ganengine/kernels/conv.h"
-
-#include <cblas.h>
 
 #include <algorithm>
 #include <climits>
 #include <cstdint>
-#include <mutex>
 
 #include "common/bias_act.h"
 #include "common/im2col.h"
 #include "cpu/parallel.h"
 #include "ganengine/error.h"
 #include "ganengine/kernels/im2col.h"
+#include "ganengine/kernels/matmul.h"
 
 namespace ge::kernels {
 
@@ -98,48 +95,18 @@ Plan make_plan(const ConvShape& s, Pass pass) {
   return p;
 }
 
-// While alive, OpenBLAS runs each call on the calling thread. The setting is process-wide,
-// so nested and concurrent scopes share one saved value.
-class SerialBlasScope {
- public:
-  explicit SerialBlasScope(bool active) : active_(active) {
-    if (!active_) return;
-    std::lock_guard<std::mutex> lock(mutex());
-    if (depth()++ == 0) {
-      saved() = openblas_get_num_threads();
-      if (saved() != 1) openblas_set_num_threads(1);
-    }
-  }
-  ~SerialBlasScope() {
-    if (!active_) return;
-    std::lock_guard<std::mutex> lock(mutex());
-    if (--depth() == 0 && saved() != 1) openblas_set_num_threads(saved());
-  }
-  SerialBlasScope(const SerialBlasScope&) = delete;
-  SerialBlasScope& operator=(const SerialBlasScope&) = delete;
-
- private:
-  static std::mutex& mutex() {
-    static std::mutex m;
-    return m;
-  }
-  static int& depth() {
-    static int d = 0;
-    return d;
-  }
-  static int& saved() {
-    static int v = 1;
-    return v;
-  }
-  bool active_;
-};
-
 // Row-major C[m x n] = op(A) op(B) + beta C; the sizes fit int (check_sizes).
 void sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
            const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.f, a,
-              static_cast<int>(lda), b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
+  GemmArgs g;
+  g.trans_a = ta;
+  g.trans_b = tb;
+  g.m = m, g.n = n, g.k = k;
+  g.a = a, g.lda = lda;
+  g.b = b, g.ldb = ldb;
+  g.beta = beta;
+  g.c = c, g.ldc = ldc;
+  gemm(g);
 }
 
 bool is_identity(const ConvEpilogue& e) {
@@ -225,7 +192,6 @@ struct Chunk {
 template <typename F>
 int for_each_chunk(const ConvShape& s, const Plan& p, float* workspace, F&& f) {
   int team_used = 1;
-  SerialBlasScope serial(p.threads > 1);
   parallel_team(p.threads, [&](int t, int team) {
     if (t == 0) team_used = team;
     const int64_t begin = s.batch * t / team, end = s.batch * (t + 1) / team;

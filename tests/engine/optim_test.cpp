@@ -160,6 +160,54 @@ TEST_P(OptimTest, AdamSkipsParamsWithoutGradient) {
   EXPECT_EQ(opt.steps(), 3);
 }
 
+// A restored optimizer (moments copied, counters set) takes the same next step as the one it
+// was saved from; the counters are checked.
+TEST_P(OptimTest, AdamRestoredFromSavedStateContinuesExactly) {
+  const std::vector<float> av = lcg_values(5, 9), bv = lcg_values(3, 10);
+  const Tensor a = make(av, {5}, device(), true), b = make(bv, {3}, device(), true);
+  AdamOptions o;
+  o.lr = 0.05f;
+  optim::Adam opt({a, b}, o);
+  RefParam ra = ref_of(av), rb = ref_of(bv);
+  for (int s = 0; s < 2; ++s) {
+    const std::vector<float> g = lcg_values(5, 11 + s);
+    a.set_grad(make(g, {5}, device()));
+    opt.step();
+    adam_ref(ra, g, o);
+  }
+  const std::vector<float> hb = lcg_values(3, 13);
+  b.set_grad(make(hb, {3}, device()));
+  a.zero_grad();
+  opt.step();  // b's first update: counters now {2, 1} of 3 steps
+  adam_ref(rb, hb, o);
+  ASSERT_EQ(opt.param_steps(), (std::vector<int64_t>{2, 1}));
+
+  const Tensor a2 = a.detach().clone().requires_grad_(), b2 = b.detach().clone().requires_grad_();
+  optim::Adam restored({a2, b2}, o);
+  for (size_t i = 0; i < 2; ++i) {
+    Tensor m = restored.exp_avg()[i], v = restored.exp_avg_sq()[i];  // handles to the buffers
+    m.copy_(opt.exp_avg()[i]);
+    v.copy_(opt.exp_avg_sq()[i]);
+  }
+  restored.set_counters(opt.steps(), opt.param_steps());
+  const std::vector<float> g = lcg_values(5, 14), h = lcg_values(3, 15);
+  a2.set_grad(make(g, {5}, device()));
+  b2.set_grad(make(h, {3}, device()));
+  restored.step();
+  adam_ref(ra, g, o);
+  adam_ref(rb, h, o);  // bias corrections of steps 3 and 2
+  EXPECT_TRUE(all_close(a2, narrow(ra.p), 1e-6, 1e-5));
+  EXPECT_TRUE(all_close(b2, narrow(rb.p), 1e-6, 1e-5));
+  EXPECT_EQ(restored.param_steps(), (std::vector<int64_t>{3, 2}));
+
+  EXPECT_TRUE(throws_with([&] { restored.set_counters(4, {1}); }, {"expected 2 parameter step"}));
+  EXPECT_TRUE(throws_with(
+      [&] {
+        restored.set_counters(1, {2, 0});
+      },
+      {"step count in [0, 1], got 2"}));
+}
+
 // Gradients from backward: one contiguous, one broadcast (sum's backward expands a scalar), both
 // taken as they come. Changing options() between steps takes effect at the next step.
 TEST_P(OptimTest, AdamWithBackwardGradients) {

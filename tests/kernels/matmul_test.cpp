@@ -109,6 +109,53 @@ TEST_P(GemmTest, BatchedAndBroadcastBatch) {
   }
 }
 
+// Above the threading grain one product is cut into blocks of rows (tall C) or of columns (wide
+// C), one per thread: every block edge, and the ragged last block, must land where it belongs.
+TEST_P(GemmTest, LargeProductsSplitIntoBlocks) {
+  for (bool ta : {false, true}) {
+    for (bool tb : {false, true}) {
+      check(args(ta, tb, 300, 257, 129, 2));
+      GemmArgs g = args(ta, tb, 37, 300, 129, 1);
+      g.alpha = 0.5f;
+      g.beta = 1.f;
+      check(g);
+    }
+  }
+}
+
+// A batch of at least as many products as threads is spread over the batch instead.
+TEST_P(GemmTest, LargeBatchSplitsOverProducts) {
+  for (bool tb : {false, true}) {
+    GemmArgs g = args(false, tb, 64, 48, 96, 3);
+    g.batch = 5;
+    g.stride_a = 64 * g.lda;
+    g.stride_b = 0;
+    g.stride_c = 64 * g.ldc + 5;
+    g.beta = 0.5f;
+    check(g);
+  }
+}
+
+// Each element of C comes from one call, never from partial sums that threads add in whatever
+// order they finish: a split product repeats bit for bit.
+TEST_P(GemmTest, SplitProductIsRepeatable) {
+  const GemmArgs shape = args(false, false, 300, 257, 129);
+  const std::vector<float> a = lcg(300 * 129, 4), b = lcg(129 * 257, 5);
+  Buffer ab(GetParam(), a), bb(GetParam(), b);
+  std::vector<std::vector<float>> results;
+  for (int rep = 0; rep < 3; ++rep) {
+    Buffer cb(GetParam(), int64_t{300 * 257});
+    GemmArgs g = shape;
+    g.a = ab.data();
+    g.b = bb.data();
+    g.c = cb.data();
+    run(g);
+    results.push_back(cb.download(300 * 257));
+  }
+  EXPECT_EQ(results[0], results[1]);
+  EXPECT_EQ(results[0], results[2]);
+}
+
 TEST_P(GemmTest, EmptyIsNoOp) {
   run(args(false, false, 0, 4, 3));
   GemmArgs g = args(false, false, 3, 4, 5);

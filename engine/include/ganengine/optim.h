@@ -39,6 +39,11 @@ class Adam {
   const std::vector<Tensor>& params() const { return params_; }
   const std::vector<Tensor>& exp_avg() const { return exp_avg_; }
   const std::vector<Tensor>& exp_avg_sq() const { return exp_avg_sq_; }
+  // Updates each param has had (its bias-correction step count).
+  const std::vector<int64_t>& param_steps() const { return param_steps_; }
+  // Restores the counters of a saved optimizer (a resumed run continues bitwise where it
+  // stopped); the moments are restored by copying into exp_avg() / exp_avg_sq().
+  void set_counters(int64_t steps, std::vector<int64_t> param_steps);
 
  private:
   std::vector<Tensor> params_, exp_avg_, exp_avg_sq_;

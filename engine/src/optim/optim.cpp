@@ -151,6 +151,18 @@ void Adam::step() {
   ++steps_;
 }
 
+void Adam::set_counters(int64_t steps, std::vector<int64_t> param_steps) {
+  GE_CHECK(steps >= 0, "Adam: expected a step count >= 0, got ", steps);
+  GE_CHECK(param_steps.size() == params_.size(), "Adam: expected ", params_.size(),
+           " parameter step counts, got ", param_steps.size());
+  for (size_t i = 0; i < param_steps.size(); ++i) {
+    GE_CHECK(param_steps[i] >= 0 && param_steps[i] <= steps, "Adam: expected params[", i,
+             "]'s step count in [0, ", steps, "], got ", param_steps[i]);
+  }
+  steps_ = steps;
+  param_steps_ = std::move(param_steps);
+}
+
 void Adam::zero_grad() {
   for (const Tensor& p : params_)
     p.zero_grad();

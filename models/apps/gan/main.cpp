@@ -1,0 +1,87 @@
+// gan: train and sample the classic GANs (DCGAN, cGAN, WGAN-GP, SNGAN) on images and their MLP
+// variants on 2-D Gaussian mixtures.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
+
+#include "app_main.h"
+#include "app_options.h"
+#include "ganengine/autograd.h"
+#include "ganengine/models/train/trainer.h"
+#include "sample_output.h"
+#include "training.h"
+
+namespace {
+
+using namespace ge;
+
+const std::vector<std::string> kArchs = {"dcgan",   "cgan",      "wgan-gp",     "sngan",
+                                         "gan-mlp", "dcgan-mlp", "wgan-gp-mlp", "sngan-mlp"};
+
+struct GenerateArgs {
+  std::string ckpt, out = "samples.png", device = "cpu";
+  int64_t n = 64;
+  uint64_t seed = 0;
+  float truncation = 1.f;
+};
+
+void generate(const GenerateArgs& a) {
+  const Device device = apps::resolve_device(a.device);
+  const auto gan = models::train::load_gan(a.ckpt, device);
+  const apps::SampleGrid grid = apps::sample_grid(a.n, gan->options().num_classes, device);
+  Generator generator(a.seed);
+  NoGradGuard no_grad;
+  gan->generator().eval();
+  if (auto* ema = gan->generator_ema()) ema->eval();
+  const Tensor z = gan->sample_latent(grid.count, generator, device);
+  const Tensor samples =
+      gan->generate(z, grid.labels, gan->generator_ema() != nullptr, a.truncation);
+  apps::save_samples(a.out, samples, grid.nrow);
+  std::fprintf(stderr, "%s: %lld samples of %s\n", a.out.c_str(),
+               static_cast<long long>(grid.count), a.ckpt.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"gan: DCGAN, cGAN, WGAN-GP and SNGAN on images; MLP GANs on 2-D mixtures"};
+  models::GanOptions model;
+  apps::TrainArgs train;
+  train.data = "mnist:data/mnist";
+  train.train.out_dir = "runs/gan";
+  GenerateArgs gen;
+  return apps::run_app(app, argc, argv, [&] {
+    CLI::App* t = app.add_subcommand("train", "train a model (resumable)");
+    CLI::Option* arch = t->add_option("--arch", model.arch, "architecture")
+                            ->capture_default_str()
+                            ->check(CLI::IsMember(kArchs));
+    t->add_option("--width", model.width, "base channels (images) or hidden width (MLPs)")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    t->add_option("--latent-dim", model.latent_dim, "latent size")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    t->add_option("--resolution", model.resolution, "image side (a power of two >= 8)")
+        ->capture_default_str();
+    t->add_option("--gp-lambda", model.gp_lambda, "gradient penalty weight (wgan-gp)")
+        ->capture_default_str();
+    apps::add_train_options(*t, train);
+    t->callback([&] {
+      model.channels =
+          model.arch.ends_with("-mlp") ? 0 : std::max<int64_t>(1, apps::channels_of(train.data));
+      apps::run_training(model, train, arch->count() > 0);
+    });
+
+    CLI::App* g = app.add_subcommand("generate", "write a grid of samples from a checkpoint");
+    g->add_option("--ckpt", gen.ckpt, "training output directory")->required();
+    g->add_option("--n", gen.n, "samples (cgan: rounded up to a full row per class)")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    g->add_option("--out", gen.out, "PNG to write")->capture_default_str();
+    g->add_option("--seed", gen.seed, "latent seed")->capture_default_str();
+    g->add_option("--truncation", gen.truncation, "truncation psi (models that support it)")
+        ->capture_default_str();
+    apps::add_device_option(*g, gen.device);
+    g->callback([&] { generate(gen); });
+  });
+}

@@ -1,0 +1,57 @@
+#pragma once
+// Data sets: samples as float32 in [-1, 1] ([C, H, W] images or [2] points) with optional class
+// labels, held in host memory. get() and label() may run on a DataLoader's prefetch thread while
+// the caller's thread uses the data set too, so they must not modify shared state.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ganengine/shape.h"
+
+namespace ge::models::data {
+
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+  virtual std::string name() const = 0;  // "mnist", "images", "ring8", "grid25"
+  virtual int64_t size() const = 0;
+  virtual Shape sample_shape() const = 0;            // [C, H, W] or [2]
+  virtual int64_t num_classes() const { return 0; }  // 0: unlabelled
+  // Writes sample `index` (sample_shape().numel() floats) to `out`.
+  virtual void get(int64_t index, float* out) const = 0;
+  virtual int64_t label(int64_t /*index*/) const { return -1; }
+};
+
+// How an image data set is shaped for a model: side `resolution` (MNIST's 28x28 is zero-padded,
+// i.e. -1 after scaling, to 32; other sizes are resized/cropped) with `channels` channels.
+struct ImageFormat {
+  int64_t resolution = 32;
+  int64_t channels = 1;
+};
+
+// MNIST IDX files in `dir`: train-images-idx3-ubyte + train-labels-idx1-ubyte (also the .gz-less
+// t10k-* pair when `split` is "test"). A missing or corrupt file throws ge::Error naming the file
+// and the defect (bad magic, wrong dimensions, truncated data, label count mismatch).
+std::shared_ptr<Dataset> load_mnist(const std::string& dir, const ImageFormat& format,
+                                    const std::string& split = "train");
+// Every PNG/JPEG/BMP in `dir` (sorted by name), center-cropped to square and resized to the
+// format; unreadable files are named in the error. Unlabelled.
+std::shared_ptr<Dataset> load_image_folder(const std::string& dir, const ImageFormat& format);
+// 2-D Gaussian mixtures, `count` samples drawn with `seed`: "ring8" (means (cos 2 pi i / 8,
+// sin 2 pi i / 8), std 0.01) and "grid25" (means {-4, -2, 0, 2, 4}^2, std 0.05). Points are not
+// rescaled; labels are the mode index.
+std::shared_ptr<Dataset> make_gaussian_mixture(const std::string& kind, int64_t count = 100000,
+                                               uint64_t seed = 0);
+// The mixture's modes and standard deviation (for metrics and plots).
+struct MixtureSpec {
+  std::vector<std::pair<float, float>> means;
+  float stddev = 0.f;
+};
+MixtureSpec gaussian_mixture_spec(const std::string& kind);
+
+// "mnist:DIR", "images:DIR", "ring8", "grid25" (or a bare DIR: MNIST IDX files if present there,
+// else an image folder).
+std::shared_ptr<Dataset> open_dataset(const std::string& spec, const ImageFormat& format);
+
+}  // namespace ge::models::data

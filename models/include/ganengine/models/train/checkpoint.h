@@ -1,0 +1,62 @@
+#pragma once
+// The checkpoint pair of a training directory: checkpoint.safetensors holds the tensors (G., D.,
+// G_ema. state dicts and the Adam moments opt.G.exp_avg.<i>, ...), checkpoint.json everything
+// else and the tensor file's size and FNV-1a checksum, so a torn or mixed pair is refused.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ganengine/models/train/trainer.h"
+
+namespace ge::models::train {
+
+inline constexpr const char* kCheckpointJson = "checkpoint.json";
+inline constexpr const char* kCheckpointTensors = "checkpoint.safetensors";
+
+std::string train_options_to_json(const TrainOptions& options);
+// Unknown keys are an error naming them; missing keys keep their defaults.
+TrainOptions train_options_from_json(const std::string& json);
+
+struct OptimizerRecord {
+  int64_t steps = 0;
+  std::vector<int64_t> param_steps;  // per parameter, in parameters() order
+};
+
+// What checkpoint.json records.
+struct CheckpointRecord {
+  int64_t step = 0;  // generator steps done
+  uint64_t rng_seed = 0, rng_offset = 0;
+  data::LoaderState loader;
+  int64_t batch = 0;
+  OptimizerRecord opt_g, opt_d;
+  double elapsed_s = 0;  // training time before this checkpoint, across resumes
+  GanOptions gan_options;
+  TrainOptions train_options;
+  uint64_t tensors_bytes = 0, tensors_fnv1a64 = 0;
+};
+
+// Reads out_dir/checkpoint.json and checks checkpoint.safetensors against the size and checksum
+// it names. Throws ge::Error naming the file and the defect: missing, not JSON, a missing or
+// mistyped field, a tensor file of the wrong size or checksum.
+CheckpointRecord read_checkpoint(const std::string& out_dir);
+// The tensors of the checkpoint `record` was read from (read_checkpoint checked the file).
+std::map<std::string, Tensor> read_checkpoint_tensors(const std::string& out_dir);
+// Writes the tensor file, then the JSON naming its checksum; each atomically (temporary file and
+// rename, the two renames back to back), so a failure leaves the previous pair as it was.
+// Fills record.tensors_bytes / tensors_fnv1a64.
+void write_checkpoint(const std::string& out_dir, const std::map<std::string, Tensor>& tensors,
+                      CheckpointRecord record);
+
+// Checks that `tensors` has exactly the entries `prefix`<key> of module's state dict, with its
+// shapes; errors name `file` and the key.
+void check_module_state(const nn::Module& module, const std::map<std::string, Tensor>& tensors,
+                        const std::string& prefix, const std::string& file);
+// Loads the entries named `prefix`<key> of `tensors` into `module` after checking every key and
+// shape, so nothing is copied unless all check out; errors name `file` and the key.
+void load_module_state(nn::Module& module, const std::map<std::string, Tensor>& tensors,
+                       const std::string& prefix, const std::string& file);
+
+uint64_t fnv1a64_file(const std::string& path);
+
+}  // namespace ge::models::train

@@ -1,0 +1,65 @@
+#pragma once
+// GAN training: alternating D/G steps, checkpoints with bitwise resume, NaN guards, progress,
+// a JSONL metrics log, sample grids and a loss-curve plot.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "ganengine/models/data/loader.h"
+#include "ganengine/models/gan.h"
+
+namespace ge::models::train {
+
+struct TrainOptions {
+  std::string out_dir = "runs/run";
+  int64_t steps = 1000;  // generator steps in all (a resumed run stops at the same total)
+  int64_t batch = 32;
+  uint64_t seed = 0;
+  Device device = kCPU;
+  // From the architecture's TrainDefaults unless set (negative: use the default).
+  float g_lr = -1.f, d_lr = -1.f, beta1 = -1.f, beta2 = -1.f, ema_beta = -1.f;
+  int64_t n_critic = -1;           // D steps per G step
+  float label_smoothing = 0.f;     // real target 1 - label_smoothing (one-sided)
+  float clip_grad_norm = 0.f;      // > 0: clip each network's total gradient norm
+  int64_t checkpoint_every = 500;  // <= 0: only at the end
+  int64_t sample_every = 500;      // <= 0: only samples/final.png
+  int64_t log_every = 10;
+  int64_t grid_size = 64;  // samples in each grid (a fixed latent batch from the seed)
+  bool resume = false;     // continue from out_dir/checkpoint.json
+  bool progress = true;    // progress bar on stderr
+};
+
+// Files in out_dir: checkpoint.json + checkpoint.safetensors (the last good checkpoint; both
+// written atomically, the JSON last, naming the tensor file's checksum), metrics.jsonl,
+// samples/step_000500.png, ..., samples/final.png, loss_curve.png.
+class Trainer {
+ public:
+  Trainer(Gan& gan, data::DataLoader& loader, TrainOptions options);
+  // Trains to options.steps. NaN/Inf in a loss or gradient throws ge::Error naming the step,
+  // the network and the quantity, after leaving the last good checkpoint as it was.
+  void run();
+  int64_t step() const { return step_; }
+  void save_checkpoint();  // at the current step
+  // Restores the model, optimizers, RNG and loader state; a corrupt or mismatched checkpoint
+  // throws ge::Error naming the file and the defect.
+  void load_checkpoint();
+
+ private:
+  struct State;
+  Gan& gan_;
+  data::DataLoader& loader_;
+  TrainOptions options_;
+  int64_t step_ = 0;
+  std::shared_ptr<State> state_;
+};
+
+// The G EMA decay of 0-based generator step `step`: `ema_beta`, ramped up as StyleGAN2-ADA's
+// ema_rampup 0.05 (the averaging horizon is at most 5% of the images seen so far, i.e. decay at
+// most 0.5^(20 / (step + 1))), so the average follows the generator closely early in training.
+float ema_decay(float ema_beta, int64_t step);
+
+// Rebuilds the model a checkpoint directory holds (its GanOptions and tensors), on `device`.
+std::unique_ptr<Gan> load_gan(const std::string& out_dir, Device device);
+
+}  // namespace ge::models::train

@@ -1,0 +1,94 @@
+#include "ganengine/models/adversarial_gan.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "ganengine/autograd.h"
+#include "ganengine/error.h"
+#include "ganengine/gradient_penalty.h"
+#include "ganengine/models/losses.h"
+#include "ganengine/ops.h"
+
+namespace ge::models {
+
+namespace {
+
+Generator& step_generator(const char* who, StepContext& ctx) {
+  GE_CHECK(ctx.generator != nullptr, who,
+           ": expected StepContext.generator to be set (fakes are drawn from it)");
+  return *ctx.generator;
+}
+
+// Uniform class ids from `generator`; drawn on the CPU, which gives the same stream as CUDA.
+Tensor random_labels(int64_t n, int64_t num_classes, Generator& generator, Device device) {
+  std::vector<float> u = rand({n}, kCPU, &generator).to_vector();
+  for (float& v : u)
+    v = std::min(std::floor(v * static_cast<float>(num_classes)),
+                 static_cast<float>(num_classes - 1));
+  return from_vector(u, {n}, device);
+}
+
+}  // namespace
+
+LossResult AdversarialGan::discriminator_loss(const Tensor& real, const Tensor& labels,
+                                              StepContext& ctx) {
+  const char* who = "discriminator_loss";
+  Generator& generator = step_generator(who, ctx);
+  GE_CHECK(real.defined() && real.dim() >= 1 && real.size(0) > 0, who,
+           ": expected a real batch [N, ...] with N > 0");
+  const Tensor z = sample_latent(real.size(0), generator, real.device());
+  Tensor fake;
+  {
+    // D's step never differentiates through G, so G's graph is not recorded at all.
+    NoGradGuard no_grad;
+    fake = generate(z, labels);
+  }
+  const Tensor real_out = discriminate(real, labels);
+  const Tensor fake_out = discriminate(fake, labels);
+  LossResult result;
+  switch (objective_) {
+    case Objective::NonSaturating:
+      result.loss = nonsaturating_d_loss(real_out, fake_out, ctx.real_label);
+      break;
+    case Objective::Hinge:
+      result.loss = hinge_d_loss(real_out, fake_out);
+      break;
+    case Objective::Wasserstein: {
+      result.loss = wasserstein_d_loss(real_out, fake_out);
+      if (options_.gp_lambda > 0.f) {
+        const Tensor gp =
+            wgan_gradient_penalty([&](const Tensor& x) { return discriminate(x, labels); }, real,
+                                  fake, options_.gp_lambda, &generator);
+        result.logs["gp"] = gp.item();
+        result.loss = result.loss + gp;
+      }
+      break;
+    }
+  }
+  const float d_real = real_out.mean().item(), d_fake = fake_out.mean().item();
+  result.logs["d_real"] = d_real;
+  result.logs["d_fake"] = d_fake;
+  if (objective_ == Objective::Wasserstein) result.logs["wasserstein"] = d_real - d_fake;
+  result.logs["d_loss"] = result.loss.item();
+  return result;
+}
+
+LossResult AdversarialGan::generator_loss(int64_t batch, const Tensor& labels, StepContext& ctx) {
+  const char* who = "generator_loss";
+  Generator& generator = step_generator(who, ctx);
+  GE_CHECK(batch > 0, who, ": expected batch > 0, got ", batch);
+  const Device dev = device();
+  const Tensor z = sample_latent(batch, generator, dev);
+  Tensor y = labels;
+  if (conditional() && !y.defined()) y = random_labels(batch, options_.num_classes, generator, dev);
+  const Tensor out = discriminate(generate(z, y), y);
+  LossResult result;
+  result.loss = objective_ == Objective::NonSaturating ? nonsaturating_g_loss(out)
+                : objective_ == Objective::Hinge       ? hinge_g_loss(out)
+                                                       : wasserstein_g_loss(out);
+  result.logs["g_loss"] = result.loss.item();
+  return result;
+}
+
+}  // namespace ge::models

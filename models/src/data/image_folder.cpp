@@ -1,0 +1,107 @@
+// A folder of PNG/JPEG/BMP files, decoded once at load time into the model's format.
+#include <stb/stb_image.h>
+#include <stb/stb_image_resize.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "ganengine/error.h"
+#include "ganengine/models/data/dataset.h"
+#include "image_format.h"
+
+namespace ge::models::data {
+namespace {
+
+constexpr const char* kOp = "load_image_folder";
+
+bool is_image_file(const std::filesystem::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
+}
+
+struct StbImage {
+  unsigned char* pixels = nullptr;
+  ~StbImage() { stbi_image_free(pixels); }
+};
+
+// Decodes `path` with `channels` channels (stb turns colour into luminance and back as asked),
+// center-crops it to a square and resizes that to `side`: interleaved [side, side, channels].
+void decode(const std::string& path, int channels, int side, unsigned char* out) {
+  int w = 0, h = 0, file_channels = 0;
+  StbImage image;
+  image.pixels = stbi_load(path.c_str(), &w, &h, &file_channels, channels);
+  if (image.pixels == nullptr)
+    fail(kOp, ": cannot decode '", path, "': ", stbi_failure_reason(),
+         " (expected a PNG, JPEG or BMP image)");
+  const int crop = std::min(w, h);
+  const unsigned char* corner =
+      image.pixels + (static_cast<size_t>((h - crop) / 2) * w + (w - crop) / 2) * channels;
+  // A triangle filter: bilinear when enlarging, an area average when shrinking (no ringing).
+  const int ok =
+      stbir_resize_uint8_generic(corner, crop, crop, w * channels, out, side, side, side * channels,
+                                 channels, STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP,
+                                 STBIR_FILTER_TRIANGLE, STBIR_COLORSPACE_LINEAR, nullptr);
+  if (!ok) fail(kOp, ": resizing '", path, "' (", w, "x", h, ") to ", side, "x", side, " failed");
+}
+
+class ImageFolder final : public Dataset {
+ public:
+  ImageFolder(std::vector<unsigned char> pixels, int64_t count, const ImageFormat& format)
+      : pixels_(std::move(pixels)), count_(count), format_(format) {}
+
+  std::string name() const override { return "images"; }
+  int64_t size() const override { return count_; }
+  Shape sample_shape() const override {
+    return {format_.channels, format_.resolution, format_.resolution};
+  }
+
+  void get(int64_t index, float* out) const override {
+    GE_CHECK(index >= 0 && index < count_, kOp, ": sample index ", index, " is out of range [0, ",
+             count_, ")");
+    const int64_t c = format_.channels, plane = format_.resolution * format_.resolution;
+    const unsigned char* src = pixels_.data() + index * plane * c;
+    for (int64_t i = 0; i < plane; ++i)
+      for (int64_t k = 0; k < c; ++k)
+        out[k * plane + i] = (src[i * c + k] - 127.5f) / 127.5f;
+  }
+
+ private:
+  std::vector<unsigned char> pixels_;  // [N, H, W, C], as decoded
+  int64_t count_;
+  ImageFormat format_;
+};
+
+}  // namespace
+
+std::shared_ptr<Dataset> load_image_folder(const std::string& dir, const ImageFormat& format) {
+  check_image_format(kOp, format);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    fail(kOp, ": '", dir, "' is not a directory", ec ? ": " + ec.message() : std::string());
+  std::vector<std::filesystem::path> files;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    if (it->is_regular_file(type_ec) && is_image_file(it->path())) files.push_back(it->path());
+  }
+  if (ec) fail(kOp, ": cannot list '", dir, "': ", ec.message());
+  if (files.empty()) fail(kOp, ": '", dir, "' holds no PNG, JPEG or BMP files");
+  std::sort(files.begin(), files.end());
+
+  const int side = static_cast<int>(format.resolution);
+  const int channels = static_cast<int>(format.channels);
+  const size_t sample_bytes = static_cast<size_t>(side) * side * channels;
+  std::vector<unsigned char> pixels(files.size() * sample_bytes);
+  for (size_t i = 0; i < files.size(); ++i)
+    decode(files[i].string(), channels, side, pixels.data() + i * sample_bytes);
+  return std::make_shared<ImageFolder>(std::move(pixels), static_cast<int64_t>(files.size()),
+                                       format);
+}
+
+}  // namespace ge::models::data

@@ -1,0 +1,38 @@
+// Data set specs as the command-line apps take them.
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <system_error>
+
+#include "ganengine/error.h"
+#include "ganengine/models/data/dataset.h"
+
+namespace ge::models::data {
+namespace {
+
+constexpr const char* kForms =
+    "expected \"mnist:DIR\", \"images:DIR\", \"ring8\", \"grid25\" or a directory";
+
+std::string after_prefix(const std::string& spec, const std::string& prefix) {
+  const std::string dir = spec.substr(prefix.size());
+  GE_CHECK(!dir.empty(), "open_dataset: \"", spec, "\" names no directory after \"", prefix, "\"");
+  return dir;
+}
+
+}  // namespace
+
+std::shared_ptr<Dataset> open_dataset(const std::string& spec, const ImageFormat& format) {
+  GE_CHECK(!spec.empty(), "open_dataset: empty data set spec; ", kForms);
+  if (spec == "ring8" || spec == "grid25") return make_gaussian_mixture(spec);
+  if (spec.starts_with("mnist:")) return load_mnist(after_prefix(spec, "mnist:"), format);
+  if (spec.starts_with("images:")) return load_image_folder(after_prefix(spec, "images:"), format);
+  std::error_code ec;
+  if (std::filesystem::is_directory(spec, ec)) {
+    if (std::filesystem::exists(std::filesystem::path(spec) / "train-images-idx3-ubyte", ec))
+      return load_mnist(spec, format);
+    return load_image_folder(spec, format);
+  }
+  fail("open_dataset: \"", spec, "\" is neither a known data set nor a directory; ", kForms);
+}
+
+}  // namespace ge::models::data

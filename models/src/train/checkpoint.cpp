@@ -1,0 +1,261 @@
+#include "ganengine/models/train/checkpoint.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "ganengine/autograd.h"
+#include "ganengine/error.h"
+#include "ganengine/safetensors.h"
+
+namespace ge::models::train {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr const char* kFormat = "ganengine-gan-checkpoint";
+constexpr int kVersion = 1;
+
+std::string hex64(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// The field `key` of `object` converted to T; errors name the file and the field path.
+template <class T>
+T field(const json& object, const std::string& key, const std::string& file,
+        const std::string& where = "") {
+  const std::string name = where.empty() ? key : where + "." + key;
+  GE_CHECK(object.is_object(), file, ": expected '", where, "' to be an object");
+  auto it = object.find(key);
+  GE_CHECK(it != object.end(), file, ": missing field '", name, "'");
+  try {
+    return it->template get<T>();
+  } catch (const json::exception&) {
+    fail(file, ": field '", name, "' has the wrong type (", it->type_name(), ")");
+  }
+}
+
+const json& member(const json& object, const std::string& key, const std::string& file) {
+  auto it = object.find(key);
+  GE_CHECK(it != object.end(), file, ": missing field '", key, "'");
+  GE_CHECK(it->is_object(), file, ": field '", key, "' should be an object, got ", it->type_name());
+  return *it;
+}
+
+void fsync_path(const std::string& path, bool directory) {
+  int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+void write_text_atomic(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  GE_CHECK(f != nullptr, path, ": cannot open ", tmp, " for writing");
+  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  ok = std::fflush(f) == 0 && ok;
+  if (ok) ::fsync(::fileno(f));
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok) {
+    std::remove(tmp.c_str());
+    fail(path, ": writing ", tmp, " failed (disk full?)");
+  }
+}
+
+json record_to_json(const CheckpointRecord& r) {
+  auto opt = [](const OptimizerRecord& o) {
+    return json{{"steps", o.steps}, {"param_steps", o.param_steps}};
+  };
+  json j;
+  j["format"] = kFormat;
+  j["version"] = kVersion;
+  j["step"] = r.step;
+  j["rng"] = {{"seed", r.rng_seed}, {"offset", r.rng_offset}};
+  j["loader"] = {{"epoch", r.loader.epoch}, {"index", r.loader.index}, {"batch", r.batch}};
+  j["optimizers"] = {{"G", opt(r.opt_g)}, {"D", opt(r.opt_d)}};
+  j["elapsed_s"] = r.elapsed_s;
+  j["gan_options"] = json::parse(r.gan_options.to_json());
+  j["train_options"] = json::parse(train_options_to_json(r.train_options));
+  j["tensors"] = {{"file", kCheckpointTensors},
+                  {"bytes", r.tensors_bytes},
+                  {"fnv1a64", hex64(r.tensors_fnv1a64)}};
+  return j;
+}
+
+OptimizerRecord optimizer_from_json(const json& j, const std::string& file,
+                                    const std::string& where) {
+  OptimizerRecord o;
+  o.steps = field<int64_t>(j, "steps", file, where);
+  o.param_steps = field<std::vector<int64_t>>(j, "param_steps", file, where);
+  return o;
+}
+
+CheckpointRecord record_from_json(const json& j, const std::string& file) {
+  GE_CHECK(j.is_object(), file, ": expected a JSON object, got ", j.type_name());
+  const auto format = field<std::string>(j, "format", file);
+  GE_CHECK(format == kFormat, file, ": format is '", format, "', expected '", kFormat, "'");
+  const int version = field<int>(j, "version", file);
+  GE_CHECK(version == kVersion, file, ": version ", version, " is not supported (expected ",
+           kVersion, ")");
+  CheckpointRecord r;
+  r.step = field<int64_t>(j, "step", file);
+  GE_CHECK(r.step >= 0, file, ": step is negative (", r.step, ")");
+  const json& rng = member(j, "rng", file);
+  r.rng_seed = field<uint64_t>(rng, "seed", file, "rng");
+  r.rng_offset = field<uint64_t>(rng, "offset", file, "rng");
+  const json& loader = member(j, "loader", file);
+  r.loader.epoch = field<int64_t>(loader, "epoch", file, "loader");
+  r.loader.index = field<int64_t>(loader, "index", file, "loader");
+  r.batch = field<int64_t>(loader, "batch", file, "loader");
+  const json& opts = member(j, "optimizers", file);
+  GE_CHECK(opts.contains("G") && opts.contains("D"), file,
+           ": field 'optimizers' needs entries 'G' and 'D'");
+  r.opt_g = optimizer_from_json(opts.at("G"), file, "optimizers.G");
+  r.opt_d = optimizer_from_json(opts.at("D"), file, "optimizers.D");
+  r.elapsed_s = field<double>(j, "elapsed_s", file);
+  const json& gan_options = member(j, "gan_options", file);
+  const json& train_options = member(j, "train_options", file);
+  try {
+    r.gan_options = GanOptions::from_json(gan_options.dump());
+    r.train_options = train_options_from_json(train_options.dump());
+  } catch (const Error& e) {
+    fail(file, ": ", e.what());
+  }
+  const json& t = member(j, "tensors", file);
+  const auto tensor_file = field<std::string>(t, "file", file, "tensors");
+  GE_CHECK(tensor_file == kCheckpointTensors, file, ": names tensor file '", tensor_file,
+           "', expected '", kCheckpointTensors, "'");
+  r.tensors_bytes = field<uint64_t>(t, "bytes", file, "tensors");
+  const auto sum = field<std::string>(t, "fnv1a64", file, "tensors");
+  char* end = nullptr;
+  r.tensors_fnv1a64 = std::strtoull(sum.c_str(), &end, 16);
+  GE_CHECK(sum.size() == 16 && end == sum.c_str() + sum.size(), file,
+           ": field 'tensors.fnv1a64' is not 16 hex digits ('", sum, "')");
+  return r;
+}
+
+}  // namespace
+
+uint64_t fnv1a64_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  GE_CHECK(in.good(), path, ": cannot open for reading");
+  uint64_t h = 0xcbf29ce484222325ull;
+  std::vector<char> buf(1 << 16);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const std::streamsize n = in.gcount();
+    for (std::streamsize i = 0; i < n; ++i) {
+      h ^= static_cast<unsigned char>(buf[i]);
+      h *= 0x100000001b3ull;
+    }
+  }
+  GE_CHECK(in.eof(), path, ": read error");
+  return h;
+}
+
+CheckpointRecord read_checkpoint(const std::string& out_dir) {
+  const std::string json_path = (fs::path(out_dir) / kCheckpointJson).string();
+  const std::string tensor_path = (fs::path(out_dir) / kCheckpointTensors).string();
+  std::ifstream in(json_path, std::ios::binary);
+  GE_CHECK(in.good(), json_path, ": no checkpoint here (file missing or unreadable)");
+  std::stringstream text;
+  text << in.rdbuf();
+  json j;
+  try {
+    j = json::parse(text.str());
+  } catch (const json::exception& e) {
+    fail(json_path, ": not valid JSON (", e.what(), ")");
+  }
+  CheckpointRecord r;
+  try {
+    r = record_from_json(j, json_path);
+  } catch (const json::exception& e) {
+    fail(json_path, ": malformed (", e.what(), ")");
+  }
+  std::error_code ec;
+  const auto bytes = fs::file_size(tensor_path, ec);
+  GE_CHECK(!ec, tensor_path, ": missing (", json_path, " names it)");
+  GE_CHECK(bytes == r.tensors_bytes, tensor_path, ": ", bytes, " bytes, but ", json_path,
+           " expects ", r.tensors_bytes,
+           " (truncated, or the pair comes from different checkpoints)");
+  const uint64_t sum = fnv1a64_file(tensor_path);
+  GE_CHECK(sum == r.tensors_fnv1a64, tensor_path, ": checksum ", hex64(sum), " does not match ",
+           hex64(r.tensors_fnv1a64), " in ", json_path,
+           " (corrupt, or the pair comes from different checkpoints)");
+  return r;
+}
+
+std::map<std::string, Tensor> read_checkpoint_tensors(const std::string& out_dir) {
+  return load_safetensors((fs::path(out_dir) / kCheckpointTensors).string());
+}
+
+void write_checkpoint(const std::string& out_dir, const std::map<std::string, Tensor>& tensors,
+                      CheckpointRecord record) {
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  GE_CHECK(!ec, out_dir, ": cannot create the output directory (", ec.message(), ")");
+  const std::string json_path = (fs::path(out_dir) / kCheckpointJson).string();
+  const std::string tensor_path = (fs::path(out_dir) / kCheckpointTensors).string();
+  const std::string next_tensors = tensor_path + ".next";
+  save_safetensors(next_tensors, tensors,
+                   {{"format", kFormat}, {"step", std::to_string(record.step)}});
+  record.tensors_bytes = fs::file_size(next_tensors);
+  record.tensors_fnv1a64 = fnv1a64_file(next_tensors);
+  try {
+    write_text_atomic(json_path, record_to_json(record).dump(2) + "\n");
+  } catch (...) {
+    std::remove(next_tensors.c_str());
+    throw;
+  }
+  // The only window in which the pair disagrees: between these two renames.
+  fs::rename(next_tensors, tensor_path, ec);
+  GE_CHECK(!ec, tensor_path, ": cannot rename ", next_tensors, " over it (", ec.message(), ")");
+  fs::rename(json_path + ".tmp", json_path, ec);
+  GE_CHECK(!ec, json_path, ": cannot rename ", json_path, ".tmp over it (", ec.message(), ")");
+  fsync_path(out_dir, true);
+}
+
+namespace {
+
+std::map<std::string, Tensor> entries_with_prefix(const std::map<std::string, Tensor>& tensors,
+                                                  const std::string& prefix) {
+  std::map<std::string, Tensor> entries;
+  for (auto it = tensors.lower_bound(prefix);
+       it != tensors.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+    entries.emplace(it->first.substr(prefix.size()), it->second);
+  return entries;
+}
+
+}  // namespace
+
+void check_module_state(const nn::Module& module, const std::map<std::string, Tensor>& tensors,
+                        const std::string& prefix, const std::string& file) {
+  const std::map<std::string, Tensor> entries = entries_with_prefix(tensors, prefix);
+  const auto expected = module.state_dict();
+  for (const auto& [key, t] : expected) {
+    auto it = entries.find(key);
+    GE_CHECK(it != entries.end(), file, ": missing tensor '", prefix, key, "'");
+    GE_CHECK(it->second.shape() == t.shape(), file, ": tensor '", prefix, key, "' has shape ",
+             to_string(it->second.shape()), ", the model expects ", to_string(t.shape()));
+  }
+  for (const auto& [key, t] : entries)
+    GE_CHECK(expected.count(key) != 0, file, ": unexpected tensor '", prefix, key,
+             "' (not in the model)");
+}
+
+void load_module_state(nn::Module& module, const std::map<std::string, Tensor>& tensors,
+                       const std::string& prefix, const std::string& file) {
+  check_module_state(module, tensors, prefix, file);
+  module.load_state_dict(entries_with_prefix(tensors, prefix), /*strict=*/true);
+}
+
+}  // namespace ge::models::train

@@ -1,0 +1,92 @@
+// TrainOptions as JSON, for checkpoint.json.
+#include <nlohmann/json.hpp>
+
+#include "ganengine/error.h"
+#include "ganengine/models/train/checkpoint.h"
+
+namespace ge::models::train {
+
+using nlohmann::json;
+
+std::string train_options_to_json(const TrainOptions& o) {
+  json j = {{"out_dir", o.out_dir},
+            {"steps", o.steps},
+            {"batch", o.batch},
+            {"seed", o.seed},
+            {"device", o.device.str()},
+            {"g_lr", o.g_lr},
+            {"d_lr", o.d_lr},
+            {"beta1", o.beta1},
+            {"beta2", o.beta2},
+            {"ema_beta", o.ema_beta},
+            {"n_critic", o.n_critic},
+            {"label_smoothing", o.label_smoothing},
+            {"clip_grad_norm", o.clip_grad_norm},
+            {"checkpoint_every", o.checkpoint_every},
+            {"sample_every", o.sample_every},
+            {"log_every", o.log_every},
+            {"grid_size", o.grid_size},
+            {"resume", o.resume},
+            {"progress", o.progress}};
+  return j.dump();
+}
+
+TrainOptions train_options_from_json(const std::string& text) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    fail("TrainOptions: not valid JSON: ", e.what());
+  }
+  GE_CHECK(j.is_object(), "TrainOptions: expected a JSON object, got ", j.type_name());
+  TrainOptions o;
+  for (const auto& [key, value] : j.items()) {
+    try {
+      if (key == "out_dir")
+        o.out_dir = value.get<std::string>();
+      else if (key == "steps")
+        o.steps = value.get<int64_t>();
+      else if (key == "batch")
+        o.batch = value.get<int64_t>();
+      else if (key == "seed")
+        o.seed = value.get<uint64_t>();
+      else if (key == "device")
+        o.device = parse_device(value.get<std::string>());
+      else if (key == "g_lr")
+        o.g_lr = value.get<float>();
+      else if (key == "d_lr")
+        o.d_lr = value.get<float>();
+      else if (key == "beta1")
+        o.beta1 = value.get<float>();
+      else if (key == "beta2")
+        o.beta2 = value.get<float>();
+      else if (key == "ema_beta")
+        o.ema_beta = value.get<float>();
+      else if (key == "n_critic")
+        o.n_critic = value.get<int64_t>();
+      else if (key == "label_smoothing")
+        o.label_smoothing = value.get<float>();
+      else if (key == "clip_grad_norm")
+        o.clip_grad_norm = value.get<float>();
+      else if (key == "checkpoint_every")
+        o.checkpoint_every = value.get<int64_t>();
+      else if (key == "sample_every")
+        o.sample_every = value.get<int64_t>();
+      else if (key == "log_every")
+        o.log_every = value.get<int64_t>();
+      else if (key == "grid_size")
+        o.grid_size = value.get<int64_t>();
+      else if (key == "resume")
+        o.resume = value.get<bool>();
+      else if (key == "progress")
+        o.progress = value.get<bool>();
+      else
+        fail("TrainOptions: unknown key '", key, "'");
+    } catch (const json::exception&) {
+      fail("TrainOptions: key '", key, "' has the wrong type (", value.type_name(), ")");
+    }
+  }
+  return o;
+}
+
+}  // namespace ge::models::train

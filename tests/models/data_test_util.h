@@ -1,0 +1,112 @@
+#pragma once
+// Helpers for the data and image tests: scratch directories, IDX files written byte by byte,
+// and stb compiled privately into the test (static), so PNGs are written and decoded without the
+// library's own image code.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#include <stb/stb_image.h>
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include <stb/stb_image_write.h>
+#pragma GCC diagnostic pop
+
+namespace ge::datatest {
+
+// A fresh directory under the system temp dir, removed with everything in it.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = std::string("ge_") + info->test_suite_name() + "_" + info->name() + "_" +
+                       std::to_string(::getpid()) + "_" + std::to_string(counter()++);
+    for (char& c : name)
+      if (c == '/') c = '_';
+    path_ = std::filesystem::temp_directory_path() / name;
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+  std::string str() const { return path_.string(); }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  static int& counter() {
+    static int n = 0;
+    return n;
+  }
+  std::filesystem::path path_;
+};
+
+inline void put_be32(std::vector<unsigned char>& out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<unsigned char>(v >> shift));
+}
+
+inline void write_bytes(const std::string& path, const std::vector<unsigned char>& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+  ASSERT_TRUE(out.good()) << "cannot write " << path;
+}
+
+// IDX images [n, rows, cols] (magic 2051) and labels [n] (magic 2049), as the format specifies.
+inline std::vector<unsigned char> idx_images(const std::vector<unsigned char>& pixels, uint32_t n,
+                                             uint32_t rows = 28, uint32_t cols = 28,
+                                             uint32_t magic = 2051) {
+  std::vector<unsigned char> out;
+  put_be32(out, magic);
+  put_be32(out, n);
+  put_be32(out, rows);
+  put_be32(out, cols);
+  out.insert(out.end(), pixels.begin(), pixels.end());
+  return out;
+}
+
+inline std::vector<unsigned char> idx_labels(const std::vector<unsigned char>& labels,
+                                             uint32_t magic = 2049) {
+  std::vector<unsigned char> out;
+  put_be32(out, magic);
+  put_be32(out, static_cast<uint32_t>(labels.size()));
+  out.insert(out.end(), labels.begin(), labels.end());
+  return out;
+}
+
+struct Decoded {
+  int width = 0, height = 0, channels = 0;
+  std::vector<unsigned char> pixels;  // interleaved, as stored in the file
+};
+
+inline Decoded decode_png(const std::string& path) {
+  Decoded d;
+  unsigned char* p = stbi_load(path.c_str(), &d.width, &d.height, &d.channels, 0);
+  if (p == nullptr) {
+    ADD_FAILURE() << "cannot decode " << path << ": " << stbi_failure_reason();
+    return d;
+  }
+  d.pixels.assign(p, p + static_cast<size_t>(d.width) * d.height * d.channels);
+  stbi_image_free(p);
+  return d;
+}
+
+}  // namespace ge::datatest
