@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/cuda/bin:$PATH
+# Idle OpenMP threads sleep instead of spinning, so they leave the two cores to OpenBLAS.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 
 scripts/setup.sh
 scripts/fetch_mnist.sh data/mnist

@@ -18,8 +18,13 @@ namespace {
 
 using namespace ge;
 
-// Generator steps of a default `stylegan-lite train` run.
-constexpr int64_t kDefaultTrainSteps = 20000;
+// A default `stylegan-lite train` run is sized for a few minutes on a 2-core CPU (the README
+// demo): 800 generator steps of batch 32, a 2-layer mapping network and R1 weight 0.05 (small
+// images want a small R1 weight, as StyleGAN2-ADA's CIFAR setting).
+constexpr int64_t kDefaultTrainSteps = 800;
+constexpr int64_t kDefaultMappingLayers = 2;
+constexpr float kDefaultR1Gamma = 0.05f;
+constexpr int64_t kDefaultSampleEvery = 200;
 
 struct CkptArgs {
   std::string ckpt = "runs/stylegan-lite", out, device = "cpu";
@@ -55,6 +60,9 @@ int main(int argc, char** argv) {
   train.data = "mnist:data/mnist";
   train.train.out_dir = "runs/stylegan-lite";
   train.train.steps = kDefaultTrainSteps;
+  train.train.sample_every = kDefaultSampleEvery;
+  model.mapping_layers = kDefaultMappingLayers;
+  model.r1_gamma = kDefaultR1Gamma;
 
   CkptArgs gen_ckpt, mix_ckpt, interp_ckpt;
   int64_t gen_n = 64;
