@@ -18,12 +18,12 @@
 namespace ge::kernels::cpu {
 namespace {
 
-// Below this many multiply-adds one product runs on the calling thread: starting the team
-// costs more than the second core gives back.
-constexpr double kGemmGrain = double{1 << 18};
+// Below this many multiply-adds (some 20 us on one core) one product runs on the calling thread:
+// waking the team and joining it would cost about what the other cores give back.
+constexpr double kGemmGrain = double{1 << 20};
 // Block edges fall on multiples of 16 rows or columns: a column block then starts on its own
 // 64-byte line of C when C's rows are aligned (no false sharing between the threads), and every
-// block is whole micro-tiles of OpenBLAS's AVX-512 kernels.
+// block but the last is whole micro-tiles of OpenBLAS's kernels (16 x 4 on AVX-512).
 constexpr int64_t kBlockAlign = 16;
 
 // Product `bi` of the batch, on at most `threads` threads.
