@@ -1,87 +1,31 @@
 // PNG output: sample grids and plot canvases, written atomically.
 #include "ganengine/models/image_io.h"
 
-#include <fcntl.h>
 #include <stb/stb_image_write.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
-#include <filesystem>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "file_io.h"
 #include "ganengine/error.h"
 
 namespace ge::models {
 namespace {
 
 void append_bytes(void* context, void* data, int size) {
-  auto* out = static_cast<std::vector<unsigned char>*>(context);
-  const auto* p = static_cast<const unsigned char*>(data);
-  out->insert(out->end(), p, p + size);
+  static_cast<std::string*>(context)->append(static_cast<const char*>(data),
+                                             static_cast<size_t>(size));
 }
 
-std::vector<unsigned char> encode_png(const char* op, const std::string& path,
-                                      const unsigned char* pixels, int width, int height,
-                                      int channels) {
-  std::vector<unsigned char> png;
+std::string encode_png(const char* op, const std::string& path, const unsigned char* pixels,
+                       int width, int height, int channels) {
+  std::string png;
   if (!stbi_write_png_to_func(append_bytes, &png, width, height, channels, pixels,
                               width * channels))
     fail(op, ": '", path, "': PNG encoding of a ", width, "x", height, " image failed");
   return png;
-}
-
-// Temporary file + rename, so a reader (or a crash) never sees half a PNG and an existing file
-// survives a failed write.
-void write_atomic(const char* op, const std::string& path,
-                  const std::vector<unsigned char>& bytes) {
-  GE_CHECK(!path.empty(), op, ": expected a file path, got an empty string");
-  static std::atomic<uint64_t> counter{0};
-  const std::filesystem::path target(path);
-  const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
-  std::string tmp;
-  int fd = -1;
-  std::random_device rd;
-  for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
-    tmp = (dir / detail::concat(".", target.filename().string(), ".tmp-", ::getpid(), "-",
-                                counter++, "-", rd()))
-              .string();
-    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0 && errno != EEXIST)
-      fail(op, ": '", path, "': cannot create a temporary file in '", dir.string(),
-           "': ", std::strerror(errno));
-  }
-  if (fd < 0)
-    fail(op, ": '", path, "': cannot create a unique temporary file in '", dir.string(), "'");
-  const unsigned char* p = bytes.data();
-  size_t left = bytes.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail(op, ": '", path, "': writing '", tmp, "' failed: ", std::strerror(err));
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    fail(op, ": '", path, "': closing '", tmp, "' failed: ", std::strerror(err));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    fail(op, ": '", path, "': renaming '", tmp, "' over it failed: ", std::strerror(err));
-  }
 }
 
 // [-1, 1] -> [0, 255], rounding to nearest as torchvision's save_image does; NaN -> 0.
@@ -123,9 +67,9 @@ void save_image_grid(const std::string& path, const Tensor& images, int64_t nrow
           grid[static_cast<size_t>(((y0 + y) * grid_w + x0 + x) * c + ch)] =
               to_byte(host[static_cast<size_t>(((k * c + ch) * h + y) * w + x)]);
   }
-  write_atomic(op, path,
-               encode_png(op, path, grid.data(), static_cast<int>(grid_w), static_cast<int>(grid_h),
-                          static_cast<int>(c)));
+  detail::write_file_atomic(op, path,
+                            encode_png(op, path, grid.data(), static_cast<int>(grid_w),
+                                       static_cast<int>(grid_h), static_cast<int>(c)));
 }
 
 Canvas::Canvas(int width_, int height_, unsigned char gray) : width(width_), height(height_) {
@@ -214,8 +158,8 @@ void Canvas::dot(float x, float y, int radius, unsigned char r, unsigned char g,
 }
 
 void Canvas::save_png(const std::string& path) const {
-  write_atomic("Canvas::save_png", path,
-               encode_png("Canvas::save_png", path, rgb.data(), width, height, 3));
+  detail::write_file_atomic("Canvas::save_png", path,
+                            encode_png("Canvas::save_png", path, rgb.data(), width, height, 3));
 }
 
 }  // namespace ge::models

@@ -2,6 +2,9 @@
 // Fused logistic losses: the elementwise loss and its reduction in one kernel launch, with a
 // deterministic reduction order. Differentiable to any order (the backward is one fused kernel
 // whose own backward is written with differentiable ops).
+#include <cstdint>
+#include <vector>
+
 #include "ganengine/tensor.h"
 
 namespace ge {
@@ -21,5 +24,17 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, float target,
 // softplus(sign * x), reduced (the logistic GAN loss terms: softplus(-D(real)) with sign -1,
 // softplus(D(fake)) with sign 1); Reduction::None gives the elementwise values.
 Tensor softplus_loss(const Tensor& x, float sign = 1.f, Reduction reduction = Reduction::Mean);
+
+// log(softmax(x)) along `dim` (may be negative), computed as (x - m) - log(sum(exp(x - m))) with
+// the row maximum m held constant, so large logits neither overflow nor lose the small terms.
+// Differentiable to any order.
+Tensor log_softmax(const Tensor& x, int64_t dim);
+Tensor softmax(const Tensor& x, int64_t dim);
+
+// PyTorch's F.cross_entropy for logits [N, K] and class indices `targets` (N of them, each in
+// [0, K)): -log_softmax(logits, 1)[i, targets[i]], per sample (None, [N]) or reduced. Mean
+// divides by N. Differentiable to any order in the logits.
+Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& targets,
+                     Reduction reduction = Reduction::Mean);
 
 }  // namespace ge

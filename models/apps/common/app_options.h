@@ -28,11 +28,12 @@ inline void add_device_option(CLI::App& cmd, std::string& device) {
   cmd.add_option("--device", device, "cpu or cuda (cuda:N for device N)")->capture_default_str();
 }
 
-// The image channels a data set spec implies: 1 for MNIST, 3 for an image folder, 0 (2-D
-// points) for the Gaussian mixtures.
+// The image channels a data set spec implies: 1 for MNIST, 3 for Stacked MNIST and an image
+// folder, 0 (2-D points) for the Gaussian mixtures.
 inline int64_t channels_of(const std::string& data) {
   if (data == "ring8" || data == "grid25") return 0;
   if (data.starts_with("mnist:")) return 1;
+  if (data.starts_with("stacked-mnist:")) return 3;
   if (data.starts_with("images:")) return 3;
   std::error_code ec;
   return std::filesystem::exists(std::filesystem::path(data) / "train-images-idx3-ubyte", ec) ? 1
@@ -44,6 +45,8 @@ struct TrainArgs {
   std::string data;
   std::string device = "cpu";
   bool quiet = false;
+  int64_t eval_samples = 10000;                    // --eval-every: generated images per evaluation
+  std::string classifier_dir = "data/classifier";  // --eval-every on image data
   CLI::App* command = nullptr;
 
   bool given(const std::string& option) const {
@@ -71,13 +74,15 @@ struct TrainArgs {
     keep("--sample-every", t.sample_every, saved.sample_every);
     keep("--log-every", t.log_every, saved.log_every);
     keep("--grid-size", t.grid_size, saved.grid_size);
+    keep("--eval-every", t.eval_every, saved.eval_every);
   }
 };
 
 inline void add_train_options(CLI::App& cmd, TrainArgs& a) {
   a.command = &cmd;
   auto& t = a.train;
-  cmd.add_option("--data", a.data, "data set: mnist:DIR, images:DIR, ring8 or grid25")
+  cmd.add_option("--data", a.data,
+                 "data set: mnist:DIR, stacked-mnist:DIR, images:DIR, ring8 or grid25")
       ->capture_default_str();
   cmd.add_option("--out", t.out_dir, "output directory (checkpoint, samples, metrics)")
       ->capture_default_str();
@@ -116,6 +121,16 @@ inline void add_train_options(CLI::App& cmd, TrainArgs& a) {
   cmd.add_option("--grid-size", t.grid_size, "samples in each grid")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd.add_option("--eval-every", t.eval_every,
+                 "steps between `gan eval` reports in OUT/eval.jsonl (0: none)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--eval-samples", a.eval_samples, "generated images per evaluation")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--classifier", a.classifier_dir,
+                 "MNIST classifier for the evaluations (`gan classifier train`)")
+      ->capture_default_str();
   cmd.add_flag("--quiet", a.quiet, "no progress display");
 }
 

@@ -8,6 +8,7 @@
 #include "ganengine/models/data/dataset.h"
 #include "ganengine/models/data/loader.h"
 #include "ganengine/models/gan.h"
+#include "ganengine/models/metrics/evaluate.h"
 #include "ganengine/models/train/checkpoint.h"
 #include "ganengine/models/train/trainer.h"
 
@@ -28,7 +29,10 @@ inline void run_training(models::GanOptions model, TrainArgs args, bool arch_giv
              r.gan_options.arch, " checkpoint, not ", model.arch);
     model = r.gan_options;
     args.continue_from(r.train_options);
+    // The run's own data unless --data names another (older checkpoints do not record it).
+    if (!args.given("--data") && !r.train_options.data.empty()) args.data = r.train_options.data;
   }
+  t.data = args.data;
   const int64_t data_channels = channels_of(args.data);
   GE_CHECK((model.channels == 0) == (data_channels == 0), "--data ", args.data, " holds ",
            data_channels == 0 ? "2-D points" : "images", ", but --arch ", model.arch, " models ",
@@ -41,6 +45,14 @@ inline void run_training(models::GanOptions model, TrainArgs args, bool arch_giv
   const auto gan = models::make_gan(model, init);
   models::data::DataLoader loader(dataset, t.batch, t.seed, t.device);
   models::train::Trainer trainer(*gan, loader, t);
+  if (t.eval_every > 0) {
+    models::metrics::EvalOptions eval;
+    eval.num_samples = args.eval_samples;
+    eval.classifier_dir = args.classifier_dir;
+    trainer.set_evaluator([eval, data = args.data](models::Gan& g) {
+      return models::metrics::evaluate(g, data, eval);
+    });
+  }
   trainer.run();
   std::fprintf(stderr, "%s: %lld steps; checkpoint, samples/final.png, loss_curve.png\n",
                t.out_dir.c_str(), static_cast<long long>(trainer.step()));

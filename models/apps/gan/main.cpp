@@ -6,6 +6,8 @@
 
 #include "app_main.h"
 #include "app_options.h"
+#include "classifier_command.h"
+#include "eval_commands.h"
 #include "ganengine/autograd.h"
 #include "ganengine/models/train/trainer.h"
 #include "sample_output.h"
@@ -83,5 +85,9 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     apps::add_device_option(*g, gen.device);
     g->callback([&] { generate(gen); });
+
+    apps::add_sample_command(app);
+    apps::add_eval_command(app);
+    apps::add_classifier_command(app);
   });
 }

@@ -1,14 +1,12 @@
 #include "ganengine/models/train/checkpoint.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "../file_io.h"
 #include "ganengine/autograd.h"
 #include "ganengine/error.h"
 #include "ganengine/safetensors.h"
@@ -48,27 +46,6 @@ const json& member(const json& object, const std::string& key, const std::string
   GE_CHECK(it != object.end(), file, ": missing field '", key, "'");
   GE_CHECK(it->is_object(), file, ": field '", key, "' should be an object, got ", it->type_name());
   return *it;
-}
-
-void fsync_path(const std::string& path, bool directory) {
-  int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
-
-void write_text_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  GE_CHECK(f != nullptr, path, ": cannot open ", tmp, " for writing");
-  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  ok = std::fflush(f) == 0 && ok;
-  if (ok) ::fsync(::fileno(f));
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok) {
-    std::remove(tmp.c_str());
-    fail(path, ": writing ", tmp, " failed (disk full?)");
-  }
 }
 
 json record_to_json(const CheckpointRecord& r) {
@@ -210,18 +187,8 @@ void write_checkpoint(const std::string& out_dir, const std::map<std::string, Te
                    {{"format", kFormat}, {"step", std::to_string(record.step)}});
   record.tensors_bytes = fs::file_size(next_tensors);
   record.tensors_fnv1a64 = fnv1a64_file(next_tensors);
-  try {
-    write_text_atomic(json_path, record_to_json(record).dump(2) + "\n");
-  } catch (...) {
-    std::remove(next_tensors.c_str());
-    throw;
-  }
-  // The only window in which the pair disagrees: between these two renames.
-  fs::rename(next_tensors, tensor_path, ec);
-  GE_CHECK(!ec, tensor_path, ": cannot rename ", next_tensors, " over it (", ec.message(), ")");
-  fs::rename(json_path + ".tmp", json_path, ec);
-  GE_CHECK(!ec, json_path, ": cannot rename ", json_path, ".tmp over it (", ec.message(), ")");
-  fsync_path(out_dir, true);
+  models::detail::replace_file_pair("write_checkpoint", next_tensors, tensor_path, json_path,
+                                    record_to_json(record).dump(2) + "\n");
 }
 
 namespace {

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "../file_io.h"
 #include "ganengine/error.h"
 
 namespace ge::models::train {
@@ -20,16 +21,7 @@ MetricsLog::MetricsLog(const std::string& path, std::optional<int64_t> keep_thro
         kept += line + "\n";
     }
   }
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    GE_CHECK(out.good(), path, ": cannot write ", tmp);
-    out << kept;
-    GE_CHECK(out.good(), path, ": writing ", tmp, " failed");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  GE_CHECK(!ec, path, ": cannot rename ", tmp, " over it (", ec.message(), ")");
+  detail::write_file_atomic("MetricsLog", path, kept);
   out_.open(path, std::ios::binary | std::ios::app);
   GE_CHECK(out_.good(), path, ": cannot open for appending");
 }
@@ -45,6 +37,17 @@ void MetricsLog::write(int64_t step, double time_s, double img_per_s,
   out_ << j.dump() << '\n';
   out_.flush();
   GE_CHECK(out_.good(), path_, ": writing a metrics line failed");
+}
+
+void MetricsLog::write_report(int64_t step, const std::string& report) {
+  nlohmann::ordered_json j;
+  j["step"] = step;
+  j["eval"] = nlohmann::ordered_json::parse(report, nullptr, /*allow_exceptions=*/false);
+  GE_CHECK(!j["eval"].is_discarded(), path_, ": the evaluator's report at step ", step,
+           " is not JSON");
+  out_ << j.dump() << '\n';
+  out_.flush();
+  GE_CHECK(out_.good(), path_, ": writing an evaluation line failed");
 }
 
 }  // namespace ge::models::train

@@ -16,6 +16,8 @@ class MetricsLog {
   MetricsLog(const std::string& path, std::optional<int64_t> keep_through);
   void write(int64_t step, double time_s, double img_per_s,
              const std::vector<std::pair<std::string, double>>& values);
+  // {"step": step, "eval": <report>} where `report` is a JSON object's text (eval.jsonl).
+  void write_report(int64_t step, const std::string& report);
   const std::string& path() const { return path_; }
 
  private:

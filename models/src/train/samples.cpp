@@ -14,23 +14,6 @@ namespace {
 // The fixed latents come from their own stream, apart from the training generator.
 constexpr uint64_t kSampleSeedOffset = 0x9e3779b9ull;
 
-// Puts a module in eval mode for a scope and restores its mode.
-class EvalScope {
- public:
-  explicit EvalScope(nn::Module* m) : module_(m), was_training_(m && m->is_training()) {
-    if (module_) module_->eval();
-  }
-  ~EvalScope() {
-    if (module_) module_->train(was_training_);
-  }
-  EvalScope(const EvalScope&) = delete;
-  EvalScope& operator=(const EvalScope&) = delete;
-
- private:
-  nn::Module* module_;
-  bool was_training_;
-};
-
 }  // namespace
 
 GridLayout grid_layout(int64_t grid_size, int64_t num_classes) {
@@ -87,7 +70,7 @@ SampleWriter::SampleWriter(Gan& gan, const data::Dataset& dataset, int64_t grid_
 void SampleWriter::write(const std::string& path) {
   NoGradGuard no_grad;
   const bool ema = gan_.generator_ema() != nullptr;
-  EvalScope g(&gan_.generator()), g_ema(gan_.generator_ema());
+  nn::EvalModeGuard g(&gan_.generator()), g_ema(gan_.generator_ema());
   const Tensor samples = gan_.generate(z_, labels_, ema);
   if (points_)
     save_scatter_plot(path, to_points(samples), reference_, bounds_);

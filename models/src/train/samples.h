@@ -7,6 +7,7 @@
 #include "ganengine/models/data/dataset.h"
 #include "ganengine/models/gan.h"
 #include "ganengine/models/train/plots.h"
+#include "ganengine/nn/module.h"
 
 namespace ge::models::train {
 

@@ -27,7 +27,9 @@ std::string train_options_to_json(const TrainOptions& o) {
             {"log_every", o.log_every},
             {"grid_size", o.grid_size},
             {"resume", o.resume},
-            {"progress", o.progress}};
+            {"progress", o.progress},
+            {"eval_every", o.eval_every},
+            {"data", o.data}};
   return j.dump();
 }
 
@@ -78,6 +80,10 @@ TrainOptions train_options_from_json(const std::string& text) {
         o.grid_size = value.get<int64_t>();
       else if (key == "resume")
         o.resume = value.get<bool>();
+      else if (key == "eval_every")
+        o.eval_every = value.get<int64_t>();
+      else if (key == "data")
+        o.data = value.get<std::string>();
       else if (key == "progress")
         o.progress = value.get<bool>();
       else

@@ -119,6 +119,10 @@ void Trainer::run() {
   const std::string metrics_path = (out / "metrics.jsonl").string();
   // A resumed (or repeated) run keeps the lines of the steps it already has.
   MetricsLog metrics(metrics_path, step_ > 0 ? std::optional<int64_t>(step_) : std::nullopt);
+  std::optional<MetricsLog> evals;
+  if (o.eval_every > 0 && evaluator_)
+    evals.emplace((out / "eval.jsonl").string(),
+                  step_ > 0 ? std::optional<int64_t>(step_) : std::nullopt);
   ProgressBar bar(o.progress);
 
   s.run_start = Clock::now();
@@ -154,6 +158,10 @@ void Trainer::run() {
       char name[32];
       std::snprintf(name, sizeof name, "step_%06lld.png", static_cast<long long>(step_));
       s.samples->write((out / "samples" / name).string());
+    }
+    if (evals && step_ % o.eval_every == 0) {
+      nn::EvalModeGuard g(&gan_.generator()), g_ema(gan_.generator_ema());
+      evals->write_report(step_, evaluator_(gan_));
     }
     if (o.checkpoint_every > 0 && step_ % o.checkpoint_every == 0 && step_ < o.steps)
       save_checkpoint();

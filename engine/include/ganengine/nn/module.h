@@ -98,4 +98,23 @@ class Module {
   bool training_ = true;
 };
 
+// Puts a module (none when null) in eval mode for a scope and restores its mode after, so
+// sampling and evaluation change no batch-norm statistics or other training state.
+class EvalModeGuard {
+ public:
+  explicit EvalModeGuard(Module* module)
+      : module_(module), was_training_(module != nullptr && module->is_training()) {
+    if (module_) module_->eval();
+  }
+  ~EvalModeGuard() {
+    if (module_) module_->train(was_training_);
+  }
+  EvalModeGuard(const EvalModeGuard&) = delete;
+  EvalModeGuard& operator=(const EvalModeGuard&) = delete;
+
+ private:
+  Module* module_;
+  bool was_training_;
+};
+
 }  // namespace ge::nn

@@ -50,8 +50,14 @@ struct MixtureSpec {
 };
 MixtureSpec gaussian_mixture_spec(const std::string& kind);
 
-// "mnist:DIR", "images:DIR", "ring8", "grid25" (or a bare DIR: MNIST IDX files if present there,
-// else an image folder).
+// Stacked MNIST (Metz et al. 2017; Srivastava et al. 2017): `count` samples, each three digits of
+// `mnist` (one per channel, drawn from (seed, index) alone), [3, H, W]; the label is
+// 100 d0 + 10 d1 + d2, so 1,000 classes. Throws unless `mnist` is labelled one-channel 10-class.
+std::shared_ptr<Dataset> make_stacked_mnist(std::shared_ptr<const Dataset> mnist,
+                                            int64_t count = 60000, uint64_t seed = 0);
+
+// "mnist:DIR", "stacked-mnist:DIR", "images:DIR", "ring8", "grid25" (or a bare DIR: MNIST IDX
+// files if present there, else an image folder).
 std::shared_ptr<Dataset> open_dataset(const std::string& spec, const ImageFormat& format);
 
 }  // namespace ge::models::data

@@ -28,14 +28,24 @@ struct TrainOptions {
   int64_t grid_size = 64;  // samples in each grid (a fixed latent batch from the seed)
   bool resume = false;     // continue from out_dir/checkpoint.json
   bool progress = true;    // progress bar on stderr
+  int64_t eval_every = 0;  // > 0 with an evaluator set: a line of eval.jsonl every this many steps
+  // The data set spec ("mnist:DIR", "ring8", ...), recorded so --resume and `gan eval` find the
+  // data the run trained on; the trainer itself reads the loader it is given.
+  std::string data;
 };
 
 // Files in out_dir: checkpoint.json + checkpoint.safetensors (the last good checkpoint; both
 // written atomically, the JSON last, naming the tensor file's checksum), metrics.jsonl,
-// samples/step_000500.png, ..., samples/final.png, loss_curve.png.
+// samples/step_000500.png, ..., samples/final.png, loss_curve.png, and eval.jsonl with an
+// evaluator.
 class Trainer {
  public:
+  // Returns a JSON object's text (metrics::evaluate); runs with the generators in eval mode and
+  // must not draw from the training streams.
+  using Evaluator = std::function<std::string(Gan&)>;
+
   Trainer(Gan& gan, data::DataLoader& loader, TrainOptions options);
+  void set_evaluator(Evaluator evaluator) { evaluator_ = std::move(evaluator); }
   // Trains to options.steps. NaN/Inf in a loss or gradient throws ge::Error naming the step,
   // the network and the quantity, after leaving the last good checkpoint as it was.
   void run();
@@ -52,6 +62,7 @@ class Trainer {
   TrainOptions options_;
   int64_t step_ = 0;
   std::shared_ptr<State> state_;
+  Evaluator evaluator_;
 };
 
 // The G EMA decay of 0-based generator step `step`: `ema_beta`, ramped up as StyleGAN2-ADA's

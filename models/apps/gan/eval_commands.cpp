@@ -1,0 +1,143 @@
+#include "eval_commands.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app_options.h"
+#include "ganengine/autograd.h"
+#include "ganengine/error.h"
+#include "ganengine/models/metrics/evaluate.h"
+#include "ganengine/models/npy.h"
+#include "ganengine/models/train/checkpoint.h"
+#include "ganengine/models/train/trainer.h"
+#include "ganengine/ops.h"
+
+namespace ge::apps {
+namespace {
+
+struct EvalArgs {
+  std::string ckpt, data, out, device = "cpu";
+  models::metrics::EvalOptions options;
+  bool no_ema = false;
+};
+
+struct SampleArgs {
+  std::string ckpt, out = "samples.npy", device = "cpu";
+  int64_t n = 10000;
+  uint64_t seed = 0;
+  float truncation = 1.f;
+  bool no_ema = false;
+};
+
+// The checkpoint's model in eval mode (the EMA too, where there is one).
+std::unique_ptr<models::Gan> load_for_sampling(const std::string& ckpt, const std::string& device) {
+  auto gan = models::train::load_gan(ckpt, resolve_device(device));
+  gan->generator().eval();
+  if (nn::Module* ema = gan->generator_ema()) ema->eval();
+  return gan;
+}
+
+void run_eval(EvalArgs a) {
+  if (a.data.empty()) {
+    a.data = models::train::read_checkpoint(a.ckpt).train_options.data;
+    GE_CHECK(!a.data.empty(), a.ckpt, "/", models::train::kCheckpointJson,
+             " does not record its data set; pass --data (mnist:DIR, stacked-mnist:DIR, ring8 or "
+             "grid25)");
+  }
+  const auto gan = load_for_sampling(a.ckpt, a.device);
+  a.options.ema = !a.no_ema;
+  const std::string report = models::metrics::evaluate(*gan, a.data, a.options);
+  std::printf("%s\n", report.c_str());
+  const std::string out =
+      a.out.empty() ? (std::filesystem::path(a.ckpt) / "eval.json").string() : a.out;
+  const std::string tmp = out + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << report << "\n";
+    GE_CHECK(f.good(), "gan eval: cannot write ", tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, out, ec);
+  GE_CHECK(!ec, "gan eval: cannot rename ", tmp, " to ", out, " (", ec.message(), ")");
+  std::fprintf(stderr, "%s: report of %s on %s\n", out.c_str(), a.ckpt.c_str(), a.data.c_str());
+}
+
+void run_sample(const SampleArgs& a) {
+  const auto gan = load_for_sampling(a.ckpt, a.device);
+  const int64_t num_classes = gan->options().num_classes;
+  const Device device = gan->generator().device();
+  Generator generator(a.seed);
+  NoGradGuard no_grad;
+  constexpr int64_t kBatch = 500;
+  std::vector<Tensor> parts;
+  for (int64_t start = 0; start < a.n; start += kBatch) {
+    const int64_t count = std::min(kBatch, a.n - start);
+    Tensor labels;
+    if (num_classes > 0) {
+      // Classes in turn, so every class has n / K samples (and the first n % K one more).
+      std::vector<float> l(static_cast<size_t>(count));
+      for (int64_t i = 0; i < count; ++i)
+        l[static_cast<size_t>(i)] = static_cast<float>((start + i) % num_classes);
+      labels = from_vector(l, {count}, device);
+    }
+    const Tensor z = gan->sample_latent(count, generator, device);
+    const bool ema = !a.no_ema && gan->generator_ema() != nullptr;
+    parts.push_back(gan->generate(z, labels, ema, a.truncation).to(kCPU));
+  }
+  Tensor samples = parts.size() == 1 ? parts[0] : cat(parts, 0);
+  if (samples.dim() == 4) samples = clamp(samples, -1.f, 1.f);
+  models::save_npy(a.out, samples);
+  std::fprintf(stderr, "%s: %s samples of %s\n", a.out.c_str(), to_string(samples.shape()).c_str(),
+               a.ckpt.c_str());
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app) {
+  auto a = std::make_shared<EvalArgs>();
+  CLI::App* e = app.add_subcommand(
+      "eval",
+      "metrics of a checkpoint's samples: classifier score, Frechet distance and class "
+      "balance (MNIST), modes and KL (Stacked MNIST), modes and % high quality (2-D mixtures)");
+  e->add_option("--ckpt", a->ckpt, "training output directory")->required();
+  e->add_option("--data", a->data,
+                "data set the metrics compare with (default: the checkpoint's): mnist:DIR, "
+                "stacked-mnist:DIR, ring8 or grid25");
+  e->add_option("--n", a->options.num_samples, "generated images (2-D mixtures: always 2500)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  e->add_option("--classifier", a->options.classifier_dir,
+                "MNIST classifier directory (`gan classifier train`)")
+      ->capture_default_str();
+  e->add_option("--seed", a->options.seed, "latent seed")->capture_default_str();
+  e->add_option("--truncation", a->options.truncation, "truncation psi (models that support it)")
+      ->capture_default_str();
+  e->add_flag("--no-ema", a->no_ema, "sample the trained generator, not its EMA");
+  e->add_option("--out", a->out, "JSON report to write (default: CKPT/eval.json)");
+  add_device_option(*e, a->device);
+  e->callback([a] { run_eval(*a); });
+}
+
+void add_sample_command(CLI::App& app) {
+  auto a = std::make_shared<SampleArgs>();
+  CLI::App* s = app.add_subcommand(
+      "sample",
+      "raw samples as a NumPy .npy array: N x 2 points, or N x C x H x W images in [-1, 1]");
+  s->add_option("--ckpt", a->ckpt, "training output directory")->required();
+  s->add_option("--n", a->n, "samples (conditional models: classes in turn)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  s->add_option("--out", a->out, ".npy file to write")->capture_default_str();
+  s->add_option("--seed", a->seed, "latent seed")->capture_default_str();
+  s->add_option("--truncation", a->truncation, "truncation psi (models that support it)")
+      ->capture_default_str();
+  s->add_flag("--no-ema", a->no_ema, "sample the trained generator, not its EMA");
+  add_device_option(*s, a->device);
+  s->callback([a] { run_sample(*a); });
+}
+
+}  // namespace ge::apps

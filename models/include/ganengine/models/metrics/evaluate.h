@@ -1,0 +1,27 @@
+#pragma once
+// `gan eval`: every metric that applies to a model's data, as one JSON report.
+#include <cstdint>
+#include <string>
+
+#include "ganengine/models/gan.h"
+
+namespace ge::models::metrics {
+
+struct EvalOptions {
+  int64_t num_samples = 10000;  // generated images; the 2-D mixtures always use 2,500 (the papers')
+  int64_t batch = 500;
+  uint64_t seed = 0;  // latents (and labels for conditional models)
+  bool ema = true;    // sample the G EMA where the model has one
+  float truncation = 1.f;
+  std::string classifier_dir = "data/classifier";  // needed for image data only
+};
+
+// `data_spec` as the trainer's --data: "mnist:DIR" -> classifier score, Frechet distance, class
+// histogram and KL to uniform, each with the real-data baseline beside it (real test split vs real
+// training split); "stacked-mnist:DIR" -> modes hit of 1,000 and KL to uniform (baseline: real
+// stacked samples); "ring8" / "grid25" -> modes captured and % high-quality samples. Conditional
+// models draw labels uniformly (i % num_classes). Returns the report as a JSON object text,
+// pretty-printed; throws ge::Error for data the metrics do not cover ("images:DIR").
+std::string evaluate(Gan& gan, const std::string& data_spec, const EvalOptions& options);
+
+}  // namespace ge::models::metrics

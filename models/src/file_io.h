@@ -1,0 +1,20 @@
+#pragma once
+// Crash-safe file replacement: a reader, or a crash, sees the old file or the new one, never
+// half of one, and an existing file survives a failed write.
+#include <string>
+#include <string_view>
+
+namespace ge::models::detail {
+
+// Replaces `path` with `bytes` through a unique temporary file beside it, flushed to disk before
+// the rename. Errors name `op`, `path` and the system's reason.
+void write_file_atomic(const char* op, const std::string& path, std::string_view bytes);
+
+// Replaces a pair of files whose `text` file describes the other one: moves `staged` (complete
+// and flushed, e.g. by save_safetensors) over `target`, then `text` over `text_path`. The pair
+// disagrees only between the two renames. If `text` cannot be written, `staged` is removed and
+// neither file changes.
+void replace_file_pair(const char* op, const std::string& staged, const std::string& target,
+                       const std::string& text_path, std::string_view text);
+
+}  // namespace ge::models::detail

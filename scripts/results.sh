@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Reproduces docs/results.md: trains every model of the results page, evaluates it with
+# `gan eval`, and prints one summary line per run. Each part can be run alone:
+#
+#   scripts/results.sh [classifier|mixtures|stacked|mnist|all]   (default: all)
+#
+# Runs go to runs/results/<name>/ (checkpoint, samples, eval.json); a run whose eval.json exists
+# is not trained again, so an interrupted call picks up where it stopped. Settings are those of
+# the results page; SEEDS, MIXTURE_STEPS, MIXTURE_ARCHS, STACKED_STEPS, MNIST_STEPS,
+# STYLEGAN_STEPS and DEVICE override them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/usr/local/cuda/bin:$PATH
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+
+part=${1:-all}
+SEEDS=${SEEDS:-"0 1 2"}
+MIXTURE_STEPS=${MIXTURE_STEPS:-5000}
+MIXTURE_ARCHS=${MIXTURE_ARCHS:-"gan-mlp wgan-gp-mlp sngan-mlp"}
+STACKED_STEPS=${STACKED_STEPS:-2000}
+MNIST_STEPS=${MNIST_STEPS:-1500}
+STYLEGAN_STEPS=${STYLEGAN_STEPS:-800}
+DEVICE=${DEVICE:-cpu}
+GAN=build/dev/models/apps/gan
+SGL=build/dev/models/apps/stylegan-lite
+OUT=runs/results
+
+setup() {
+  scripts/setup.sh
+  scripts/fetch_mnist.sh data/mnist
+  cmake --preset dev >/dev/null
+  cmake --build build/dev --target gan stylegan-lite
+}
+
+classifier() {
+  if [[ ! -f data/classifier/classifier.json ]]; then
+    "$GAN" classifier train --data data/mnist --out data/classifier --device "$DEVICE"
+  fi
+}
+
+# run NAME APP TRAIN-ARGS...: trains (unless evaluated already) and evaluates.
+run() {
+  local name=$1 app=$2
+  shift 2
+  local dir=$OUT/$name
+  if [[ ! -f $dir/eval.json ]]; then
+    local start=$SECONDS
+    "$app" train --out "$dir" --device "$DEVICE" --quiet "$@"
+    echo "$((SECONDS - start))" >"$dir/train_seconds"
+    "$GAN" eval --ckpt "$dir" --device "$DEVICE" >/dev/null
+  fi
+  echo "$name: $(tr -d '\n ' <"$dir/eval.json" | head -c 400) train_s=$(cat "$dir/train_seconds")"
+}
+
+mixtures() {
+  for data in ring8 grid25; do
+    for arch in $MIXTURE_ARCHS; do
+      for seed in $SEEDS; do
+        run "$arch-$data-$MIXTURE_STEPS-s$seed" "$GAN" --arch "$arch" --data "$data" --seed "$seed" \
+          --steps "$MIXTURE_STEPS" --batch 128 --checkpoint-every 0 --sample-every 0
+      done
+    done
+  done
+}
+
+stacked() {
+  classifier
+  run "dcgan-stacked-mnist" "$GAN" --arch dcgan --data stacked-mnist:data/mnist \
+    --steps "$STACKED_STEPS" --batch 64 --checkpoint-every 0 --sample-every 0
+}
+
+mnist() {
+  classifier
+  run "dcgan-mnist" "$GAN" --arch dcgan --data mnist:data/mnist --steps "$MNIST_STEPS" \
+    --batch 64 --checkpoint-every 0 --sample-every 0
+  run "stylegan-lite-mnist" "$SGL" --data mnist:data/mnist --steps "$STYLEGAN_STEPS" \
+    --checkpoint-every 0 --sample-every 0
+}
+
+setup
+case "$part" in
+  classifier) classifier ;;
+  mixtures) mixtures ;;
+  stacked) stacked ;;
+  mnist) mnist ;;
+  all) classifier && mixtures && stacked && mnist ;;
+  *) echo "usage: scripts/results.sh [classifier|mixtures|stacked|mnist|all]" >&2; exit 2 ;;
+esac
