@@ -4,11 +4,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 
 #include "file_io.h"
@@ -73,17 +71,9 @@ ClassifierReport report_from_json(const json& j, const std::string& file) {
 // Reads and checks classifier.json against the tensor file beside it.
 ClassifierReport read_record(const std::string& dir, const std::string& json_path,
                              const std::string& tensor_path) {
-  std::ifstream in(json_path, std::ios::binary);
-  GE_CHECK(in.good(), json_path, ": no classifier here (file missing or unreadable); ",
-           how_to_make(dir));
-  std::stringstream text;
-  text << in.rdbuf();
-  json j;
-  try {
-    j = json::parse(text.str());
-  } catch (const json::exception& e) {
-    fail(json_path, ": not valid JSON (", e.what(), ")");
-  }
+  const json j = detail::read_json_file(
+      json_path,
+      ge::detail::concat("no classifier here (file missing or unreadable); ", how_to_make(dir)));
   GE_CHECK(j.is_object(), json_path, ": expected a JSON object, got ", j.type_name());
   const auto format = field<std::string>(j, "format", json_path);
   GE_CHECK(format == kFormat, json_path, ": format is '", format, "', expected '", kFormat, "'");

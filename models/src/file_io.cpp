@@ -8,7 +8,10 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
+#include <string>
 
 #include "ganengine/error.h"
 
@@ -109,6 +112,18 @@ void replace_file_pair(const char* op, const std::string& staged, const std::str
   rename_over(op, tmp, text_path);
   sync_directory(target);
   if (directory_of(text_path) != directory_of(target)) sync_directory(text_path);
+}
+
+nlohmann::json read_json_file(const std::string& path, const std::string& missing) {
+  std::ifstream in(path, std::ios::binary);
+  GE_CHECK(in.good(), path, ": ", missing);
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    return nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, ": not valid JSON (", e.what(), ")");
+  }
 }
 
 }  // namespace ge::models::detail

@@ -142,16 +142,8 @@ uint64_t fnv1a64_file(const std::string& path) {
 CheckpointRecord read_checkpoint(const std::string& out_dir) {
   const std::string json_path = (fs::path(out_dir) / kCheckpointJson).string();
   const std::string tensor_path = (fs::path(out_dir) / kCheckpointTensors).string();
-  std::ifstream in(json_path, std::ios::binary);
-  GE_CHECK(in.good(), json_path, ": no checkpoint here (file missing or unreadable)");
-  std::stringstream text;
-  text << in.rdbuf();
-  json j;
-  try {
-    j = json::parse(text.str());
-  } catch (const json::exception& e) {
-    fail(json_path, ": not valid JSON (", e.what(), ")");
-  }
+  const json j =
+      detail::read_json_file(json_path, "no checkpoint here (file missing or unreadable)");
   CheckpointRecord r;
   try {
     r = record_from_json(j, json_path);
