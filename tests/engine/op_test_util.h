@@ -28,16 +28,9 @@ namespace ge::optest {
 
 using ge::testing::all_close;
 using ge::testing::broadcast_offset;
+using ge::testing::count;
 using ge::testing::error_of;
 using ge::testing::lcg_values;
-
-// Element count computed here rather than with ge::numel so references stay engine-free.
-inline int64_t count(const Shape& shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
 
 inline Shape row_major_strides(const Shape& shape) {
   Shape strides(shape.size(), 1);

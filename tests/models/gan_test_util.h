@@ -112,16 +112,20 @@ inline std::map<std::string, std::vector<float>> snapshot(const nn::Module& net)
 
 // `steps` alternating D/G Adam steps with the architecture's defaults: losses finite, every
 // parameter moved.
+// The architecture's Adam settings for one network (learning rate `lr`, its betas).
+inline optim::AdamOptions adam_options(const TrainDefaults& t, float lr) {
+  optim::AdamOptions a;
+  a.lr = lr;
+  a.beta1 = t.beta1;
+  a.beta2 = t.beta2;
+  return a;
+}
+
 inline void smoke_train(Gan& gan, Device device, int steps = 3) {
   const GanOptions& o = gan.options();
   const TrainDefaults t = gan.train_defaults();
-  optim::AdamOptions dopt, gopt;
-  dopt.lr = t.d_lr;
-  gopt.lr = t.g_lr;
-  dopt.beta1 = gopt.beta1 = t.beta1;
-  dopt.beta2 = gopt.beta2 = t.beta2;
-  optim::Adam adam_d(gan.discriminator().parameters(), dopt);
-  optim::Adam adam_g(gan.generator().parameters(), gopt);
+  optim::Adam adam_d(gan.discriminator().parameters(), adam_options(t, t.d_lr));
+  optim::Adam adam_g(gan.generator().parameters(), adam_options(t, t.g_lr));
   const auto g_before = snapshot(gan.generator());
   const auto d_before = snapshot(gan.discriminator());
   const int64_t n = step_batch(o, device);

@@ -396,13 +396,8 @@ TEST_P(StyleGanLiteDeviceTest, EachStepReachesOnlyItsOwnNetwork) {
 std::map<std::string, std::vector<float>> train_two_steps(StyleGanLite& gan, Device dev,
                                                           uint64_t seed) {
   const TrainDefaults t = gan.train_defaults();
-  optim::AdamOptions dopt, gopt;
-  dopt.lr = t.d_lr;
-  gopt.lr = t.g_lr;
-  dopt.beta1 = gopt.beta1 = t.beta1;
-  dopt.beta2 = gopt.beta2 = t.beta2;
-  optim::Adam adam_d(gan.discriminator().parameters(), dopt);
-  optim::Adam adam_g(gan.generator().parameters(), gopt);
+  optim::Adam adam_d(gan.discriminator().parameters(), gantest::adam_options(t, t.d_lr));
+  optim::Adam adam_g(gan.generator().parameters(), gantest::adam_options(t, t.g_lr));
   Generator g(seed);
   StepContext ctx;
   ctx.generator = &g;

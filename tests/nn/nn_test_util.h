@@ -19,15 +19,9 @@
 namespace ge::nntest {
 
 using ge::testing::all_close;
+using ge::testing::count;
 using ge::testing::error_of;
 using ge::testing::lcg_values;
-
-inline int64_t count(const Shape& shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
 
 // Overwrites a module tensor in place (parameters require grad, so without history).
 inline void set_values(Tensor& t, const std::vector<float>& values) {

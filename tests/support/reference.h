@@ -14,6 +14,15 @@ namespace ge::testing {
 // Deterministic values in [lo, hi) from a tiny LCG, independent of the engine's generator.
 std::vector<float> lcg_values(int64_t n, uint32_t seed, float lo = -1.f, float hi = 1.f);
 
+// Element count of `shape`, computed here rather than with ge::numel so references stay
+// engine-free.
+inline int64_t count(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
 // Row-major index -> element offset of a broadcast operand of shape `from` inside `to`.
 int64_t broadcast_offset(const Shape& from, const Shape& to, int64_t flat_index);
 

@@ -2,13 +2,11 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "app_options.h"
-#include "ganengine/autograd.h"
 #include "ganengine/error.h"
 #include "ganengine/models/metrics/evaluate.h"
 #include "ganengine/models/npy.h"
@@ -54,40 +52,19 @@ void run_eval(EvalArgs a) {
   std::printf("%s\n", report.c_str());
   const std::string out =
       a.out.empty() ? (std::filesystem::path(a.ckpt) / "eval.json").string() : a.out;
-  const std::string tmp = out + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << report << "\n";
-    GE_CHECK(f.good(), "gan eval: cannot write ", tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, out, ec);
-  GE_CHECK(!ec, "gan eval: cannot rename ", tmp, " to ", out, " (", ec.message(), ")");
+  models::metrics::save_report(out, report);
   std::fprintf(stderr, "%s: report of %s on %s\n", out.c_str(), a.ckpt.c_str(), a.data.c_str());
 }
 
 void run_sample(const SampleArgs& a) {
   const auto gan = load_for_sampling(a.ckpt, a.device);
-  const int64_t num_classes = gan->options().num_classes;
-  const Device device = gan->generator().device();
-  Generator generator(a.seed);
-  NoGradGuard no_grad;
-  constexpr int64_t kBatch = 500;
+  models::metrics::EvalOptions draw;
+  draw.seed = a.seed;
+  draw.ema = !a.no_ema;
+  draw.truncation = a.truncation;
   std::vector<Tensor> parts;
-  for (int64_t start = 0; start < a.n; start += kBatch) {
-    const int64_t count = std::min(kBatch, a.n - start);
-    Tensor labels;
-    if (num_classes > 0) {
-      // Classes in turn, so every class has n / K samples (and the first n % K one more).
-      std::vector<float> l(static_cast<size_t>(count));
-      for (int64_t i = 0; i < count; ++i)
-        l[static_cast<size_t>(i)] = static_cast<float>((start + i) % num_classes);
-      labels = from_vector(l, {count}, device);
-    }
-    const Tensor z = gan->sample_latent(count, generator, device);
-    const bool ema = !a.no_ema && gan->generator_ema() != nullptr;
-    parts.push_back(gan->generate(z, labels, ema, a.truncation).to(kCPU));
-  }
+  models::metrics::generate_samples(
+      *gan, a.n, draw, [&](int64_t, const Tensor& batch) { parts.push_back(batch.to(kCPU)); });
   Tensor samples = parts.size() == 1 ? parts[0] : cat(parts, 0);
   if (samples.dim() == 4) samples = clamp(samples, -1.f, 1.f);
   models::save_npy(a.out, samples);

@@ -18,6 +18,7 @@
 #include "ganengine/models/metrics/classifier_score.h"
 #include "ganengine/models/metrics/frechet_distance.h"
 #include "ganengine/models/metrics/mode_coverage.h"
+#include "../file_io.h"
 #include "ganengine/ops.h"
 #include "ganengine/random.h"
 
@@ -62,30 +63,6 @@ DataSpec parse_spec(const std::string& spec) {
       std::filesystem::exists(std::filesystem::path(spec) / "train-images-idx3-ubyte", ec))
     return {"mnist", spec};
   fail(kOp, ": no metric covers the data \"", spec, "\"; ", kForms);
-}
-
-// Draws `count` samples of G in batches (latents and labels from options.seed alone) and passes
-// each batch with the index of its first sample to `consume`.
-template <class Consume>
-void generate(Gan& gan, int64_t count, const EvalOptions& options, Consume&& consume) {
-  NoGradGuard no_grad;
-  nn::EvalModeGuard g(&gan.generator()), g_ema(gan.generator_ema());
-  const bool ema = options.ema && gan.generator_ema() != nullptr;
-  const Device device = gan.device();
-  const int64_t classes = gan.options().num_classes;
-  Generator generator(options.seed);
-  for (int64_t start = 0; start < count; start += options.batch) {
-    const int64_t n = std::min(options.batch, count - start);
-    const Tensor z = gan.sample_latent(n, generator, device);
-    Tensor labels;
-    if (classes > 0) {
-      std::vector<float> ids(static_cast<size_t>(n));
-      for (int64_t i = 0; i < n; ++i)
-        ids[static_cast<size_t>(i)] = static_cast<float>((start + i) % classes);
-      labels = from_vector(ids, {n}, device);
-    }
-    consume(start, gan.generate(z, labels, ema, options.truncation).detach());
-  }
 }
 
 // The first `count` samples of `ds` in batches on `device`.
@@ -180,7 +157,7 @@ void evaluate_mnist(Gan& gan, const DataSpec& spec, const EvalOptions& options, 
   const int64_t n = options.num_samples;
 
   Readings fake, test, train;
-  generate(gan, n, options, [&](int64_t, const Tensor& x) {
+  generate_samples(gan, n, options, [&](int64_t, const Tensor& x) {
     check_images(x, 1, "generated images");
     fake.add(*net, x);
   });
@@ -232,7 +209,7 @@ void evaluate_stacked(Gan& gan, const DataSpec& spec, const EvalOptions& options
   const int64_t n = options.num_samples;
 
   std::vector<int64_t> fake(static_cast<size_t>(n * kStackedChannels));
-  generate(gan, n, options, [&](int64_t first, const Tensor& x) {
+  generate_samples(gan, n, options, [&](int64_t first, const Tensor& x) {
     check_images(x, kStackedChannels, "generated images");
     read_stacked(*net, x, first, fake);
   });
@@ -262,7 +239,7 @@ void evaluate_mixture(Gan& gan, const DataSpec& spec, const EvalOptions& options
   const data::MixtureSpec mixture = data::gaussian_mixture_spec(spec.kind);
   std::vector<float> points;
   points.reserve(2 * kMixtureSamples);
-  generate(gan, kMixtureSamples, options, [&](int64_t, const Tensor& x) {
+  generate_samples(gan, kMixtureSamples, options, [&](int64_t, const Tensor& x) {
     GE_CHECK(x.dim() == 2 && x.size(1) == 2, kOp, ": expected generated points [N, 2], got ",
              to_string(x.shape()));
     const std::vector<float> v = x.to_vector();
@@ -311,6 +288,34 @@ std::string evaluate(Gan& gan, const std::string& data_spec, const EvalOptions& 
   else
     evaluate_mixture(gan, spec, options, report);
   return report.dump(2);
+}
+
+void generate_samples(Gan& gan, int64_t count, const EvalOptions& options,
+                      const std::function<void(int64_t first, const Tensor& batch)>& consume) {
+  GE_CHECK(count >= 0 && options.batch > 0, kOp, ": expected count >= 0 and batch > 0, got ", count,
+           " and ", options.batch);
+  NoGradGuard no_grad;
+  nn::EvalModeGuard g(&gan.generator()), g_ema(gan.generator_ema());
+  const bool ema = options.ema && gan.generator_ema() != nullptr;
+  const Device device = gan.device();
+  const int64_t classes = gan.options().num_classes;
+  Generator generator(options.seed);
+  for (int64_t start = 0; start < count; start += options.batch) {
+    const int64_t n = std::min(options.batch, count - start);
+    const Tensor z = gan.sample_latent(n, generator, device);
+    Tensor labels;
+    if (classes > 0) {
+      std::vector<float> ids(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i)
+        ids[static_cast<size_t>(i)] = static_cast<float>((start + i) % classes);
+      labels = from_vector(ids, {n}, device);
+    }
+    consume(start, gan.generate(z, labels, ema, options.truncation).detach());
+  }
+}
+
+void save_report(const std::string& path, const std::string& report) {
+  detail::write_file_atomic("save_report", path, report + "\n");
 }
 
 }  // namespace ge::models::metrics

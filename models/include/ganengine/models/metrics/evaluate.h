@@ -1,6 +1,7 @@
 #pragma once
 // `gan eval`: every metric that applies to a model's data, as one JSON report.
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "ganengine/models/gan.h"
@@ -23,5 +24,14 @@ struct EvalOptions {
 // models draw labels uniformly (i % num_classes). Returns the report as a JSON object text,
 // pretty-printed; throws ge::Error for data the metrics do not cover ("images:DIR").
 std::string evaluate(Gan& gan, const std::string& data_spec, const EvalOptions& options);
+
+// Draws `count` samples of G in batches of options.batch, with the networks in eval mode and no
+// autograd: latents from Generator(options.seed) alone, labels of conditional models i % K, the
+// EMA per options.ema. Each batch reaches `consume` with the index of its first sample.
+void generate_samples(Gan& gan, int64_t count, const EvalOptions& options,
+                      const std::function<void(int64_t first, const Tensor& batch)>& consume);
+
+// Writes a report (or any text) to `path` atomically; errors name the path.
+void save_report(const std::string& path, const std::string& report);
 
 }  // namespace ge::models::metrics
