@@ -19,7 +19,7 @@ MIXTURE_STEPS=${MIXTURE_STEPS:-5000}
 MIXTURE_ARCHS=${MIXTURE_ARCHS:-"gan-mlp wgan-gp-mlp sngan-mlp"}
 STACKED_STEPS=${STACKED_STEPS:-2000}
 MNIST_STEPS=${MNIST_STEPS:-1500}
-STYLEGAN_STEPS=${STYLEGAN_STEPS:-800}
+STYLEGAN_STEPS=${STYLEGAN_STEPS:-4000}
 DEVICE=${DEVICE:-cpu}
 GAN=build/dev/models/apps/gan
 SGL=build/dev/models/apps/stylegan-lite
@@ -75,6 +75,9 @@ mnist() {
     --batch 64 --checkpoint-every 0 --sample-every 0
   run "stylegan-lite-mnist" "$SGL" --data mnist:data/mnist --steps "$STYLEGAN_STEPS" \
     --checkpoint-every 0 --sample-every 0
+  # The same run with a discriminator that judges one image at a time.
+  run "stylegan-lite-mnist-pack1" "$SGL" --data mnist:data/mnist --steps "$STYLEGAN_STEPS" \
+    --pack 1 --checkpoint-every 0 --sample-every 0
 }
 
 setup

@@ -34,6 +34,7 @@ void for_each_field(GanOptions& o, Fn&& fn) {
   fn("r1_gamma", o.r1_gamma);
   fn("r1_interval", o.r1_interval);
   fn("w_avg_beta", o.w_avg_beta);
+  fn("pack", o.pack);
 }
 
 const char* kind_of(const std::string&) {

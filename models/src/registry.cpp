@@ -63,6 +63,9 @@ void check_options(const GanOptions& o) {
   }
   if (arch == "wgan-gp" || arch == "wgan-gp-mlp")
     GE_CHECK(o.gp_lambda >= 0.f, "make_gan: expected gp_lambda >= 0, got ", o.gp_lambda);
+  GE_CHECK(o.pack == 1 || arch == "stylegan-lite", "make_gan: arch ", arch,
+           " judges one sample at a time; expected pack 1, got ", o.pack,
+           " (packing is a stylegan-lite option)");
 }
 
 }  // namespace

@@ -217,14 +217,14 @@ Tensor DiscriminatorEpilogue::forward(const Tensor& x) {
 }
 
 StyleGanDiscriminator::StyleGanDiscriminator(const GanOptions& o, Generator& generator)
-    : resolution(o.resolution), img_channels(o.channels) {
+    : resolution(o.resolution), img_channels(o.channels), pack(o.pack) {
   for (int64_t res = o.resolution; res > 4; res /= 2) {
     const int64_t in = res == o.resolution ? 0 : stylegan_channels(o.width, res);
     blocks_.push_back(
         register_module("b" + std::to_string(res),
                         std::make_shared<DiscriminatorBlock>(in, stylegan_channels(o.width, res),
                                                              stylegan_channels(o.width, res / 2),
-                                                             o.channels, generator)));
+                                                             o.channels * o.pack, generator)));
   }
   epilogue_ = register_module(
       "b4", std::make_shared<DiscriminatorEpilogue>(stylegan_channels(o.width, 4), generator));
@@ -235,9 +235,15 @@ Tensor StyleGanDiscriminator::forward(const Tensor& img) {
                img.size(2) == resolution && img.size(3) == resolution,
            "StyleGanDiscriminator: expected images [N, ", img_channels, ", ", resolution, ", ",
            resolution, "] with N > 0, got ", img.defined() ? to_string(img.shape()) : "undefined");
+  const int64_t n = img.size(0);
+  GE_CHECK(n % pack == 0, "StyleGanDiscriminator: packs ", pack,
+           " images per score, so the batch must be a multiple of ", pack, "; got ", n, " images");
+  // Images 2k and 2k+1 (pack 2) become one sample's channels [0, C) and [C, 2C): a view.
+  const Tensor packed =
+      pack == 1 ? img : img.reshape({n / pack, img_channels * pack, resolution, resolution});
   Tensor x;
   for (const auto& block : blocks_)
-    x = block->forward(x, img);
+    x = block->forward(x, packed);
   return epilogue_->forward(x);
 }
 
@@ -349,6 +355,7 @@ std::unique_ptr<Gan> make_stylegan_lite(const GanOptions& o, Generator& generato
   GE_CHECK(o.r1_interval >= 1, who, ": expected r1_interval >= 1, got ", o.r1_interval);
   GE_CHECK(o.w_avg_beta >= 0.f && o.w_avg_beta <= 1.f, who, ": expected w_avg_beta in [0, 1], got ",
            o.w_avg_beta);
+  GE_CHECK(o.pack >= 1, who, ": expected pack >= 1, got ", o.pack);
   return std::make_unique<StyleGanLite>(o, generator);
 }
 

@@ -171,6 +171,14 @@ TEST(StyleganLiteApp, TrainsAndDrawsFigures) {
   r = run("stylegan-lite", "style-mix --coarse-layers 99" + ckpt + (dir / "x.png").string() + "'");
   EXPECT_EQ(r.rc, 1);
   EXPECT_OUTPUT(r, "--coarse-layers 99 exceeds");
+
+  // The default discriminator judges pairs, so an odd batch is refused, naming both numbers.
+  r = run("stylegan-lite", "train --data 'images:" + (dir / "images").string() + "' --out '" +
+                               (dir / "odd").string() +
+                               "' --resolution 8 --width 4 --w-dim 8 --latent-dim 8 "
+                               "--mapping-layers 1 --batch 3 --steps 1 --quiet");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_OUTPUT(r, "multiple of 2; got 3 images");
 }
 
 TEST(StyleganLiteApp, RefusesOtherArchitectures) {

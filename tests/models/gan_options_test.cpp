@@ -38,6 +38,7 @@ TEST(GanOptionsTest, JsonRoundTripKeepsEveryField) {
   o.r1_gamma = 0.125f;
   o.r1_interval = 4;
   o.w_avg_beta = 0.99f;
+  o.pack = 4;
   const GanOptions back = GanOptions::from_json(o.to_json());
   EXPECT_EQ(back.arch, "sngan");
   EXPECT_EQ(back.channels, 3);
@@ -52,6 +53,7 @@ TEST(GanOptionsTest, JsonRoundTripKeepsEveryField) {
   EXPECT_EQ(back.r1_gamma, 0.125f);
   EXPECT_EQ(back.r1_interval, 4);
   EXPECT_EQ(back.w_avg_beta, 0.99f);
+  EXPECT_EQ(back.pack, 4);
   EXPECT_EQ(back.to_json(), o.to_json());
 }
 
@@ -63,6 +65,7 @@ TEST(GanOptionsTest, MissingKeysKeepDefaults) {
   EXPECT_EQ(o.resolution, d.resolution);
   EXPECT_EQ(o.latent_dim, d.latent_dim);
   EXPECT_EQ(o.r1_interval, d.r1_interval);
+  EXPECT_EQ(o.pack, 1);  // checkpoints from before packing existed judge one image at a time
 }
 
 TEST(GanOptionsTest, UnknownKeyIsAnErrorNamingIt) {
@@ -106,6 +109,9 @@ TEST(MakeGanTest, RejectsImpossibleOptions) {
   o = GanOptions{};
   o.width = 0;
   EXPECT_TRUE(mentions(err(o), {"width"}));
+  o = GanOptions{};
+  o.pack = 2;
+  EXPECT_TRUE(mentions(err(o), {"pack 1", "dcgan", "got 2"})) << err(o);
 }
 
 TEST(MakeGanTest, BuildsEachArchitecture) {

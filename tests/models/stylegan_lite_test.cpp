@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -139,6 +140,7 @@ TEST(StyleGanLiteTest, DefaultsAndOptionChecks) {
       contains(bad([](GanOptions& b) { b.style_mixing_prob = 1.5f; }), "style_mixing_prob"));
   EXPECT_TRUE(contains(bad([](GanOptions& b) { b.r1_interval = 0; }), "r1_interval"));
   EXPECT_TRUE(contains(bad([](GanOptions& b) { b.mapping_layers = 0; }), "mapping_layers"));
+  EXPECT_TRUE(contains(bad([](GanOptions& b) { b.pack = 0; }), "pack >= 1"));
   // make_gan builds the same architecture.
   auto via_registry = make_gan(tiny(kCPU), g);
   EXPECT_TRUE(dynamic_cast<StyleGanLite*>(via_registry.get()) != nullptr);
@@ -228,6 +230,50 @@ TEST_P(StyleGanLiteDeviceTest, OutputShapes) {
                          gan->discriminate(zeros({n, 1, 4, 4}, dev), Tensor());
                        }),
                        "StyleGanDiscriminator"));
+}
+
+// A pack-2 discriminator is the one-image discriminator of twice the channels (the same
+// weights) applied to images 2k and 2k+1 stacked along channels; the stacks are built here one
+// element at a time.
+TEST_P(StyleGanLiteDeviceTest, PackedDiscriminatorJudgesConsecutiveImagesTogether) {
+  const Device dev = device();
+  GanOptions packed = tiny(dev);
+  packed.pack = 2;
+  auto gan = build(packed, dev);
+  GanOptions two_channels = tiny(dev);
+  two_channels.channels = 2;
+  auto stacked = build(two_channels, dev, 9);
+  EXPECT_EQ(gan->discriminator()
+                .state_dict()
+                .at("b" + std::to_string(packed.resolution) + ".fromrgb.weight")
+                .size(1),
+            2);
+  stacked->discriminator().load_state_dict(gan->discriminator().state_dict());
+
+  const int64_t n = 2 * batch_for(dev), plane = packed.resolution * packed.resolution;
+  const std::vector<float> images = ge::testing::lcg_values(n * plane, 7);
+  std::vector<float> stacks(images.size());
+  for (int64_t pair = 0; pair < n / 2; ++pair)
+    for (int64_t c = 0; c < 2; ++c)
+      for (int64_t p = 0; p < plane; ++p)
+        stacks[static_cast<size_t>((pair * 2 + c) * plane + p)] =
+            images[static_cast<size_t>((2 * pair + c) * plane + p)];
+  const int64_t r = packed.resolution;
+  const Tensor logits = gan->discriminate(from_vector(images, {n, 1, r, r}, dev), Tensor());
+  EXPECT_EQ(logits.shape(), (Shape{n / 2}));
+  const Tensor expected =
+      stacked->discriminate(from_vector(stacks, {n / 2, 2, r, r}, dev), Tensor());
+  EXPECT_TRUE(all_close(logits, expected.to_vector(), 1e-6, 1e-5));
+  // Swapping the images inside each pair changes the scores: the pair is ordered channels.
+  std::vector<float> swapped(images.size());
+  for (int64_t i = 0; i < n; ++i)
+    std::copy_n(images.begin() + (i ^ 1) * plane, plane, swapped.begin() + i * plane);
+  EXPECT_FALSE(all_close(gan->discriminate(from_vector(swapped, {n, 1, r, r}, dev), Tensor()),
+                         logits.to_vector(), 1e-6, 1e-5));
+  EXPECT_TRUE(contains(error_of([&] {
+                         gan->discriminate(zeros({n - 1, 1, r, r}, dev), Tensor());
+                       }),
+                       "multiple of 2"));
 }
 
 TEST_P(StyleGanLiteDeviceTest, TruncationPsiZeroGivesTheAverageStyle) {
@@ -447,6 +493,20 @@ TEST_P(StyleGanLiteDeviceTest, TwoTrainingStepsMoveEveryParameterAndTheEma) {
   EXPECT_NE(after.at("G.mapping.w_avg"), std::vector<float>(8, 0.f)) << "w_avg never updated";
   // Buffers are copied into the EMA, not averaged.
   EXPECT_EQ(after.at("EMA.mapping.w_avg"), after.at("G.mapping.w_avg"));
+}
+
+TEST_P(StyleGanLiteDeviceTest, PackedTrainingStepsMoveEveryDiscriminatorParameter) {
+  const Device dev = device();
+  GanOptions o = tiny(dev);
+  o.pack = 2;
+  auto gan = build(o, dev);
+  const auto d0 = gantest::snapshot(gan->discriminator());
+  const auto after = train_two_steps(*gan, dev, 23);
+  for (const auto& [k, v] : after)
+    for (float x : v)
+      ASSERT_TRUE(std::isfinite(x)) << k;
+  for (const auto& [name, before] : d0)
+    EXPECT_NE(after.at("D." + name), before) << "D " << name << " did not move";
 }
 
 TEST_P(StyleGanLiteDeviceTest, IdenticalRunsAreBitwiseEqual) {

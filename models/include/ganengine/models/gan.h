@@ -31,6 +31,9 @@ struct GanOptions {
   float r1_gamma = 1.f;  // R1 weight; applied lazily every r1_interval steps
   int64_t r1_interval = 16;
   float w_avg_beta = 0.995f;  // tracked w average for the truncation trick
+  // Samples the discriminator judges together (PacGAN, Lin et al. 2018): consecutive groups of
+  // `pack` images enter D stacked along channels and get one score. 1: one score per image.
+  int64_t pack = 1;
 
   std::string to_json() const;
   // Unknown keys are an error naming them; missing keys keep their defaults.
@@ -79,7 +82,7 @@ class Gan {
   // truncation psi < 1 pulls toward the average style where the model supports it.
   virtual Tensor generate(const Tensor& z, const Tensor& labels, bool ema = false,
                           float truncation = 1.f) = 0;
-  // D(x, labels) logits / critic values [N].
+  // D(x, labels) logits / critic values [N / options().pack] (one per image unless packed).
   virtual Tensor discriminate(const Tensor& x, const Tensor& labels) = 0;
   // The discriminator's loss for one step on a real batch (fakes drawn inside from
   // ctx.generator), including its regularisers (gradient penalty, R1) on the steps they run.

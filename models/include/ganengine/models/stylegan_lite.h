@@ -2,7 +2,8 @@
 // StyleGAN-lite: StyleGAN2 (Karras et al. 2020) in small, sized to train on MNIST on a CPU.
 // Mapping network, synthesis from a learned 4x4 constant through modulated/demodulated 3x3
 // convs with per-layer noise and skip toRGB outputs; a residual discriminator with minibatch
-// stddev; non-saturating logistic loss, lazy R1, style mixing and a G EMA. State dict keys
+// stddev and optional packing (GanOptions::pack); non-saturating logistic loss, lazy R1, style
+// mixing and a G EMA. State dict keys
 // follow stylegan2-ada-pytorch (mapping.fc0.weight, synthesis.b4.const, b32.conv0.weight, ...).
 #include <cstdint>
 #include <memory>
@@ -112,13 +113,16 @@ class DiscriminatorEpilogue : public nn::Module {
   std::shared_ptr<nn::Linear> fc, out;
 };
 
+// With options.pack = P > 1, P consecutive images are judged together as one sample of P * C
+// channels (PacGAN): D sees whether a set of images is as varied as a set of real ones, which
+// keeps a generator from collapsing onto one output; fromrgb then takes P * C channels.
 class StyleGanDiscriminator : public nn::Module {
  public:
   StyleGanDiscriminator(const GanOptions& options, Generator& generator);
   std::string name() const override { return "StyleGanDiscriminator"; }
-  // images [N, C, R, R] -> logits [N].
+  // images [N, C, R, R] with N a multiple of pack -> logits [N / pack].
   Tensor forward(const Tensor& img) override;
-  const int64_t resolution, img_channels;
+  const int64_t resolution, img_channels, pack;
 
  private:
   std::vector<std::shared_ptr<DiscriminatorBlock>> blocks_;
@@ -139,6 +143,7 @@ class StyleGanLite : public Gan {
   // Constant noise, no mixing, no w_avg update; labels are ignored (unconditional).
   Tensor generate(const Tensor& z, const Tensor& labels, bool ema = false,
                   float truncation = 1.f) override;
+  // x [N, C, R, R] -> logits [N / pack].
   Tensor discriminate(const Tensor& x, const Tensor& labels) override;
   // Non-saturating D loss; on steps that are multiples of r1_interval also
   // r1_interval * r1_penalty(D, real, r1_gamma). Logs d_loss, d_real, d_fake and, on those
