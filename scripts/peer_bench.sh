@@ -58,11 +58,16 @@ bench_args=("$@")
   echo "# LibTorch vs ganengine, CPU ($(date +%F))"
   echo
   echo "- CPU: ${cpu:-unknown}, $(nproc) logical CPUs available"
-  echo "- threads: $threads for both libraries (OpenMP, OpenBLAS and LibTorch's pool)"
+  echo "- threads: $threads for both libraries (ganengine's OpenMP team, with OpenBLAS on one thread"
+  echo "  per member; LibTorch's pool and its OpenBLAS calls)"
   echo "- build: Release, $(c++ --version | head -n 1)"
   echo "- command: scripts/peer_bench.sh $*"
 } >"$out.tmp"
-section "Default OpenMP wait policy"
+if [[ -z ${OMP_WAIT_POLICY:-} ]]; then
+  section "Default OpenMP wait policy"
+else
+  section "OMP_WAIT_POLICY=$OMP_WAIT_POLICY (from the environment)"
+fi
 # Both libraries mix libgomp parallel regions with OpenBLAS's own pthreads. libgomp's threads spin
 # after a region and steal the cores OpenBLAS's workers need (and the reverse), which can cost
 # an order of magnitude on small layers when threads == cores; the passive policy shows the

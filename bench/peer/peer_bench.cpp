@@ -61,21 +61,34 @@ double now_ms() {
 }
 
 // Warm-up, then repetitions alternating between the two libraries so that clock drift and
-// thermal state hit both alike.
+// thermal state hit both alike. The two share one OpenBLAS and want it set up differently, so
+// each call runs under its own library's setting (switched outside the timed region): LibTorch
+// with cfg.threads OpenBLAS threads; ganengine with ge_blas_threads, 1 by default, as its
+// OpenMP build runs it (it splits GEMMs over its own OpenMP team, see kernels/cpu/blas_threads.h).
 std::pair<double, double> time_both(const Config& cfg, const std::function<void()>& torch_fn,
-                                    const std::function<void()>& ge_fn) {
+                                    const std::function<void()>& ge_fn, int ge_blas_threads = 1) {
+  const auto as_torch = [&] { openblas_set_num_threads(cfg.threads); };
+  const auto as_ge = [&] { openblas_set_num_threads(ge_blas_threads); };
   for (int i = 0; i < cfg.warmup; ++i) {
-    if (torch_fn) torch_fn();
-    if (ge_fn) ge_fn();
+    if (torch_fn) {
+      as_torch();
+      torch_fn();
+    }
+    if (ge_fn) {
+      as_ge();
+      ge_fn();
+    }
   }
   std::vector<double> t, g;
   for (int i = 0; i < cfg.reps; ++i) {
     if (torch_fn) {
+      as_torch();
       const double s = now_ms();
       torch_fn();
       t.push_back(now_ms() - s);
     }
     if (ge_fn) {
+      as_ge();
       const double s = now_ms();
       ge_fn();
       g.push_back(now_ms() - s);
@@ -505,8 +518,9 @@ Row run_sgemm(const Config& cfg, const char* name, int64_t m, int64_t n, int64_t
     const torch::Tensor ref = torch::mm(a, b);
     row.rel_diff = rel_diff(to_ge(c), ref);
   }
+  // The ceiling row calls OpenBLAS directly, so it gets the threads LibTorch gets.
   std::tie(row.torch_ms, row.ge_ms) = time_both(
-      cfg, [&] { torch::mm(a, b); }, sgemm);
+      cfg, [&] { torch::mm(a, b); }, sgemm, cfg.threads);
   row.flops = 2.0 * m * n * k;
   return row;
 }
@@ -548,14 +562,15 @@ Config parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   Config cfg = parse(argc, argv);
   if (cfg.threads == 0) cfg.threads = omp_get_num_procs();
-  // One thread count for everyone: ganengine's OpenMP loops and OpenBLAS, LibTorch's intra-op
-  // pool (which also sets OpenMP's) and the OpenBLAS it shares.
+  // One thread count for everyone: ganengine's OpenMP team, LibTorch's intra-op pool (which
+  // also sets OpenMP's) and the OpenBLAS LibTorch calls; ganengine's own GEMMs run OpenBLAS on
+  // one thread per team member (time_both switches between the two settings).
   omp_set_num_threads(cfg.threads);
   openblas_set_num_threads(cfg.threads);
   torch::set_num_threads(cfg.threads);
-  std::printf("threads: ganengine OpenMP %d, OpenBLAS %d, LibTorch %d (LibTorch %s)\n",
-              omp_get_max_threads(), openblas_get_num_threads(), torch::get_num_threads(),
-              TORCH_VERSION);
+  std::printf(
+      "threads: ganengine OpenMP %d (OpenBLAS 1 each), LibTorch %d (OpenBLAS %d) (LibTorch %s)\n",
+      omp_get_max_threads(), torch::get_num_threads(), openblas_get_num_threads(), TORCH_VERSION);
   std::printf("median of %d repetitions after %d warm-up, milliseconds\n\n", cfg.reps, cfg.warmup);
 
   std::vector<Row> rows;

@@ -22,6 +22,14 @@ bool is_power_of_two(int64_t v) {
   return v > 0 && (v & (v - 1)) == 0;
 }
 
+// "b4", "b8", ...: the block keys of stylegan2-ada. Appended rather than `"b" + to_string(res)`,
+// which GCC 12 flags with a false -Wrestrict at -O2 (its bug 105329).
+std::string block_name(int64_t res) {
+  std::string name = "b";
+  name += std::to_string(res);
+  return name;
+}
+
 nn::LayerOptions equalized(Activation act, std::optional<float> gain = std::nullopt,
                            bool bias = true) {
   nn::LayerOptions o;
@@ -102,7 +110,7 @@ SynthesisNetwork::SynthesisNetwork(int64_t w_dim, int64_t resolution, int64_t im
     const int64_t in = res == 4 ? 0 : stylegan_channels(width, res / 2);
     auto block = std::make_shared<SynthesisBlock>(in, stylegan_channels(width, res), w_dim, res,
                                                   img_channels, generator);
-    blocks_.push_back(register_module("b" + std::to_string(res), block));
+    blocks_.push_back(register_module(block_name(res), block));
     num_ws_ += block->num_conv();
   }
   num_ws_ += 1;  // the last torgb; the others share their w with the next block's conv0
@@ -220,11 +228,10 @@ StyleGanDiscriminator::StyleGanDiscriminator(const GanOptions& o, Generator& gen
     : resolution(o.resolution), img_channels(o.channels), pack(o.pack) {
   for (int64_t res = o.resolution; res > 4; res /= 2) {
     const int64_t in = res == o.resolution ? 0 : stylegan_channels(o.width, res);
-    blocks_.push_back(
-        register_module("b" + std::to_string(res),
-                        std::make_shared<DiscriminatorBlock>(in, stylegan_channels(o.width, res),
-                                                             stylegan_channels(o.width, res / 2),
-                                                             o.channels * o.pack, generator)));
+    blocks_.push_back(register_module(
+        block_name(res), std::make_shared<DiscriminatorBlock>(in, stylegan_channels(o.width, res),
+                                                              stylegan_channels(o.width, res / 2),
+                                                              o.channels * o.pack, generator)));
   }
   epilogue_ = register_module(
       "b4", std::make_shared<DiscriminatorEpilogue>(stylegan_channels(o.width, 4), generator));
