@@ -3,8 +3,8 @@
 // Mapping network, synthesis from a learned 4x4 constant through modulated/demodulated 3x3
 // convs with per-layer noise and skip toRGB outputs; a residual discriminator with minibatch
 // stddev and optional packing (GanOptions::pack); non-saturating logistic loss, lazy R1, style
-// mixing and a G EMA. State dict keys
-// follow stylegan2-ada-pytorch (mapping.fc0.weight, synthesis.b4.const, b32.conv0.weight, ...).
+// mixing and a G EMA. State dict keys follow stylegan2-ada-pytorch (mapping.fc0.weight,
+// synthesis.b4.const, b32.conv0.weight, ...).
 #include <cstdint>
 #include <memory>
 #include <string>
