@@ -1,8 +1,5 @@
 #include "ganengine/models/gan.h"
 
-#include <nlohmann/json.hpp>
-
-#include <set>
 #include <string>
 #include <vector>
 
@@ -10,94 +7,10 @@
 #include "ganengine/error.h"
 #include "ganengine/ops.h"
 #include "ganengine/optim.h"
+#include "ganengine/models/train/trainer.h"
+#include "train/samples.h"
 
 namespace ge::models {
-
-namespace {
-
-using nlohmann::json;
-
-// One table drives both directions, so a field added to GanOptions and forgotten here fails the
-// round-trip test instead of silently vanishing from checkpoints.
-template <class Fn>
-void for_each_field(GanOptions& o, Fn&& fn) {
-  fn("arch", o.arch);
-  fn("channels", o.channels);
-  fn("resolution", o.resolution);
-  fn("latent_dim", o.latent_dim);
-  fn("num_classes", o.num_classes);
-  fn("width", o.width);
-  fn("gp_lambda", o.gp_lambda);
-  fn("w_dim", o.w_dim);
-  fn("mapping_layers", o.mapping_layers);
-  fn("style_mixing_prob", o.style_mixing_prob);
-  fn("r1_gamma", o.r1_gamma);
-  fn("r1_interval", o.r1_interval);
-  fn("w_avg_beta", o.w_avg_beta);
-  fn("pack", o.pack);
-}
-
-const char* kind_of(const std::string&) {
-  return "a string";
-}
-const char* kind_of(int64_t) {
-  return "an integer";
-}
-const char* kind_of(float) {
-  return "a number";
-}
-
-bool fits(const json& v, const std::string&) {
-  return v.is_string();
-}
-bool fits(const json& v, int64_t) {
-  return v.is_number_integer();
-}
-bool fits(const json& v, float) {
-  return v.is_number();
-}
-
-}  // namespace
-
-std::string GanOptions::to_json() const {
-  json j = json::object();
-  GanOptions copy = *this;
-  for_each_field(copy, [&](const char* key, auto& value) { j[key] = value; });
-  return j.dump(2);
-}
-
-GanOptions GanOptions::from_json(const std::string& text) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    fail("GanOptions::from_json: expected a JSON object, got unparsable text (", e.what(), ")");
-  }
-  GE_CHECK(j.is_object(), "GanOptions::from_json: expected a JSON object, got ", j.type_name());
-  GanOptions o;
-  std::set<std::string> known;
-  for_each_field(o, [&](const char* key, auto& value) {
-    known.insert(key);
-    const auto it = j.find(key);
-    if (it == j.end()) return;
-    GE_CHECK(fits(*it, value), "GanOptions::from_json: expected \"", key, "\" to be ",
-             kind_of(value), ", got ", it->dump());
-    value = it->template get<std::remove_reference_t<decltype(value)>>();
-  });
-  std::vector<std::string> unknown;
-  for (const auto& item : j.items())
-    if (!known.count(item.key())) unknown.push_back(item.key());
-  if (!unknown.empty()) {
-    std::string names, accepted;
-    for (const std::string& k : unknown)
-      names += (names.empty() ? "\"" : ", \"") + k + "\"";
-    for (const std::string& k : known)
-      accepted += (accepted.empty() ? "" : ", ") + k;
-    fail("GanOptions::from_json: unknown key", unknown.size() > 1 ? "s " : " ", names,
-         "; expected keys among ", accepted);
-  }
-  return o;
-}
 
 Tensor Gan::sample_latent(int64_t n, Generator& generator, Device device) const {
   GE_CHECK(n > 0, "Gan::sample_latent: expected n > 0, got ", n);
@@ -132,14 +45,78 @@ void Gan::update_ema(float beta) {
   }
 }
 
-void Gan::to(Device device) {
-  generator().to(device);
-  discriminator().to(device);
-  if (nn::Module* ema = generator_ema()) ema->to(device);
+std::vector<std::pair<std::string, nn::Module*>> Gan::networks() {
+  std::vector<std::pair<std::string, nn::Module*>> out = {{"G", &generator()},
+                                                          {"D", &discriminator()}};
+  if (nn::Module* ema = generator_ema()) out.emplace_back("G_ema", ema);
+  return out;
 }
 
-Device Gan::device() {
-  return generator().device();
+std::vector<OptimizerGroup> Gan::optimizer_groups(const TrainSettings& s) {
+  auto group = [&](const char* name, const char* role, float lr) {
+    OptimizerGroup g;
+    g.name = name;
+    g.role = role;
+    g.networks = {name};
+    g.adam.lr = lr;
+    g.adam.beta1 = s.beta1;
+    g.adam.beta2 = s.beta2;
+    g.schedule = {s.steps, s.lr_decay_steps};
+    return g;
+  };
+  return {group("G", "generator", s.g_lr), group("D", "discriminator", s.d_lr)};
+}
+
+std::vector<Phase> Gan::schedule(const TrainSettings& s) {
+  const bool conditional = options_.num_classes > 0;
+  auto labels_of = [conditional](const StepContext& ctx) {
+    return conditional ? ctx.batch("real").labels : Tensor();
+  };
+  Phase d;
+  d.group = "D";
+  d.repeats = s.n_critic;
+  d.draws_batch = true;
+  d.loss_name = "d_loss";
+  d.loss = [this, labels_of](StepContext& ctx) {
+    return discriminator_loss(ctx.batch("real").x, labels_of(ctx), ctx);
+  };
+  Phase g;
+  g.group = "G";
+  g.loss_name = "g_loss";
+  // A conditional generator step uses the last real batch's labels.
+  g.loss = [this, labels_of](StepContext& ctx) {
+    return generator_loss(ctx.batch_size, labels_of(ctx), ctx);
+  };
+  return {d, g};
+}
+
+std::vector<DataSlot> Gan::data_slots() const {
+  const GanOptions& o = options_;
+  DataSlot slot;
+  slot.name = "real";
+  slot.role = "real data";
+  slot.sample_shape = o.channels == 0 ? Shape{2} : Shape{o.channels, o.resolution, o.resolution};
+  slot.needs_labels = o.num_classes > 0;
+  return {slot};
+}
+
+void Gan::after_step(const StepContext& ctx, const TrainSettings& s) {
+  if (generator_ema()) update_ema(train::ema_decay(s.ema_beta, ctx.step));
+}
+
+std::unique_ptr<Sampler> Gan::make_sampler(const SamplerInputs& in) {
+  auto it = in.datasets.find("real");
+  GE_CHECK(it != in.datasets.end() && it->second, "Gan::make_sampler: arch ", options_.arch,
+           " needs the data set of slot 'real'");
+  return std::make_unique<train::SampleWriter>(*this, *it->second, in.grid_size, in.seed,
+                                               in.device);
+}
+
+Gan& as_gan(Model& model, const std::string& what) {
+  auto* gan = dynamic_cast<Gan*>(&model);
+  GE_CHECK(gan != nullptr, what, ": arch ", model.options().arch,
+           " is not a latent GAN (one generator fed by latents and one discriminator)");
+  return *gan;
 }
 
 }  // namespace ge::models

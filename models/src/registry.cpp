@@ -1,4 +1,7 @@
-// make_gan: options.arch -> architecture, after the checks every architecture relies on.
+// The one place architectures are registered: name, what data it models, which options it
+// accepts, and how it is built. make_model checks the options every architecture relies on,
+// then the entry's own.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -8,27 +11,49 @@
 #include "ganengine/models/gan.h"
 #include "ganengine/models/mlp_gan.h"
 #include "ganengine/models/sngan.h"
-#include "ganengine/models/wgan_gp.h"
 #include "ganengine/models/stylegan_lite.h"
+#include "ganengine/models/wgan_gp.h"
 
 namespace ge::models {
 
 namespace {
 
-const std::vector<std::string> kImageArchs = {"dcgan", "cgan", "wgan-gp", "sngan", "stylegan-lite"};
-const std::vector<std::string> kPointArchs = {"gan-mlp", "dcgan-mlp", "wgan-gp-mlp", "sngan-mlp"};
+enum class Samples { Images, Points };
+enum class Labels { None, Required, Optional };
 
-bool contains(const std::vector<std::string>& list, const std::string& s) {
-  for (const std::string& x : list)
-    if (x == s) return true;
-  return false;
+struct Architecture {
+  const char* name;
+  Samples samples;
+  Labels labels;
+  bool packs;             // accepts pack > 1
+  bool gradient_penalty;  // uses gp_lambda
+  std::function<std::unique_ptr<Model>(const GanOptions&, Generator&)> make;
+};
+
+template <class T>
+std::unique_ptr<Model> build(const GanOptions& o, Generator& g) {
+  return std::make_unique<T>(o, g);
 }
 
-std::string accepted_archs() {
+const std::vector<Architecture>& registry() {
+  static const std::vector<Architecture> archs = {
+      {"dcgan", Samples::Images, Labels::None, false, false, build<Dcgan>},
+      {"cgan", Samples::Images, Labels::Required, false, false, build<Cgan>},
+      {"wgan-gp", Samples::Images, Labels::None, false, true, build<WganGp>},
+      {"sngan", Samples::Images, Labels::None, false, false, build<Sngan>},
+      {"stylegan-lite", Samples::Images, Labels::Optional, true, false, make_stylegan_lite},
+      {"gan-mlp", Samples::Points, Labels::None, false, false, build<MlpGan>},
+      {"dcgan-mlp", Samples::Points, Labels::None, false, false, build<MlpGan>},
+      {"wgan-gp-mlp", Samples::Points, Labels::None, false, true, build<MlpGan>},
+      {"sngan-mlp", Samples::Points, Labels::None, false, false, build<MlpGan>},
+  };
+  return archs;
+}
+
+std::string names_of(Samples samples) {
   std::string out;
-  for (const auto* list : {&kImageArchs, &kPointArchs})
-    for (const std::string& a : *list)
-      out += (out.empty() ? "" : ", ") + a;
+  for (const Architecture& a : registry())
+    if (a.samples == samples) out += (out.empty() ? "" : ", ") + std::string(a.name);
   return out;
 }
 
@@ -36,49 +61,65 @@ bool power_of_two(int64_t v) {
   return v > 0 && (v & (v - 1)) == 0;
 }
 
-void check_options(const GanOptions& o) {
+const Architecture& find(const std::string& arch) {
+  std::string accepted;
+  for (const Architecture& a : registry()) {
+    if (arch == a.name) return a;
+    accepted += (accepted.empty() ? "" : ", ") + std::string(a.name);
+  }
+  fail("make_model: unknown arch \"", arch, "\"; expected one of ", accepted);
+}
+
+void check_options(const Architecture& a, const GanOptions& o) {
   const std::string& arch = o.arch;
-  GE_CHECK(contains(kImageArchs, arch) || contains(kPointArchs, arch), "make_gan: unknown arch \"",
-           arch, "\"; expected one of ", accepted_archs());
-  GE_CHECK(o.latent_dim > 0, "make_gan: expected latent_dim > 0, got ", o.latent_dim);
-  GE_CHECK(o.width > 0, "make_gan: expected width > 0, got ", o.width);
-  GE_CHECK(o.num_classes >= 0, "make_gan: expected num_classes >= 0, got ", o.num_classes);
-  if (contains(kImageArchs, arch)) {
-    GE_CHECK(o.channels > 0, "make_gan: arch ", arch, " makes images and needs channels > 0, got ",
-             o.channels, " (2-D points: gan-mlp, dcgan-mlp, wgan-gp-mlp, sngan-mlp)");
-    GE_CHECK(power_of_two(o.resolution) && o.resolution >= 8, "make_gan: resolution ", o.resolution,
-             " is not accepted by ", arch, "; expected a power of two >= 8 (pad 28x28 data to 32)");
+  GE_CHECK(o.latent_dim > 0, "make_model: expected latent_dim > 0, got ", o.latent_dim);
+  GE_CHECK(o.width > 0, "make_model: expected width > 0, got ", o.width);
+  GE_CHECK(o.num_classes >= 0, "make_model: expected num_classes >= 0, got ", o.num_classes);
+  if (a.samples == Samples::Images) {
+    GE_CHECK(o.channels > 0, "make_model: arch ", arch,
+             " makes images and needs channels > 0, got ", o.channels,
+             " (2-D points: ", names_of(Samples::Points), ")");
+    GE_CHECK(power_of_two(o.resolution) && o.resolution >= 8, "make_model: resolution ",
+             o.resolution, " is not accepted by ", arch,
+             "; expected a power of two >= 8 (pad 28x28 data to 32)");
   } else {
-    GE_CHECK(o.channels == 0, "make_gan: arch ", arch,
+    GE_CHECK(o.channels == 0, "make_model: arch ", arch,
              " models 2-D points and needs channels 0, got ", o.channels);
   }
-  if (arch == "cgan") {
-    GE_CHECK(o.num_classes > 0,
-             "make_gan: arch cgan is class-conditional and needs num_classes > 0, got ",
-             o.num_classes);
-  } else if (arch != "stylegan-lite") {
-    GE_CHECK(o.num_classes == 0, "make_gan: arch ", arch,
+  if (a.labels == Labels::Required)
+    GE_CHECK(o.num_classes > 0, "make_model: arch ", arch,
+             " is class-conditional and needs num_classes > 0, got ", o.num_classes);
+  if (a.labels == Labels::None)
+    GE_CHECK(o.num_classes == 0, "make_model: arch ", arch,
              " is unconditional; expected num_classes 0, got ", o.num_classes,
              " (use arch cgan for a class-conditional model)");
-  }
-  if (arch == "wgan-gp" || arch == "wgan-gp-mlp")
-    GE_CHECK(o.gp_lambda >= 0.f, "make_gan: expected gp_lambda >= 0, got ", o.gp_lambda);
-  GE_CHECK(o.pack == 1 || arch == "stylegan-lite", "make_gan: arch ", arch,
+  if (a.gradient_penalty)
+    GE_CHECK(o.gp_lambda >= 0.f, "make_model: expected gp_lambda >= 0, got ", o.gp_lambda);
+  GE_CHECK(o.pack == 1 || a.packs, "make_model: arch ", arch,
            " judges one sample at a time; expected pack 1, got ", o.pack,
            " (packing is a stylegan-lite option)");
 }
 
 }  // namespace
 
+std::unique_ptr<Model> make_model(const GanOptions& options, Generator& generator) {
+  const Architecture& a = find(options.arch);
+  check_options(a, options);
+  return a.make(options, generator);
+}
+
+std::vector<std::string> architecture_names() {
+  std::vector<std::string> out;
+  for (const Architecture& a : registry())
+    out.emplace_back(a.name);
+  return out;
+}
+
 std::unique_ptr<Gan> make_gan(const GanOptions& options, Generator& generator) {
-  check_options(options);
-  const std::string& arch = options.arch;
-  if (arch == "dcgan") return std::make_unique<Dcgan>(options, generator);
-  if (arch == "cgan") return std::make_unique<Cgan>(options, generator);
-  if (arch == "wgan-gp") return std::make_unique<WganGp>(options, generator);
-  if (arch == "sngan") return std::make_unique<Sngan>(options, generator);
-  if (arch == "stylegan-lite") return make_stylegan_lite(options, generator);
-  return std::make_unique<MlpGan>(options, generator);
+  std::unique_ptr<Model> model = make_model(options, generator);
+  Gan& gan = as_gan(*model, "make_gan");
+  model.release();
+  return std::unique_ptr<Gan>(&gan);
 }
 
 }  // namespace ge::models

@@ -127,10 +127,10 @@ TEST_F(Checkpoint, RefusesMissingAndMistypedFields) {
   write_text(json_of(dir), j.dump());
   EXPECT_MESSAGE(error_of([&] { read_checkpoint(dir); }), "missing field 'rng'");
   j = nlohmann::json::parse(read_text(json_of(good_)));
-  j["loader"]["index"] = "three";
+  j["loaders"]["real"]["index"] = "three";
   write_text(json_of(dir), j.dump());
   EXPECT_MESSAGE(error_of([&] { read_checkpoint(dir); }),
-                 "field 'loader.index' has the wrong type");
+                 "field 'loaders.real.index' has the wrong type");
   j = nlohmann::json::parse(read_text(json_of(good_)));
   j["train_options"]["learning_rate"] = 1;
   write_text(json_of(dir), j.dump());

@@ -85,7 +85,9 @@ TEST(Trainer, MatchesAHandWrittenLoop) {
   optim::Adam opt_d(ref.discriminator().parameters(), d_adam);
   Generator rng(7);
   for (int64_t step = 0; step < 3; ++step) {
-    models::StepContext ctx{step, &rng, 1.f};
+    models::StepContext ctx;
+    ctx.step = step;
+    ctx.generator = &rng;
     for (int64_t i = 0; i < 2; ++i) {
       ref.discriminator().zero_grad();
       ref.discriminator_loss(loader.next().x, Tensor(), ctx).loss.backward();
@@ -150,12 +152,14 @@ TEST_P(TrainerResume, IsBitwiseIdenticalToAStraightRun) {
   EXPECT_EQ(ra.step, 5);
   EXPECT_EQ(rb.step, 5);
   EXPECT_EQ(ra.rng_offset, rb.rng_offset);
-  EXPECT_EQ(ra.loader.epoch, rb.loader.epoch);
-  EXPECT_EQ(ra.loader.index, rb.loader.index);
-  EXPECT_EQ(ra.loader.epoch * 3 + ra.loader.index, 10);  // 2 batches a step, 3 an epoch
-  EXPECT_EQ(ra.opt_g.steps, 5);
-  EXPECT_EQ(ra.opt_d.steps, 10);
-  EXPECT_EQ(ra.opt_d.param_steps, rb.opt_d.param_steps);
+  const auto& la = ra.loaders.at("real");
+  const auto& lb = rb.loaders.at("real");
+  EXPECT_EQ(la.epoch, lb.epoch);
+  EXPECT_EQ(la.index, lb.index);
+  EXPECT_EQ(la.epoch * 3 + la.index, 10);  // 2 batches a step, 3 an epoch
+  EXPECT_EQ(ra.optimizers.at("G").steps, 5);
+  EXPECT_EQ(ra.optimizers.at("D").steps, 10);
+  EXPECT_EQ(ra.optimizers.at("D").param_steps, rb.optimizers.at("D").param_steps);
   EXPECT_EQ(ra.tensors_fnv1a64, rb.tensors_fnv1a64);
 }
 
@@ -192,7 +196,7 @@ TEST(Trainer, NanGradientStopsNamingTheParameter) {
   const std::string message = error_of([&] { train(bad, o); });
   EXPECT_NE(message.find("step 3"), std::string::npos) << message;
   EXPECT_NE(message.find("discriminator gradient is nan"), std::string::npos) << message;
-  EXPECT_NE(message.find("parameter 'w1'"), std::string::npos) << message;
+  EXPECT_NE(message.find("parameter 'D.w1'"), std::string::npos) << message;
   EXPECT_EQ(models::train::read_checkpoint(dir).step, 2);
 }
 
@@ -313,7 +317,7 @@ TEST(Trainer, RefusesMismatchedDataAndOptions) {
   models::data::DataLoader loader4(points, 4, 0);
   EXPECT_NE(error_of([&] {
               Trainer(gan, loader4, tiny_train_options(dir, 1));
-            }).find("batch is 8 but the data loader's batch size is 4"),
+            }).find("batch is 8 but the real data loader's batch size is 4"),
             std::string::npos);
   TinyGanConfig conditional;
   conditional.num_classes = 3;

@@ -68,6 +68,7 @@ struct TrainArgs {
     keep("--beta2", t.beta2, saved.beta2);
     keep("--n-critic", t.n_critic, saved.n_critic);
     keep("--ema-beta", t.ema_beta, saved.ema_beta);
+    keep("--lr-decay-steps", t.lr_decay_steps, saved.lr_decay_steps);
     keep("--label-smoothing", t.label_smoothing, saved.label_smoothing);
     keep("--clip-grad-norm", t.clip_grad_norm, saved.clip_grad_norm);
     keep("--checkpoint-every", t.checkpoint_every, saved.checkpoint_every);
@@ -103,6 +104,9 @@ inline void add_train_options(CLI::App& cmd, TrainArgs& a) {
   cmd.add_option("--beta2", t.beta2, "Adam beta2 (default: the architecture's)");
   cmd.add_option("--n-critic", t.n_critic, "D steps per G step (default: the architecture's)");
   cmd.add_option("--ema-beta", t.ema_beta, "G EMA decay per step (models with an EMA)");
+  cmd.add_option("--lr-decay-steps", t.lr_decay_steps,
+                 "last steps over which the learning rates decay linearly (0: constant; default: "
+                 "the architecture's)");
   cmd.add_option("--label-smoothing", t.label_smoothing,
                  "one-sided label smoothing: real target 1 - this (non-saturating losses)")
       ->capture_default_str()

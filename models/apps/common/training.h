@@ -42,15 +42,15 @@ inline void run_training(models::GanOptions model, TrainArgs args, bool arch_giv
       args.data, {model.resolution, std::max<int64_t>(model.channels, 1)});
   if (model.arch == "cgan" && model.num_classes == 0) model.num_classes = dataset->num_classes();
   Generator init(t.seed + kInitSeedOffset);
-  const auto gan = models::make_gan(model, init);
+  const auto net = models::make_model(model, init);
   models::data::DataLoader loader(dataset, t.batch, t.seed, t.device);
-  models::train::Trainer trainer(*gan, loader, t);
+  models::train::Trainer trainer(*net, loader, t);
   if (t.eval_every > 0) {
     models::metrics::EvalOptions eval;
     eval.num_samples = args.eval_samples;
     eval.classifier_dir = args.classifier_dir;
-    trainer.set_evaluator([eval, data = args.data](models::Gan& g) {
-      return models::metrics::evaluate(g, data, eval);
+    trainer.set_evaluator([eval, data = args.data](models::Model& m) {
+      return models::metrics::evaluate(models::as_gan(m, "--eval-every"), data, eval);
     });
   }
   trainer.run();

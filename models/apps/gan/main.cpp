@@ -17,9 +17,6 @@ namespace {
 
 using namespace ge;
 
-const std::vector<std::string> kArchs = {"dcgan",   "cgan",      "wgan-gp",     "sngan",
-                                         "gan-mlp", "dcgan-mlp", "wgan-gp-mlp", "sngan-mlp"};
-
 struct GenerateArgs {
   std::string ckpt, out = "samples.png", device = "cpu";
   int64_t n = 64;
@@ -56,7 +53,7 @@ int main(int argc, char** argv) {
     CLI::App* t = app.add_subcommand("train", "train a model (resumable)");
     CLI::Option* arch = t->add_option("--arch", model.arch, "architecture")
                             ->capture_default_str()
-                            ->check(CLI::IsMember(kArchs));
+                            ->check(CLI::IsMember(models::architecture_names()));
     t->add_option("--width", model.width, "base channels (images) or hidden width (MLPs)")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);

@@ -18,7 +18,9 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr const char* kFormat = "ganengine-gan-checkpoint";
-constexpr int kVersion = 1;
+// 2: loaders, optimizer groups and learning-rate schedules keyed by name. 1: one loader, groups
+// G and D at constant rates; still read.
+constexpr int kVersion = 2;
 
 std::string hex64(uint64_t v) {
   char buf[17];
@@ -49,16 +51,23 @@ const json& member(const json& object, const std::string& key, const std::string
 }
 
 json record_to_json(const CheckpointRecord& r) {
-  auto opt = [](const OptimizerRecord& o) {
-    return json{{"steps", o.steps}, {"param_steps", o.param_steps}};
-  };
   json j;
   j["format"] = kFormat;
   j["version"] = kVersion;
   j["step"] = r.step;
   j["rng"] = {{"seed", r.rng_seed}, {"offset", r.rng_offset}};
-  j["loader"] = {{"epoch", r.loader.epoch}, {"index", r.loader.index}, {"batch", r.batch}};
-  j["optimizers"] = {{"G", opt(r.opt_g)}, {"D", opt(r.opt_d)}};
+  j["batch"] = r.batch;
+  j["loaders"] = json::object();
+  for (const auto& [slot, l] : r.loaders)
+    j["loaders"][slot] = {{"epoch", l.epoch}, {"index", l.index}};
+  j["optimizers"] = json::object();
+  for (const auto& [name, o] : r.optimizers) {
+    json& g = j["optimizers"][name];
+    g = {{"steps", o.steps}, {"param_steps", o.param_steps}, {"lr", o.lr}};
+    if (o.schedule)
+      g["schedule"] = {{"total_steps", o.schedule->total_steps},
+                       {"decay_steps", o.schedule->decay_steps}};
+  }
   j["elapsed_s"] = r.elapsed_s;
   j["gan_options"] = json::parse(r.gan_options.to_json());
   j["train_options"] = json::parse(train_options_to_json(r.train_options));
@@ -69,11 +78,24 @@ json record_to_json(const CheckpointRecord& r) {
 }
 
 OptimizerRecord optimizer_from_json(const json& j, const std::string& file,
-                                    const std::string& where) {
+                                    const std::string& where, int version) {
   OptimizerRecord o;
   o.steps = field<int64_t>(j, "steps", file, where);
   o.param_steps = field<std::vector<int64_t>>(j, "param_steps", file, where);
+  if (version >= 2) {
+    o.lr = field<float>(j, "lr", file, where);
+    if (j.contains("schedule")) {
+      const json& s = j.at("schedule");
+      o.schedule = LrSchedule{field<int64_t>(s, "total_steps", file, where + ".schedule"),
+                              field<int64_t>(s, "decay_steps", file, where + ".schedule")};
+    }
+  }
   return o;
+}
+
+data::LoaderState loader_from_json(const json& j, const std::string& file,
+                                   const std::string& where) {
+  return {field<int64_t>(j, "epoch", file, where), field<int64_t>(j, "index", file, where)};
 }
 
 CheckpointRecord record_from_json(const json& j, const std::string& file) {
@@ -81,23 +103,30 @@ CheckpointRecord record_from_json(const json& j, const std::string& file) {
   const auto format = field<std::string>(j, "format", file);
   GE_CHECK(format == kFormat, file, ": format is '", format, "', expected '", kFormat, "'");
   const int version = field<int>(j, "version", file);
-  GE_CHECK(version == kVersion, file, ": version ", version, " is not supported (expected ",
-           kVersion, ")");
+  GE_CHECK(version == 1 || version == kVersion, file, ": version ", version,
+           " is not supported (expected 1 or ", kVersion, ")");
   CheckpointRecord r;
   r.step = field<int64_t>(j, "step", file);
   GE_CHECK(r.step >= 0, file, ": step is negative (", r.step, ")");
   const json& rng = member(j, "rng", file);
   r.rng_seed = field<uint64_t>(rng, "seed", file, "rng");
   r.rng_offset = field<uint64_t>(rng, "offset", file, "rng");
-  const json& loader = member(j, "loader", file);
-  r.loader.epoch = field<int64_t>(loader, "epoch", file, "loader");
-  r.loader.index = field<int64_t>(loader, "index", file, "loader");
-  r.batch = field<int64_t>(loader, "batch", file, "loader");
+  if (version == 1) {
+    // One loader, the real data of a G/D pair.
+    const json& loader = member(j, "loader", file);
+    r.loaders["real"] = loader_from_json(loader, file, "loader");
+    r.batch = field<int64_t>(loader, "batch", file, "loader");
+  } else {
+    r.batch = field<int64_t>(j, "batch", file);
+    for (const auto& [slot, l] : member(j, "loaders", file).items())
+      r.loaders[slot] = loader_from_json(l, file, "loaders." + slot);
+  }
   const json& opts = member(j, "optimizers", file);
-  GE_CHECK(opts.contains("G") && opts.contains("D"), file,
-           ": field 'optimizers' needs entries 'G' and 'D'");
-  r.opt_g = optimizer_from_json(opts.at("G"), file, "optimizers.G");
-  r.opt_d = optimizer_from_json(opts.at("D"), file, "optimizers.D");
+  if (version == 1)
+    GE_CHECK(opts.contains("G") && opts.contains("D"), file,
+             ": field 'optimizers' needs entries 'G' and 'D'");
+  for (const auto& [name, o] : opts.items())
+    r.optimizers[name] = optimizer_from_json(o, file, "optimizers." + name, version);
   r.elapsed_s = field<double>(j, "elapsed_s", file);
   const json& gan_options = member(j, "gan_options", file);
   const json& train_options = member(j, "train_options", file);

@@ -23,13 +23,13 @@ Tensor grid_labels(const GridLayout& layout, int64_t num_classes, Device device)
 // Points drawn for 2-D models' scatter plots.
 inline constexpr int64_t kScatterPoints = 1024;
 
-class SampleWriter {
+class SampleWriter : public Sampler {
  public:
   SampleWriter(Gan& gan, const data::Dataset& dataset, int64_t grid_size, uint64_t seed,
                Device device);
   // A PNG of G(fixed latents): the EMA generator when there is one, networks in eval mode (no
   // batch-norm statistics or other training state changes, so sampling never alters a run).
-  void write(const std::string& path);
+  void write(const std::string& path) override;
 
  private:
   Gan& gan_;

@@ -20,6 +20,7 @@ std::string train_options_to_json(const TrainOptions& o) {
             {"beta2", o.beta2},
             {"ema_beta", o.ema_beta},
             {"n_critic", o.n_critic},
+            {"lr_decay_steps", o.lr_decay_steps},
             {"label_smoothing", o.label_smoothing},
             {"clip_grad_norm", o.clip_grad_norm},
             {"checkpoint_every", o.checkpoint_every},
@@ -29,7 +30,8 @@ std::string train_options_to_json(const TrainOptions& o) {
             {"resume", o.resume},
             {"progress", o.progress},
             {"eval_every", o.eval_every},
-            {"data", o.data}};
+            {"data", o.data},
+            {"data_b", o.data_b}};
   return j.dump();
 }
 
@@ -66,6 +68,8 @@ TrainOptions train_options_from_json(const std::string& text) {
         o.ema_beta = value.get<float>();
       else if (key == "n_critic")
         o.n_critic = value.get<int64_t>();
+      else if (key == "lr_decay_steps")
+        o.lr_decay_steps = value.get<int64_t>();
       else if (key == "label_smoothing")
         o.label_smoothing = value.get<float>();
       else if (key == "clip_grad_norm")
@@ -84,6 +88,8 @@ TrainOptions train_options_from_json(const std::string& text) {
         o.eval_every = value.get<int64_t>();
       else if (key == "data")
         o.data = value.get<std::string>();
+      else if (key == "data_b")
+        o.data_b = value.get<std::string>();
       else if (key == "progress")
         o.progress = value.get<bool>();
       else

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "ganengine/autograd.h"
@@ -36,31 +37,31 @@ class FreezeScope {
   std::vector<bool> flags_;
 };
 
-float checked_loss(const LossResult& r, int64_t step, const char* network) {
-  GE_CHECK(r.loss.defined() && r.loss.numel() == 1, "Trainer: step ", step, ": ", network,
+float checked_loss(const LossResult& r, int64_t step, const std::string& role) {
+  GE_CHECK(r.loss.defined() && r.loss.numel() == 1, "Trainer: step ", step, ": ", role,
            " loss must be a scalar, got ",
            r.loss.defined() ? to_string(r.loss.shape()) : std::string("an undefined tensor"));
   const float loss = r.loss.item();
   if (!std::isfinite(loss))
-    fail("Trainer: step ", step, ": ", network, " loss is ", non_finite_name(loss),
+    fail("Trainer: step ", step, ": ", role, " loss is ", non_finite_name(loss),
          "; stopping without a checkpoint (the last one stays as it was)");
   return loss;
 }
 
-// The network's total gradient norm (when `norm`); throws when a gradient holds NaN/Inf,
-// naming the parameter. One device-to-host transfer for all parameters.
-double checked_gradients(const nn::Module& module, const std::vector<Tensor>& params, bool norm,
-                         int64_t step, const char* network) {
+// The group's total gradient norm (when `norm`); throws when a gradient holds NaN/Inf, naming
+// the parameter. One device-to-host transfer for all parameters.
+double checked_gradients(const GroupState& g, bool norm, int64_t step) {
   NoGradGuard no_grad;
+  const std::vector<Tensor>& params = g.opt->params();
   std::vector<Tensor> sums;
   std::vector<size_t> which;
   for (size_t i = 0; i < params.size(); ++i) {
-    const Tensor g = params[i].grad();
-    if (!g.defined()) continue;
+    const Tensor grad = params[i].grad();
+    if (!grad.defined()) continue;
     // |g| sums overflow only near 3e38, so an Inf here is a real Inf (squares would overflow at
     // 1.8e19 and report a large but finite gradient as infinite).
-    sums.push_back(abs(g).sum().reshape({1}));
-    if (norm) sums.push_back(square(g).sum().reshape({1}));
+    sums.push_back(abs(grad).sum().reshape({1}));
+    if (norm) sums.push_back(square(grad).sum().reshape({1}));
     which.push_back(i);
   }
   if (sums.empty()) return 0;
@@ -70,8 +71,8 @@ double checked_gradients(const nn::Module& module, const std::vector<Tensor>& pa
   for (size_t k = 0; k < which.size(); ++k) {
     const float abs_sum = v[k * stride];
     if (!std::isfinite(abs_sum))
-      fail("Trainer: step ", step, ": ", network, " gradient is ", non_finite_name(abs_sum),
-           " (parameter '", module.named_parameters()[which[k]].first,
+      fail("Trainer: step ", step, ": ", g.spec.role, " gradient is ", non_finite_name(abs_sum),
+           " (parameter '", g.param_names[which[k]],
            "'); stopping without a checkpoint (the last one stays as it was)");
     if (norm) sq += v[k * stride + 1];
   }
@@ -87,16 +88,26 @@ void clip_gradients(const std::vector<Tensor>& params, double total_norm, float 
     if (Tensor g = p.grad(); g.defined()) g.mul_(static_cast<float>(coef));
 }
 
-// Checks the gradients of `params`, clips them when asked, and takes the Adam step.
-void update(const nn::Module& module, optim::Adam& opt, const TrainOptions& options,
-            LogAccumulator& logs, int64_t step, const char* network, const char* norm_name) {
+// Checks the group's gradients, clips them when asked, and takes the Adam step.
+void update(GroupState& g, const TrainOptions& options, LogAccumulator& logs, int64_t step) {
   const bool clip = options.clip_grad_norm > 0.f;
-  const double norm = checked_gradients(module, opt.params(), clip, step, network);
+  const double norm = checked_gradients(g, clip, step);
   if (clip) {
-    clip_gradients(opt.params(), norm, options.clip_grad_norm);
-    logs.add(norm_name, norm);
+    clip_gradients(g.opt->params(), norm, options.clip_grad_norm);
+    std::string name = g.spec.name;
+    for (char& c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    logs.add(name + "_grad_norm", norm);
   }
-  opt.step();
+  g.opt->step();
+}
+
+// The parameters of every group but `trained`, which a phase must not differentiate.
+std::vector<Tensor> other_groups_params(const TrainerState& s, const GroupState& trained) {
+  std::vector<Tensor> out;
+  for (const GroupState& g : s.groups)
+    if (&g != &trained) out.insert(out.end(), g.opt->params().begin(), g.opt->params().end());
+  return out;
 }
 
 }  // namespace
@@ -127,38 +138,48 @@ std::vector<std::pair<std::string, double>> LogAccumulator::means() const {
   return out;
 }
 
-void train_step(Gan& gan, data::DataLoader& loader, TrainerState& s, const TrainOptions& o,
+GroupState& find_group(TrainerState& s, const std::string& name) {
+  std::string names;
+  for (GroupState& g : s.groups) {
+    if (g.spec.name == name) return g;
+    names += (names.empty() ? "" : ", ") + g.spec.name;
+  }
+  fail("Trainer: the schedule names optimizer group '", name, "'; the model has ", names);
+}
+
+void train_step(Model& model, const DataLoaders& loaders, TrainerState& s, const TrainOptions& o,
                 int64_t number) {
-  const bool conditional = gan.options().num_classes > 0;
   StepContext ctx;
   ctx.step = number - 1;
   ctx.generator = &s.rng;
   ctx.real_label = 1.f - o.label_smoothing;
+  ctx.batch_size = o.batch;
+  for (GroupState& g : s.groups)
+    g.opt->options().lr = g.spec.adam.lr * g.spec.schedule.factor(ctx.step);
 
-  Tensor labels;  // the last real batch's, for a conditional generator step
-  for (int64_t i = 0; i < s.n_critic; ++i) {
-    data::Batch batch = loader.next();
-    const Tensor real = batch.x.to(o.device);
-    labels = conditional ? batch.labels.to(o.device) : Tensor();
-    // Also drops what the previous generator step may have left in D's gradients.
-    gan.discriminator().zero_grad();
-    LossResult r = gan.discriminator_loss(real, labels, ctx);
-    const float loss = checked_loss(r, number, "discriminator");
-    r.loss.backward();
-    update(gan.discriminator(), *s.opt_d, o, s.logs, number, "discriminator", "d_grad_norm");
-    s.logs.add(r.logs, "d_loss", loss);
+  for (const Phase& phase : s.phases) {
+    GroupState& g = find_group(s, phase.group);
+    for (int64_t i = 0; i < phase.repeats; ++i) {
+      if (phase.draws_batch)
+        for (const auto& [slot, loader] : loaders) {
+          data::Batch batch = loader->next();
+          batch.x = batch.x.to(o.device);
+          if (batch.labels.defined()) batch.labels = batch.labels.to(o.device);
+          ctx.batches[slot] = std::move(batch);
+        }
+      // Also drops what an earlier phase may have left in this group's gradients.
+      g.opt->zero_grad();
+      {
+        FreezeScope freeze(other_groups_params(s, g));
+        LossResult r = phase.loss(ctx);
+        const float loss = checked_loss(r, number, g.spec.role);
+        r.loss.backward();
+        s.logs.add(r.logs, phase.loss_name, loss);
+      }
+      update(g, o, s.logs, number);
+    }
   }
-
-  gan.generator().zero_grad();
-  {
-    FreezeScope freeze(s.opt_d->params());
-    LossResult r = gan.generator_loss(o.batch, labels, ctx);
-    const float loss = checked_loss(r, number, "generator");
-    r.loss.backward();
-    s.logs.add(r.logs, "g_loss", loss);
-  }
-  update(gan.generator(), *s.opt_g, o, s.logs, number, "generator", "g_grad_norm");
-  if (gan.generator_ema()) gan.update_ema(ema_decay(s.ema_beta, ctx.step));
+  model.after_step(ctx, s.settings);
 }
 
 }  // namespace ge::models::train::detail

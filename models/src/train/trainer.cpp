@@ -58,12 +58,72 @@ ProgressState progress_state(int64_t step, int64_t total, double img_per_s, doub
 
 struct Trainer::State : detail::TrainerState {};
 
-Trainer::Trainer(Gan& gan, data::DataLoader& loader, TrainOptions options)
-    : gan_(gan), loader_(loader), options_(std::move(options)), state_(std::make_shared<State>()) {
+namespace {
+
+TrainSettings resolve_settings(const TrainOptions& o, const TrainDefaults& d) {
+  auto pick = [](auto value, auto fallback) { return value >= 0 ? value : fallback; };
+  TrainSettings s;
+  s.steps = o.steps;
+  s.batch = o.batch;
+  s.g_lr = pick(o.g_lr, d.g_lr);
+  s.d_lr = pick(o.d_lr, d.d_lr);
+  s.beta1 = pick(o.beta1, d.beta1);
+  s.beta2 = pick(o.beta2, d.beta2);
+  s.ema_beta = pick(o.ema_beta, d.ema_beta);
+  s.n_critic = o.n_critic > 0 ? o.n_critic : d.n_critic;
+  s.lr_decay_steps = pick(o.lr_decay_steps, d.lr_decay_steps < 0 ? o.steps / 2 : d.lr_decay_steps);
+  GE_CHECK(s.ema_beta <= 1.f, "Trainer: expected ema_beta in [0, 1], got ", s.ema_beta);
+  GE_CHECK(s.n_critic >= 1, "Trainer: expected n_critic >= 1, got ", s.n_critic);
+  GE_CHECK(s.lr_decay_steps <= s.steps, "Trainer: lr_decay_steps ", s.lr_decay_steps,
+           " exceeds the run's ", s.steps, " steps");
+  return s;
+}
+
+// Every loader matches a data slot of the model and holds what the slot needs.
+void check_data(const Model& model, const DataLoaders& loaders, int64_t batch) {
+  const GanOptions& go = model.options();
+  const std::vector<DataSlot> slots = model.data_slots();
+  std::string names;
+  for (const DataSlot& slot : slots)
+    names += (names.empty() ? "'" : ", '") + slot.name + "'";
+  GE_CHECK(loaders.size() == slots.size(), "Trainer: model '", go.arch, "' reads data slots ",
+           names, " but ", loaders.size(), " loader(s) were given");
+  for (const DataSlot& slot : slots) {
+    auto it = loaders.find(slot.name);
+    GE_CHECK(it != loaders.end() && it->second != nullptr, "Trainer: model '", go.arch,
+             "' reads data slots ", names, "; no loader for '", slot.name, "' (", slot.role, ")");
+    const data::DataLoader& loader = *it->second;
+    GE_CHECK(batch == loader.batch_size(), "Trainer: options.batch is ", batch, " but the ",
+             slot.role, " loader's batch size is ", loader.batch_size());
+    const data::Dataset& ds = loader.dataset();
+    GE_CHECK(ds.sample_shape() == slot.sample_shape, "Trainer: data set '", ds.name(),
+             "' has samples ", to_string(ds.sample_shape()), " but model '", go.arch, "' expects ",
+             to_string(slot.sample_shape), " for its ", slot.role);
+    if (slot.needs_labels) {
+      GE_CHECK(ds.num_classes() > 0, "Trainer: model '", go.arch, "' is conditional (",
+               go.num_classes, " classes) but data set '", ds.name(), "' has no labels");
+      GE_CHECK(ds.num_classes() <= go.num_classes, "Trainer: data set '", ds.name(), "' has ",
+               ds.num_classes(), " classes but model '", go.arch, "' only ", go.num_classes);
+    }
+  }
+}
+
+}  // namespace
+
+Trainer::Trainer(Model& model, data::DataLoader& loader, TrainOptions options)
+    : Trainer(
+          model,
+          DataLoaders{{model.data_slots().empty() ? std::string() : model.data_slots().front().name,
+                       &loader}},
+          std::move(options)) {}
+
+Trainer::Trainer(Model& model, DataLoaders loaders, TrainOptions options)
+    : model_(model),
+      loaders_(std::move(loaders)),
+      options_(std::move(options)),
+      state_(std::make_shared<State>()) {
   const TrainOptions& o = options_;
   GE_CHECK(o.steps >= 0, "Trainer: expected steps >= 0, got ", o.steps);
-  GE_CHECK(o.batch == loader_.batch_size(), "Trainer: options.batch is ", o.batch,
-           " but the data loader's batch size is ", loader_.batch_size());
   GE_CHECK(o.log_every >= 1, "Trainer: expected log_every >= 1, got ", o.log_every);
   GE_CHECK(o.grid_size >= 1, "Trainer: expected grid_size >= 1, got ", o.grid_size);
   GE_CHECK(o.label_smoothing >= 0.f && o.label_smoothing < 1.f,
@@ -73,39 +133,41 @@ Trainer::Trainer(Gan& gan, data::DataLoader& loader, TrainOptions options)
   GE_CHECK(o.n_critic != 0, "Trainer: expected n_critic >= 1 (negative: the default), got 0");
   GE_CHECK(!o.device.is_cuda() || cuda_is_available(), "Trainer: device ", o.device.str(),
            " requested but CUDA is not available in this build or on this machine");
+  check_data(model_, loaders_, o.batch);
 
-  const GanOptions& go = gan_.options();
-  const data::Dataset& ds = loader_.dataset();
-  const Shape expected =
-      go.channels == 0 ? Shape{2} : Shape{go.channels, go.resolution, go.resolution};
-  GE_CHECK(ds.sample_shape() == expected, "Trainer: data set '", ds.name(), "' has samples ",
-           to_string(ds.sample_shape()), " but model '", go.arch, "' expects ",
-           to_string(expected));
-  if (go.num_classes > 0) {
-    GE_CHECK(ds.num_classes() > 0, "Trainer: model '", go.arch, "' is conditional (",
-             go.num_classes, " classes) but data set '", ds.name(), "' has no labels");
-    GE_CHECK(ds.num_classes() <= go.num_classes, "Trainer: data set '", ds.name(), "' has ",
-             ds.num_classes(), " classes but model '", go.arch, "' only ", go.num_classes);
-  }
-
-  const TrainDefaults d = gan_.train_defaults();
-  auto pick = [](float value, float fallback) { return value >= 0.f ? value : fallback; };
-  optim::AdamOptions g_adam, d_adam;
-  g_adam.lr = pick(o.g_lr, d.g_lr);
-  d_adam.lr = pick(o.d_lr, d.d_lr);
-  g_adam.beta1 = d_adam.beta1 = pick(o.beta1, d.beta1);
-  g_adam.beta2 = d_adam.beta2 = pick(o.beta2, d.beta2);
   State& s = *state_;
-  s.ema_beta = pick(o.ema_beta, d.ema_beta);
-  s.n_critic = o.n_critic > 0 ? o.n_critic : d.n_critic;
-  GE_CHECK(s.ema_beta <= 1.f, "Trainer: expected ema_beta in [0, 1], got ", s.ema_beta);
-  GE_CHECK(s.n_critic >= 1, "Trainer: expected n_critic >= 1, got ", s.n_critic);
-
-  gan_.to(o.device);
+  s.settings = resolve_settings(o, model_.train_defaults());
+  model_.to(o.device);
   s.rng.manual_seed(o.seed);
-  s.opt_g = std::make_unique<optim::Adam>(gan_.generator().parameters(), g_adam);
-  s.opt_d = std::make_unique<optim::Adam>(gan_.discriminator().parameters(), d_adam);
-  s.samples = std::make_unique<SampleWriter>(gan_, ds, o.grid_size, o.seed, o.device);
+  for (OptimizerGroup& spec : model_.optimizer_groups(s.settings)) {
+    detail::GroupState g;
+    std::vector<Tensor> params;
+    for (const std::string& net : spec.networks)
+      for (auto& [key, p] : model_.network(net).named_parameters()) {
+        params.push_back(p);
+        g.param_names.push_back(net + "." + key);
+      }
+    g.opt = std::make_unique<optim::Adam>(std::move(params), spec.adam);
+    g.spec = std::move(spec);
+    s.groups.push_back(std::move(g));
+  }
+  s.phases = model_.schedule(s.settings);
+  for (const Phase& phase : s.phases) {
+    detail::find_group(s, phase.group);
+    GE_CHECK(phase.repeats >= 1 && phase.loss, "Trainer: phase of group '", phase.group,
+             "' needs repeats >= 1 and a loss");
+  }
+  SamplerInputs in;
+  for (const auto& [slot, loader] : loaders_)
+    in.datasets[slot] = &loader->dataset();
+  in.grid_size = o.grid_size;
+  in.seed = o.seed;
+  in.device = o.device;
+  s.samples = model_.make_sampler(in);
+}
+
+const TrainSettings& Trainer::settings() const {
+  return state_->settings;
 }
 
 void Trainer::run() {
@@ -127,11 +189,13 @@ void Trainer::run() {
 
   s.run_start = Clock::now();
   const int64_t first_step = step_;
-  const int64_t images_per_step = s.n_critic * o.batch;
+  int64_t images_per_step = 0;  // real samples drawn per step, per data slot
+  for (const Phase& phase : s.phases)
+    if (phase.draws_batch) images_per_step += phase.repeats * o.batch;
   Throughput throughput;
   Clock::time_point last_draw{};
   while (step_ < o.steps) {
-    detail::train_step(gan_, loader_, s, o, step_ + 1);
+    detail::train_step(model_, loaders_, s, o, step_ + 1);
     ++step_;
     throughput.step();
 
@@ -160,8 +224,8 @@ void Trainer::run() {
       s.samples->write((out / "samples" / name).string());
     }
     if (evals && step_ % o.eval_every == 0) {
-      nn::EvalModeGuard g(&gan_.generator()), g_ema(gan_.generator_ema());
-      evals->write_report(step_, evaluator_(gan_));
+      ModelEvalGuard eval_mode(model_);
+      evals->write_report(step_, evaluator_(model_));
     }
     if (o.checkpoint_every > 0 && step_ % o.checkpoint_every == 0 && step_ < o.steps)
       save_checkpoint();
@@ -176,37 +240,62 @@ void Trainer::run() {
 void Trainer::save_checkpoint() {
   State& s = *state_;
   std::map<std::string, Tensor> tensors;
-  auto add_module = [&](const nn::Module& m, const std::string& prefix) {
-    for (auto& [key, t] : m.state_dict())
-      tensors.emplace(prefix + key, t);
-  };
-  auto add_optimizer = [&](const optim::Adam& opt, const std::string& prefix) {
-    for (size_t i = 0; i < opt.params().size(); ++i) {
-      tensors.emplace(prefix + "exp_avg." + std::to_string(i), opt.exp_avg()[i]);
-      tensors.emplace(prefix + "exp_avg_sq." + std::to_string(i), opt.exp_avg_sq()[i]);
-    }
-  };
-  add_module(gan_.generator(), "G.");
-  add_module(gan_.discriminator(), "D.");
-  if (nn::Module* ema = gan_.generator_ema()) add_module(*ema, "G_ema.");
-  add_optimizer(*s.opt_g, "opt.G.");
-  add_optimizer(*s.opt_d, "opt.D.");
+  for (auto& [name, m] : model_.networks())
+    for (auto& [key, t] : m->state_dict())
+      tensors.emplace(name + "." + key, t);
+  for (auto& [key, t] : model_.extra_state())
+    tensors.emplace("state." + key, t);
 
   CheckpointRecord r;
+  for (const detail::GroupState& g : s.groups) {
+    const std::string prefix = "opt." + g.spec.name + ".";
+    for (size_t i = 0; i < g.opt->params().size(); ++i) {
+      tensors.emplace(prefix + "exp_avg." + std::to_string(i), g.opt->exp_avg()[i]);
+      tensors.emplace(prefix + "exp_avg_sq." + std::to_string(i), g.opt->exp_avg_sq()[i]);
+    }
+    r.optimizers[g.spec.name] = {g.opt->steps(), g.opt->param_steps(), g.spec.adam.lr,
+                                 g.spec.schedule};
+  }
   r.step = step_;
   r.rng_seed = s.rng.seed();
   r.rng_offset = s.rng.offset();
-  r.loader = loader_.state();
-  r.batch = loader_.batch_size();
-  r.opt_g = {s.opt_g->steps(), s.opt_g->param_steps()};
-  r.opt_d = {s.opt_d->steps(), s.opt_d->param_steps()};
+  for (const auto& [slot, loader] : loaders_)
+    r.loaders[slot] = loader->state();
+  r.batch = options_.batch;
   r.elapsed_s = s.elapsed_before;
   if (s.run_start)
     r.elapsed_s += std::chrono::duration<double>(Clock::now() - *s.run_start).count();
-  r.gan_options = gan_.options();
+  r.gan_options = model_.options();
   r.train_options = options_;
   write_checkpoint(options_.out_dir, tensors, r);
 }
+
+namespace {
+
+// The schedules agree when they give every step the same rate.
+bool same_rates(const LrSchedule& a, const LrSchedule& b) {
+  return (a.decay_steps == 0 && b.decay_steps == 0) || a == b;
+}
+
+std::map<std::string, Tensor> entries_under(const std::map<std::string, Tensor>& tensors,
+                                            const std::string& prefix) {
+  std::map<std::string, Tensor> out;
+  for (const auto& [key, t] : tensors)
+    if (key.compare(0, prefix.size(), prefix) == 0) out.emplace(key.substr(prefix.size()), t);
+  return out;
+}
+
+// The networks' state, checked entry by entry before any is copied.
+void load_networks(Model& model, const std::map<std::string, Tensor>& tensors,
+                   const std::string& file) {
+  const auto networks = model.networks();
+  for (auto& [name, m] : networks)
+    check_module_state(*m, tensors, name + ".", file);
+  for (auto& [name, m] : networks)
+    load_module_state(*m, tensors, name + ".", file);
+}
+
+}  // namespace
 
 void Trainer::load_checkpoint() {
   State& s = *state_;
@@ -214,75 +303,85 @@ void Trainer::load_checkpoint() {
   const std::string json_path = (fs::path(dir) / kCheckpointJson).string();
   const std::string file = (fs::path(dir) / kCheckpointTensors).string();
   const CheckpointRecord r = read_checkpoint(dir);
-  const std::string ours = gan_.options().to_json(), theirs = r.gan_options.to_json();
+  const std::string ours = model_.options().to_json(), theirs = r.gan_options.to_json();
   GE_CHECK(ours == theirs, json_path, ": the checkpoint's model options ", theirs,
            " differ from this run's ", ours);
-  GE_CHECK(r.batch == loader_.batch_size(), json_path, ": the checkpoint was trained with batch ",
-           r.batch, ", this run has batch ", loader_.batch_size(),
+  GE_CHECK(r.batch == options_.batch, json_path, ": the checkpoint was trained with batch ",
+           r.batch, ", this run has batch ", options_.batch,
            " (the data order would not continue)");
+  for (const auto& [slot, loader] : loaders_)
+    GE_CHECK(r.loaders.count(slot), json_path, ": no loader state for data slot '", slot, "'");
 
   const std::map<std::string, Tensor> tensors = read_checkpoint_tensors(dir);
   // Check everything before copying anything, so a bad checkpoint leaves the model as it was.
-  std::vector<std::pair<nn::Module*, std::string>> modules = {{&gan_.generator(), "G."},
-                                                              {&gan_.discriminator(), "D."}};
-  if (nn::Module* ema = gan_.generator_ema()) modules.emplace_back(ema, "G_ema.");
-  for (auto& [m, prefix] : modules)
-    check_module_state(*m, tensors, prefix, file);
-  auto optimizer_tensors = [&](const optim::Adam& opt, const OptimizerRecord& rec,
-                               const std::string& prefix) {
-    GE_CHECK(rec.param_steps.size() == opt.params().size(), json_path, ": '", prefix,
-             "' has step counts for ", rec.param_steps.size(), " parameters, the model has ",
-             opt.params().size());
-    std::vector<std::pair<Tensor, Tensor>> copies;  // (destination, source)
-    for (size_t i = 0; i < opt.params().size(); ++i)
+  for (auto& [name, m] : model_.networks())
+    check_module_state(*m, tensors, name + ".", file);
+  std::vector<std::pair<Tensor, Tensor>> copies;  // (destination, source)
+  for (const detail::GroupState& g : s.groups) {
+    const std::string prefix = "opt." + g.spec.name + ".";
+    auto rec = r.optimizers.find(g.spec.name);
+    GE_CHECK(rec != r.optimizers.end(), json_path, ": no state for optimizer group '", g.spec.name,
+             "'");
+    const std::vector<Tensor>& params = g.opt->params();
+    GE_CHECK(rec->second.param_steps.size() == params.size(), json_path, ": '", prefix,
+             "' has step counts for ", rec->second.param_steps.size(),
+             " parameters, the model has ", params.size());
+    if (rec->second.schedule)
+      GE_CHECK(same_rates(*rec->second.schedule, g.spec.schedule), json_path, ": optimizer group '",
+               g.spec.name, "' was scheduled to decay over the last ",
+               rec->second.schedule->decay_steps, " of ", rec->second.schedule->total_steps,
+               " steps; this run decays over the last ", g.spec.schedule.decay_steps, " of ",
+               g.spec.schedule.total_steps, " (keep --steps and --lr-decay-steps on resume)");
+    for (size_t i = 0; i < params.size(); ++i)
       for (const char* kind : {"exp_avg.", "exp_avg_sq."}) {
         const std::string key = prefix + kind + std::to_string(i);
         auto it = tensors.find(key);
         GE_CHECK(it != tensors.end(), file, ": missing tensor '", key, "'");
         const Tensor& dst =
-            std::string(kind) == "exp_avg." ? opt.exp_avg()[i] : opt.exp_avg_sq()[i];
+            std::string(kind) == "exp_avg." ? g.opt->exp_avg()[i] : g.opt->exp_avg_sq()[i];
         GE_CHECK(it->second.shape() == dst.shape(), file, ": tensor '", key, "' has shape ",
                  to_string(it->second.shape()), ", the parameter has ", to_string(dst.shape()));
         copies.emplace_back(dst, it->second);
       }
-    return copies;
-  };
-  auto g_copies = optimizer_tensors(*s.opt_g, r.opt_g, "opt.G.");
-  auto d_copies = optimizer_tensors(*s.opt_d, r.opt_d, "opt.D.");
-
-  for (auto& [m, prefix] : modules)
-    load_module_state(*m, tensors, prefix, file);
+  }
+  // The model checks its extra state before it changes anything; it goes last among the checks
+  // and first among the changes.
+  model_.load_extra_state(entries_under(tensors, "state."), file);
+  load_networks(model_, tensors, file);
   {
     NoGradGuard no_grad;
-    for (auto* copies : {&g_copies, &d_copies})
-      for (auto& [dst, src] : *copies)
-        dst.copy_(src);
+    for (auto& [dst, src] : copies)
+      dst.copy_(src);
   }
-  s.opt_g->set_counters(r.opt_g.steps, r.opt_g.param_steps);
-  s.opt_d->set_counters(r.opt_d.steps, r.opt_d.param_steps);
+  for (detail::GroupState& g : s.groups) {
+    const OptimizerRecord& rec = r.optimizers.at(g.spec.name);
+    g.opt->set_counters(rec.steps, rec.param_steps);
+  }
   s.rng.manual_seed(r.rng_seed);
   s.rng.set_offset(r.rng_offset);
-  loader_.set_state(r.loader);
+  for (const auto& [slot, loader] : loaders_)
+    loader->set_state(r.loaders.at(slot));
   step_ = r.step;
   s.elapsed_before = r.elapsed_s;
   s.resumed = true;
 }
 
-std::unique_ptr<Gan> load_gan(const std::string& out_dir, Device device) {
+std::unique_ptr<Model> load_model(const std::string& out_dir, Device device) {
   const CheckpointRecord r = read_checkpoint(out_dir);
   const std::string file = (fs::path(out_dir) / kCheckpointTensors).string();
   Generator init(r.train_options.seed);
-  std::unique_ptr<Gan> gan = make_gan(r.gan_options, init);
-  gan->to(device);
+  std::unique_ptr<Model> model = make_model(r.gan_options, init);
+  model->to(device);
   const std::map<std::string, Tensor> tensors = read_checkpoint_tensors(out_dir);
-  std::vector<std::pair<nn::Module*, std::string>> modules = {{&gan->generator(), "G."},
-                                                              {&gan->discriminator(), "D."}};
-  if (nn::Module* ema = gan->generator_ema()) modules.emplace_back(ema, "G_ema.");
-  for (auto& [m, prefix] : modules)
-    check_module_state(*m, tensors, prefix, file);
-  for (auto& [m, prefix] : modules)
-    load_module_state(*m, tensors, prefix, file);
-  return gan;
+  load_networks(*model, tensors, file);
+  return model;
+}
+
+std::unique_ptr<Gan> load_gan(const std::string& out_dir, Device device) {
+  std::unique_ptr<Model> model = load_model(out_dir, device);
+  Gan& gan = as_gan(*model, out_dir);
+  model.release();
+  return std::unique_ptr<Gan>(&gan);
 }
 
 }  // namespace ge::models::train

@@ -14,7 +14,6 @@
 #include "ganengine/models/gan.h"
 #include "ganengine/models/train/trainer.h"
 #include "ganengine/random.h"
-#include "samples.h"
 
 namespace ge::models::train::detail {
 
@@ -34,22 +33,32 @@ class LogAccumulator {
   std::map<std::string, std::pair<double, int64_t>> values_;
 };
 
+// An optimizer group and its Adam, with "<network>.<parameter>" names for messages.
+struct GroupState {
+  OptimizerGroup spec;
+  std::unique_ptr<optim::Adam> opt;
+  std::vector<std::string> param_names;
+};
+
 struct TrainerState {
-  Generator rng;  // every random number of training: latents, noise, penalties' mixing
-  float ema_beta = 0.f;
-  int64_t n_critic = 1;
-  std::unique_ptr<optim::Adam> opt_g, opt_d;
-  std::unique_ptr<SampleWriter> samples;
+  Generator rng;  // every random number of training: latents, noise, penalties' mixing, pools
+  TrainSettings settings;
+  std::vector<GroupState> groups;
+  std::vector<Phase> phases;
+  std::unique_ptr<Sampler> samples;
   double elapsed_before = 0;  // training seconds before this process's run() (resumed runs)
   std::optional<Clock::time_point> run_start;
   bool resumed = false;
   LogAccumulator logs;
 };
 
-// Generator step `number` (1-based, as checkpoints count): n_critic discriminator updates on
-// loader batches, one generator update, then the EMA. A NaN/Inf loss or gradient throws
-// ge::Error naming the step, the network and the quantity before that update is applied.
-void train_step(Gan& gan, data::DataLoader& loader, TrainerState& state,
+// Training step `number` (1-based, as checkpoints count): every phase of the model's schedule in
+// order, then the model's after_step. A NaN/Inf loss or gradient throws ge::Error naming the
+// step, the group and the quantity before that update is applied.
+void train_step(Model& model, const DataLoaders& loaders, TrainerState& state,
                 const TrainOptions& options, int64_t number);
+
+// The group named `name`; throws ge::Error naming the groups there are.
+GroupState& find_group(TrainerState& state, const std::string& name);
 
 }  // namespace ge::models::train::detail

@@ -1,9 +1,12 @@
 #pragma once
-// The checkpoint pair of a training directory: checkpoint.safetensors holds the tensors (G., D.,
-// G_ema. state dicts and the Adam moments opt.G.exp_avg.<i>, ...), checkpoint.json everything
-// else and the tensor file's size and FNV-1a checksum, so a torn or mixed pair is refused.
+// The checkpoint pair of a training directory: checkpoint.safetensors holds the tensors (each
+// network's state dict under its name, e.g. G., D., G_ema., G_AB.; the Adam moments of each
+// optimizer group, opt.<group>.exp_avg.<i>, ...; the model's extra state, state.<key>),
+// checkpoint.json everything else and the tensor file's size and FNV-1a checksum, so a torn or
+// mixed pair is refused. Version 1 files (one G/D pair, one loader) still load.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,16 +23,18 @@ TrainOptions train_options_from_json(const std::string& json);
 
 struct OptimizerRecord {
   int64_t steps = 0;
-  std::vector<int64_t> param_steps;  // per parameter, in parameters() order
+  std::vector<int64_t> param_steps;    // per parameter, in parameters() order
+  float lr = 0.f;                      // base learning rate (version 2)
+  std::optional<LrSchedule> schedule;  // absent in version 1 files, whose rates were constant
 };
 
 // What checkpoint.json records.
 struct CheckpointRecord {
-  int64_t step = 0;  // generator steps done
+  int64_t step = 0;  // training steps done
   uint64_t rng_seed = 0, rng_offset = 0;
-  data::LoaderState loader;
+  std::map<std::string, data::LoaderState> loaders;  // by data slot
   int64_t batch = 0;
-  OptimizerRecord opt_g, opt_d;
+  std::map<std::string, OptimizerRecord> optimizers;  // by optimizer group
   double elapsed_s = 0;  // training time before this checkpoint, across resumes
   GanOptions gan_options;
   TrainOptions train_options;

@@ -1,15 +1,20 @@
 #pragma once
-// GAN training: alternating D/G steps, checkpoints with bitwise resume, NaN guards, progress,
-// a JSONL metrics log, sample grids and a loss-curve plot.
+// Training of any Model: its step schedule over its optimizer groups, checkpoints with bitwise
+// resume, NaN guards, progress, a JSONL metrics log, sample grids and a loss-curve plot.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
 #include "ganengine/models/data/loader.h"
 #include "ganengine/models/gan.h"
+#include "ganengine/models/model.h"
 
 namespace ge::models::train {
+
+// The loaders of a model's data slots, by slot name (Model::data_slots).
+using DataLoaders = std::map<std::string, data::DataLoader*>;
 
 struct TrainOptions {
   std::string out_dir = "runs/run";
@@ -19,7 +24,10 @@ struct TrainOptions {
   Device device = kCPU;
   // From the architecture's TrainDefaults unless set (negative: use the default).
   float g_lr = -1.f, d_lr = -1.f, beta1 = -1.f, beta2 = -1.f, ema_beta = -1.f;
-  int64_t n_critic = -1;           // D steps per G step
+  int64_t n_critic = -1;  // D steps per G step
+  // Steps at the end of the run over which every learning rate decays linearly (CycleGAN's
+  // schedule); -1: the architecture's default, 0: constant rates.
+  int64_t lr_decay_steps = -1;
   float label_smoothing = 0.f;     // real target 1 - label_smoothing (one-sided)
   float clip_grad_norm = 0.f;      // > 0: clip each network's total gradient norm
   int64_t checkpoint_every = 500;  // <= 0: only at the end
@@ -29,9 +37,10 @@ struct TrainOptions {
   bool resume = false;     // continue from out_dir/checkpoint.json
   bool progress = true;    // progress bar on stderr
   int64_t eval_every = 0;  // > 0 with an evaluator set: a line of eval.jsonl every this many steps
-  // The data set spec ("mnist:DIR", "ring8", ...), recorded so --resume and `gan eval` find the
-  // data the run trained on; the trainer itself reads the loader it is given.
-  std::string data;
+  // The data set specs ("mnist:DIR", "ring8", ...) of the model's first and second data slot
+  // (a GAN's real data; the two domains of an image-to-image model), recorded so --resume and
+  // `gan eval` find the data the run trained on; the trainer itself reads the loaders it is given.
+  std::string data, data_b;
 };
 
 // Files in out_dir: checkpoint.json + checkpoint.safetensors (the last good checkpoint; both
@@ -40,25 +49,31 @@ struct TrainOptions {
 // evaluator.
 class Trainer {
  public:
-  // Returns a JSON object's text (metrics::evaluate); runs with the generators in eval mode and
+  // Returns a JSON object's text (metrics::evaluate); runs with the networks in eval mode and
   // must not draw from the training streams.
-  using Evaluator = std::function<std::string(Gan&)>;
+  using Evaluator = std::function<std::string(Model&)>;
 
-  Trainer(Gan& gan, data::DataLoader& loader, TrainOptions options);
+  // One loader per data slot of the model, each with batch size options.batch.
+  Trainer(Model& model, DataLoaders loaders, TrainOptions options);
+  // A model with one data slot.
+  Trainer(Model& model, data::DataLoader& loader, TrainOptions options);
   void set_evaluator(Evaluator evaluator) { evaluator_ = std::move(evaluator); }
   // Trains to options.steps. NaN/Inf in a loss or gradient throws ge::Error naming the step,
   // the network and the quantity, after leaving the last good checkpoint as it was.
   void run();
   int64_t step() const { return step_; }
+  // The learning rates, betas, n_critic and EMA decay in use (options over the defaults).
+  const TrainSettings& settings() const;
   void save_checkpoint();  // at the current step
-  // Restores the model, optimizers, RNG and loader state; a corrupt or mismatched checkpoint
-  // throws ge::Error naming the file and the defect.
+  // Restores the model, its extra state, optimizers, RNG and loader states; a corrupt or
+  // mismatched checkpoint throws ge::Error naming the file and the defect, leaving everything as
+  // it was.
   void load_checkpoint();
 
  private:
   struct State;
-  Gan& gan_;
-  data::DataLoader& loader_;
+  Model& model_;
+  DataLoaders loaders_;
   TrainOptions options_;
   int64_t step_ = 0;
   std::shared_ptr<State> state_;
@@ -70,7 +85,10 @@ class Trainer {
 // most 0.5^(20 / (step + 1))), so the average follows the generator closely early in training.
 float ema_decay(float ema_beta, int64_t step);
 
-// Rebuilds the model a checkpoint directory holds (its GanOptions and tensors), on `device`.
+// Rebuilds the model a checkpoint directory holds (its GanOptions and network tensors), on
+// `device`.
+std::unique_ptr<Model> load_model(const std::string& out_dir, Device device);
+// load_model for a latent GAN; any other architecture throws ge::Error naming it.
 std::unique_ptr<Gan> load_gan(const std::string& out_dir, Device device);
 
 }  // namespace ge::models::train

@@ -1,0 +1,36 @@
+#pragma once
+// The options that rebuild a model: architecture and loss settings, saved in every checkpoint.
+#include <cstdint>
+#include <string>
+
+namespace ge::models {
+
+// Architecture and loss settings. Saved in every checkpoint (as JSON), so a checkpoint rebuilds
+// its model without the command line that made it.
+struct GanOptions {
+  // "dcgan", "cgan", "wgan-gp", "sngan", "stylegan-lite"; "gan-mlp", "dcgan-mlp", "wgan-gp-mlp",
+  // "sngan-mlp" for 2-D points.
+  std::string arch = "dcgan";
+  int64_t channels = 1;     // image channels; 0 for 2-D points
+  int64_t resolution = 32;  // image side, a power of two >= 8 (28x28 data is padded to 32)
+  int64_t latent_dim = 100;
+  int64_t num_classes = 0;  // > 0: conditional (cgan)
+  int64_t width = 64;       // base channel count (images) or hidden width (MLPs)
+  float gp_lambda = 10.f;   // wgan-gp
+  // stylegan-lite
+  int64_t w_dim = 128;
+  int64_t mapping_layers = 4;
+  float style_mixing_prob = 0.9f;
+  float r1_gamma = 1.f;  // R1 weight; applied lazily every r1_interval steps
+  int64_t r1_interval = 16;
+  float w_avg_beta = 0.995f;  // tracked w average for the truncation trick
+  // Samples the discriminator judges together (PacGAN, Lin et al. 2018): consecutive groups of
+  // `pack` images enter D stacked along channels and get one score. 1: one score per image.
+  int64_t pack = 1;
+
+  std::string to_json() const;
+  // Unknown keys are an error naming them; missing keys keep their defaults.
+  static GanOptions from_json(const std::string& json);
+};
+
+}  // namespace ge::models
