@@ -325,7 +325,7 @@ def gradient_penalty_family():
     return g.write()
 
 
-# --- batch_norm2d, minibatch_stddev, pixel_norm, upsample
+# --- batch_norm2d, instance_norm2d, minibatch_stddev, pixel_norm, upsample
 
 
 def batch_norm_family():
@@ -347,6 +347,34 @@ def batch_norm_family():
         c.put(x=x, weight=w, bias=b, running_mean=rm, running_var=rv, y=y,
               running_mean_after=rm_run, running_var_after=rv_run, gy=gy, gx=gx, gw=gw, gb=gb,
               v=v, ggx=ggx, ggw=ggw)
+    return g.write()
+
+
+def instance_norm_family():
+    g = Golden("instance_norm")
+    # PyTorch rejects 1x1 planes ("Expected more than 1 spatial element"), so none here.
+    shapes = {"affine": ((2, 4, 5, 5), True), "no_affine": ((2, 3, 4, 4), False),
+              "odd_3x5_n1": ((1, 3, 3, 5), True), "odd_7x7_no_affine": ((3, 2, 7, 7), False)}
+    for name, (shape, affine) in shapes.items():
+        eps = f32(1e-5)
+        c = g.case(name, affine=affine, eps=eps)
+        x = c.randn(*shape, scale=2.0, offset=0.5)
+        xl = leaf(x)
+        inputs = [xl]
+        wl = bl = None
+        if affine:
+            w, b = c.randn(shape[1], scale=0.5, offset=1.0), c.randn(shape[1], scale=0.5)
+            wl, bl = leaf(w), leaf(b)
+            inputs += [wl, bl]
+            c.put(weight=w, bias=b)
+        y = F.instance_norm(xl, weight=wl, bias=bl, use_input_stats=True, eps=eps)
+        gy = c.randn(*y.shape)
+        grads = grad(y, inputs, gy, create_graph=True)
+        v = c.randn(*x.shape)
+        gg = grad(grads[0], inputs[:2], v)
+        c.put(x=x, y=y, gy=gy, gx=grads[0], v=v, ggx=gg[0])
+        if affine:
+            c.put(gw=grads[1], gb=grads[2], ggw=gg[1])
     return g.write()
 
 
@@ -547,8 +575,9 @@ def main():
               file=sys.stderr)
     os.makedirs(OUT_DIR, exist_ok=True)
     total = sum(f() for f in (conv_family, bias_act_family, spectral_norm_family,
-                              gradient_penalty_family, batch_norm_family, minibatch_stddev_family,
-                              pixel_norm_family, upsample_family, loss_family, optim_family))
+                              gradient_penalty_family, batch_norm_family, instance_norm_family,
+                              minibatch_stddev_family, pixel_norm_family, upsample_family,
+                              loss_family, optim_family))
     print(f"total {total} bytes")
 
 

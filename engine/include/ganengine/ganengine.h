@@ -10,6 +10,7 @@
 #include "ganengine/error.h"
 #include "ganengine/gradcheck.h"
 #include "ganengine/gradient_penalty.h"
+#include "ganengine/instance_norm.h"
 #include "ganengine/loss.h"
 #include "ganengine/minibatch_stddev.h"
 #include "ganengine/ops.h"

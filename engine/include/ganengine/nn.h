@@ -5,6 +5,7 @@
 #include "ganengine/nn/conv.h"
 #include "ganengine/nn/embedding.h"
 #include "ganengine/nn/init.h"
+#include "ganengine/nn/instance_norm.h"
 #include "ganengine/nn/linear.h"
 #include "ganengine/nn/module.h"
 #include "ganengine/nn/sequential.h"
