@@ -454,6 +454,30 @@ def upsample_family():
     return g.write()
 
 
+def pad_family():
+    g = Golden("pad")
+    modes = {"reflect": "reflect", "replicate": "replicate"}
+    # name: (mode, input shape, (left, right, top, bottom))
+    cases = {
+        "reflect_c7s1": ("reflect", (2, 3, 4, 5), (3, 3, 3, 3)),  # CycleGAN's c7s1 pad
+        "reflect_asym": ("reflect", (2, 3, 4, 5), (1, 2, 0, 3)),
+        "reflect_3d": ("reflect", (3, 4, 5), (0, 4, 2, 0)),
+        "replicate_c7s1": ("replicate", (2, 3, 4, 5), (3, 3, 3, 3)),
+        "replicate_asym": ("replicate", (2, 3, 4, 5), (2, 0, 1, 5)),  # bottom pad beyond H
+    }
+    for name, (mode, shape, pad) in cases.items():
+        c = g.case(name, mode=modes[mode], left=pad[0], right=pad[1], top=pad[2], bottom=pad[3])
+        x = c.randn(*shape)
+        xl = leaf(x)
+        # F.pad's reflect/replicate take a batch dim; a 3-D input is padded as a batch of one.
+        y = F.pad(xl if len(shape) == 4 else xl.unsqueeze(0), pad, mode=mode)
+        y = y if len(shape) == 4 else y.squeeze(0)
+        gy = c.randn(*y.shape)
+        (gx,) = grad(y, [xl], gy)
+        c.put(x=x, y=y, gy=gy, gx=gx)
+    return g.write()
+
+
 # --- losses and optimizers
 
 
@@ -518,6 +542,32 @@ def loss_family():
             r = run(x, gy, v)
             c.param(ggx_term_scale=term_scale(gy, v, red))
             c.put(x=x, gy=gy, v=v, **r)
+
+    # The regression losses (least-squares GAN, L1 cycle and identity losses).
+    losses = {"mse": F.mse_loss, "l1": F.l1_loss}
+    for red in reductions:
+        for lname, fn in losses.items():
+            for tname in ("tensor", "scalar1", "scalar0"):
+                target = {"scalar1": 1.0, "scalar0": 0.0}.get(tname)
+                params = dict(op=f"{lname}_loss", reduction=red)
+                if target is not None:
+                    params["target"] = target
+                c = g.case(f"{lname}_{tname}_{red}", **params)
+                x = c.randn(2, 3, 4)
+                t = c.randn(2, 3, 4) if target is None else torch.full_like(x, target)
+                if target is None:
+                    x.view(-1)[5] = t.view(-1)[5]  # a tie: l1's gradient is sign(0) = 0
+                gy = c.randn(*((2, 3, 4) if red == "none" else ()))
+                v = c.randn(2, 3, 4)
+                xl, tl = leaf(x), leaf(t)
+                y = fn(xl, tl, reduction=reductions[red])
+                gx, gt = grad(y, [xl, tl], gy, create_graph=True)
+                c.put(x=x, y=y, gy=gy, gx=gx)
+                if target is None:
+                    c.put(target=t, gtarget=gt)
+                if lname == "mse":
+                    (ggx,) = grad(gx, [xl], v)
+                    c.put(v=v, ggx=ggx)
     return g.write()
 
 
@@ -577,7 +627,7 @@ def main():
     total = sum(f() for f in (conv_family, bias_act_family, spectral_norm_family,
                               gradient_penalty_family, batch_norm_family, instance_norm_family,
                               minibatch_stddev_family, pixel_norm_family, upsample_family,
-                              loss_family, optim_family))
+                              pad_family, loss_family, optim_family))
     print(f"total {total} bytes")
 
 

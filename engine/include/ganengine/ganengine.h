@@ -15,6 +15,7 @@
 #include "ganengine/minibatch_stddev.h"
 #include "ganengine/ops.h"
 #include "ganengine/optim.h"
+#include "ganengine/pad.h"
 #include "ganengine/pixel_norm.h"
 #include "ganengine/random.h"
 #include "ganengine/safetensors.h"

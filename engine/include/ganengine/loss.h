@@ -25,6 +25,19 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, float target,
 // softplus(D(fake)) with sign 1); Reduction::None gives the elementwise values.
 Tensor softplus_loss(const Tensor& x, float sign = 1.f, Reduction reduction = Reduction::Mean);
 
+// PyTorch's F.mse_loss: (input - target)^2, reduced (mean by default). target: the input's
+// shape and device; it may require grad (d loss / dt = -d loss / dx). The float overload uses
+// one target for every element: the least-squares GAN losses mse_loss(D(x), 1.f) and
+// mse_loss(D(G(z)), 0.f). Differentiable to any order.
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+Tensor mse_loss(const Tensor& input, float target, Reduction reduction = Reduction::Mean);
+
+// PyTorch's F.l1_loss: |input - target|, reduced, with the same target rules as mse_loss. The
+// gradient is sign(input - target), 0 where input == target (as PyTorch), and the second
+// derivative is 0.
+Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+Tensor l1_loss(const Tensor& input, float target, Reduction reduction = Reduction::Mean);
+
 // log(softmax(x)) along `dim` (may be negative), computed as (x - m) - log(sum(exp(x - m))) with
 // the row maximum m held constant, so large logits neither overflow nor lose the small terms.
 // Differentiable to any order.

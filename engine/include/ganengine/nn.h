@@ -8,5 +8,6 @@
 #include "ganengine/nn/instance_norm.h"
 #include "ganengine/nn/linear.h"
 #include "ganengine/nn/module.h"
+#include "ganengine/nn/padding.h"
 #include "ganengine/nn/sequential.h"
 #include "ganengine/nn/stylegan.h"
