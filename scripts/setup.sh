@@ -10,6 +10,7 @@ packages=(
   libboost-context-dev libopenblas-dev
   libstb-dev libcli11-dev nlohmann-json3-dev
   clang-format python3
+  fonts-dejavu-core fonts-dejavu-extra fonts-liberation2 fonts-freefont-ttf
 )
 
 missing=()

@@ -1,5 +1,6 @@
-// The one translation unit that compiles stb's image decoder, encoder and resizer. stb is
-// third-party C written for many compilers; its warnings are silenced here only.
+// The one translation unit that compiles stb's image decoder, encoder and resizer and its font
+// rasterizer. stb is third-party C written for many compilers; its warnings are silenced here
+// only.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #pragma GCC diagnostic ignored "-Wsign-compare"
@@ -19,5 +20,8 @@
 
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
 #include <stb/stb_image_resize.h>
+
+#define STB_TRUETYPE_IMPLEMENTATION
+#include <stb/stb_truetype.h>
 
 #pragma GCC diagnostic pop

@@ -1,8 +1,10 @@
 // Image folders: PNG/BMP/JPEG files written here with stb, read back in name order,
-// center-cropped, resized and converted to the requested channels.
+// center-cropped, resized and converted to the requested channels (one channel as PIL's
+// convert("L") computes it), and the files that cannot be read.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -96,12 +98,33 @@ TEST(DataImageFolder, OneChannelIsLuminance) {
   const auto d = load_image_folder(dir.str(), {4, 1});
   const std::vector<float> s = sample(*d, 0);
   for (int i = 0; i < 16; ++i) {
-    // ITU-R BT.601 luma; stb uses an 8-bit fixed-point version of the same weights.
+    // ITU-R BT.601 luma, rounded to a level (PIL's fixed point may round a tie the other way).
     const double y = 0.299 * p[static_cast<size_t>(3 * i)] +
                      0.587 * p[static_cast<size_t>(3 * i + 1)] +
                      0.114 * p[static_cast<size_t>(3 * i + 2)];
-    EXPECT_NEAR(s[static_cast<size_t>(i)], y / 127.5 - 1, 2.5 / 127.5) << "pixel " << i;
+    EXPECT_NEAR(s[static_cast<size_t>(i)], std::round(y) / 127.5 - 1, 1.01 / 127.5)
+        << "pixel " << i;
   }
+}
+
+// The levels PIL's Image.convert("L") gives (Pillow 9/10, checked by hand from its 16-bit fixed
+// point): stb's own 8-bit luma gives 149 and 123 for the first two.
+TEST(DataImageFolder, OneChannelMatchesPilConvertL) {
+  ScratchDir dir;
+  const std::vector<unsigned char> rgba = {0,   255, 0, 255, 10, 200, 30,  0,  //
+                                           255, 0,   0, 128, 0,  0,   255, 255};
+  ASSERT_TRUE(stbi_write_png(dir.file("a.png").c_str(), 2, 2, 4, rgba.data(), 2 * 4));
+  const std::vector<float> s = sample(*load_image_folder(dir.str(), {2, 1}), 0);
+  const std::vector<int> want = {150, 124, 76, 29};  // alpha plays no part
+  for (size_t i = 0; i < 4; ++i)
+    EXPECT_NEAR(s[i], scaled(want[i]), 1e-6f) << "pixel " << i;
+
+  ScratchDir gray_alpha;
+  const std::vector<unsigned char> ga = {90, 0, 200, 255, 7, 30, 255, 255};
+  ASSERT_TRUE(stbi_write_png(gray_alpha.file("g.png").c_str(), 2, 2, 2, ga.data(), 2 * 2));
+  const std::vector<float> g = sample(*load_image_folder(gray_alpha.str(), {2, 1}), 0);
+  for (size_t i = 0; i < 4; ++i)
+    EXPECT_NEAR(g[i], scaled(ga[2 * i]), 1e-6f) << "pixel " << i;
 }
 
 TEST(DataImageFolder, GrayFilesBecomeThreeEqualChannels) {
@@ -160,6 +183,29 @@ TEST(DataImageFolder, ErrorsNameTheDirectoryOrFile) {
   EXPECT_TRUE(contains(msg, "cannot decode")) << msg;
 
   EXPECT_TRUE(contains(error_of([&] { load_image_folder(dir.str(), {8, 4}); }), "channels"));
+}
+
+TEST(DataImageFolder, EmptyFolderIsRefused) {
+  ScratchDir dir;
+  const std::string msg = error_of([&] { load_image_folder(dir.str(), {32, 1}); });
+  EXPECT_TRUE(contains(msg, dir.str())) << msg;
+  EXPECT_TRUE(contains(msg, "holds no PNG, JPEG or BMP files")) << msg;
+}
+
+// A PNG cut short (an interrupted copy) among good ones: the bad file is named, whatever its
+// place in the folder.
+TEST(DataImageFolder, TruncatedPngIsNamed) {
+  ScratchDir dir;
+  const std::vector<unsigned char> p = rgb_pattern(16, 16, 9);
+  for (const char* name : {"a.png", "b.png", "c.png"})
+    ASSERT_TRUE(stbi_write_png(dir.file(name).c_str(), 16, 16, 3, p.data(), 16 * 3));
+  const auto size = std::filesystem::file_size(dir.file("b.png"));
+  std::filesystem::resize_file(dir.file("b.png"), size / 2);
+  for (int channels : {1, 3}) {
+    const std::string msg = error_of([&] { load_image_folder(dir.str(), {8, channels}); });
+    EXPECT_TRUE(contains(msg, dir.file("b.png"))) << msg;
+    EXPECT_TRUE(contains(msg, "cannot decode")) << msg;
+  }
 }
 
 }  // namespace

@@ -31,18 +31,36 @@ struct StbImage {
   ~StbImage() { stbi_image_free(pixels); }
 };
 
-// Decodes `path` with `channels` channels (stb turns colour into luminance and back as asked),
-// center-crops it to a square and resizes that to `side`: interleaved [side, side, channels].
+// PIL's convert("L"): ITU-R 601 luma in 16-bit fixed point, rounded to nearest (stb's own
+// conversion truncates, so it would differ by a level from data prepared with PIL).
+unsigned char luma(const unsigned char* rgb) {
+  return static_cast<unsigned char>(
+      (rgb[0] * 19595u + rgb[1] * 38470u + rgb[2] * 7471u + 0x8000u) >> 16);
+}
+
+// Decodes `path` with `channels` channels (colour to one channel is luma, gray to three repeats
+// the value, alpha is dropped), center-crops it to a square and resizes that to `side`:
+// interleaved [side, side, channels].
 void decode(const std::string& path, int channels, int side, unsigned char* out) {
   int w = 0, h = 0, file_channels = 0;
   StbImage image;
-  image.pixels = stbi_load(path.c_str(), &w, &h, &file_channels, channels);
+  image.pixels = stbi_load(path.c_str(), &w, &h, &file_channels, channels == 1 ? 0 : channels);
   if (image.pixels == nullptr)
     fail(kOp, ": cannot decode '", path, "': ", stbi_failure_reason(),
          " (expected a PNG, JPEG or BMP image)");
+  const unsigned char* pixels = image.pixels;
+  std::vector<unsigned char> gray;
+  if (channels == 1 && file_channels != 1) {
+    gray.resize(static_cast<size_t>(w) * h);
+    for (size_t i = 0; i < gray.size(); ++i) {
+      const unsigned char* p = image.pixels + i * file_channels;
+      gray[i] = file_channels >= 3 ? luma(p) : p[0];  // gray + alpha: the gray
+    }
+    pixels = gray.data();
+  }
   const int crop = std::min(w, h);
   const unsigned char* corner =
-      image.pixels + (static_cast<size_t>((h - crop) / 2) * w + (w - crop) / 2) * channels;
+      pixels + (static_cast<size_t>((h - crop) / 2) * w + (w - crop) / 2) * channels;
   // A triangle filter: bilinear when enlarging, an area average when shrinking (no ringing).
   const int ok =
       stbir_resize_uint8_generic(corner, crop, crop, w * channels, out, side, side, side * channels,

@@ -12,8 +12,8 @@ namespace ge::models::data {
 namespace {
 
 constexpr const char* kForms =
-    "expected \"mnist:DIR\", \"stacked-mnist:DIR\", \"images:DIR\", \"ring8\", \"grid25\" or a "
-    "directory";
+    "expected \"mnist:DIR\", \"stacked-mnist:DIR\", \"images:DIR\", \"typeset[:FONTDIR]\", "
+    "\"typeset-test[:FONTDIR]\", \"ring8\", \"grid25\" or a directory";
 // The size and seed of Stacked MNIST as the mode-collapse papers use it (Metz et al.; VEEGAN).
 constexpr int64_t kStackedMnistCount = 60000;
 constexpr uint64_t kStackedMnistSeed = 0;
@@ -22,6 +22,13 @@ std::string after_prefix(const std::string& spec, const std::string& prefix) {
   const std::string dir = spec.substr(prefix.size());
   GE_CHECK(!dir.empty(), "open_dataset: \"", spec, "\" names no directory after \"", prefix, "\"");
   return dir;
+}
+
+// "NAME" or "NAME:FONTDIR" (an empty FONTDIR is the system's), as typeset digit specs take it.
+bool typeset_spec(const std::string& spec, const std::string& name, std::string& font_dir) {
+  if (spec != name && !spec.starts_with(name + ":")) return false;
+  font_dir = spec.size() > name.size() + 1 ? spec.substr(name.size() + 1) : kSystemFontDir;
+  return true;
 }
 
 }  // namespace
@@ -36,6 +43,11 @@ std::shared_ptr<Dataset> open_dataset(const std::string& spec, const ImageFormat
     const auto mnist = load_mnist(after_prefix(spec, "stacked-mnist:"), {format.resolution, 1});
     return make_stacked_mnist(mnist, kStackedMnistCount, kStackedMnistSeed);
   }
+  std::string font_dir;
+  if (typeset_spec(spec, "typeset", font_dir))
+    return make_typeset_digits(format, 0, 0, "train", font_dir);
+  if (typeset_spec(spec, "typeset-test", font_dir))
+    return make_typeset_digits(format, 0, 0, "test", font_dir);
   if (spec.starts_with("images:")) return load_image_folder(after_prefix(spec, "images:"), format);
   std::error_code ec;
   if (std::filesystem::is_directory(spec, ec)) {

@@ -56,8 +56,35 @@ MixtureSpec gaussian_mixture_spec(const std::string& kind);
 std::shared_ptr<Dataset> make_stacked_mnist(std::shared_ptr<const Dataset> mnist,
                                             int64_t count = 60000, uint64_t seed = 0);
 
+inline constexpr const char* kSystemFontDir = "/usr/share/fonts";
+// Digits 0-9 typeset in the TrueType faces typeset_fonts() lists (serif, sans, mono; regular,
+// bold, italic) and placed as MNIST places its handwritten ones: each fitted to 20x20 in a 28x28
+// box with its center of mass on pixel (14, 14), then scaled by 0.8-1.15 (less where it would
+// leave the box), rotated by up to 10 degrees and shifted by up to 2 px; white on black,
+// antialiased, the box padded to 32 like MNIST and scaled to the format's resolution (channels
+// copy the gray value). The label is the digit. The digit, face and pose of a sample are a hash
+// of (seed, split, index) alone, so get() holds no state and gives the same bytes on any thread;
+// "train" and "test" draw from disjoint streams. `count` 0 means 60,000 for "train" and 10,000
+// for "test". Fonts are looked up under `font_dir`: a missing face is skipped (the faces found
+// decide the draw, so machines agree when they have the same fonts); with fewer than 10 found it
+// throws ge::Error naming the missing files and their Debian packages, and a corrupt font file
+// is named too.
+std::shared_ptr<Dataset> make_typeset_digits(const ImageFormat& format, int64_t count = 0,
+                                             uint64_t seed = 0, const std::string& split = "train",
+                                             const std::string& font_dir = kSystemFontDir);
+// A font file make_typeset_digits draws from (relative to its font directory) and the Debian
+// package that installs it.
+struct TypesetFont {
+  std::string file;
+  std::string package;
+};
+std::vector<TypesetFont> typeset_fonts();
+
 // "mnist:DIR", "stacked-mnist:DIR", "images:DIR", "ring8", "grid25" (or a bare DIR: MNIST IDX
-// files if present there, else an image folder).
+// files if present there, else an image folder); "typeset" or "typeset:" (typeset digits, the
+// train split, 60,000 samples, seed 0) and "typeset-test" (the held-out split, 10,000), each
+// optionally naming the font directory after the colon ("typeset-test:DIR"). Every image data set
+// takes the format's channels: gray sources repeat into 3, colour folders read as 1 become luma.
 std::shared_ptr<Dataset> open_dataset(const std::string& spec, const ImageFormat& format);
 
 }  // namespace ge::models::data
