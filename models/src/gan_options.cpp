@@ -32,6 +32,11 @@ void for_each_field(GanOptions& o, Fn&& fn) {
   fn("r1_interval", o.r1_interval);
   fn("w_avg_beta", o.w_avg_beta);
   fn("pack", o.pack);
+  fn("resnet_blocks", o.resnet_blocks);
+  fn("d_layers", o.d_layers);
+  fn("lambda_cycle", o.lambda_cycle);
+  fn("lambda_identity", o.lambda_identity);
+  fn("pool_size", o.pool_size);
 }
 
 const char* kind_of(const std::string&) {

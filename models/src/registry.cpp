@@ -7,6 +7,7 @@
 
 #include "ganengine/error.h"
 #include "ganengine/models/cgan.h"
+#include "ganengine/models/cyclegan.h"
 #include "ganengine/models/dcgan.h"
 #include "ganengine/models/gan.h"
 #include "ganengine/models/mlp_gan.h"
@@ -28,11 +29,24 @@ struct Architecture {
   bool packs;             // accepts pack > 1
   bool gradient_penalty;  // uses gp_lambda
   std::function<std::unique_ptr<Model>(const GanOptions&, Generator&)> make;
+  std::function<void(const GanOptions&)> check = nullptr;  // the architecture's own options
 };
 
 template <class T>
 std::unique_ptr<Model> build(const GanOptions& o, Generator& g) {
   return std::make_unique<T>(o, g);
+}
+
+void check_cyclegan(const GanOptions& o) {
+  GE_CHECK(o.resnet_blocks >= 0, "make_model: expected resnet_blocks >= 0, got ", o.resnet_blocks);
+  GE_CHECK(o.d_layers >= 1 && o.d_layers <= 6, "make_model: expected d_layers in [1, 6], got ",
+           o.d_layers);
+  GE_CHECK(o.resolution >= int64_t{1} << o.d_layers, "make_model: d_layers ", o.d_layers,
+           " halves the image ", o.d_layers, " times; resolution ", o.resolution, " is too small");
+  GE_CHECK(o.lambda_cycle >= 0.f && o.lambda_identity >= 0.f,
+           "make_model: expected lambda_cycle and lambda_identity >= 0, got ", o.lambda_cycle,
+           " and ", o.lambda_identity);
+  GE_CHECK(o.pool_size >= 0, "make_model: expected pool_size >= 0, got ", o.pool_size);
 }
 
 const std::vector<Architecture>& registry() {
@@ -46,6 +60,7 @@ const std::vector<Architecture>& registry() {
       {"dcgan-mlp", Samples::Points, Labels::None, false, false, build<MlpGan>},
       {"wgan-gp-mlp", Samples::Points, Labels::None, false, true, build<MlpGan>},
       {"sngan-mlp", Samples::Points, Labels::None, false, false, build<MlpGan>},
+      {"cyclegan", Samples::Images, Labels::None, false, false, build<CycleGan>, check_cyclegan},
   };
   return archs;
 }
@@ -98,6 +113,7 @@ void check_options(const Architecture& a, const GanOptions& o) {
   GE_CHECK(o.pack == 1 || a.packs, "make_model: arch ", arch,
            " judges one sample at a time; expected pack 1, got ", o.pack,
            " (packing is a stylegan-lite option)");
+  if (a.check) a.check(o);
 }
 
 }  // namespace

@@ -28,11 +28,11 @@ inline void add_device_option(CLI::App& cmd, std::string& device) {
   cmd.add_option("--device", device, "cpu or cuda (cuda:N for device N)")->capture_default_str();
 }
 
-// The image channels a data set spec implies: 1 for MNIST, 3 for Stacked MNIST and an image
-// folder, 0 (2-D points) for the Gaussian mixtures.
+// The image channels a data set spec implies: 1 for MNIST and typeset digits, 3 for Stacked
+// MNIST and an image folder, 0 (2-D points) for the Gaussian mixtures.
 inline int64_t channels_of(const std::string& data) {
   if (data == "ring8" || data == "grid25") return 0;
-  if (data.starts_with("mnist:")) return 1;
+  if (data.starts_with("mnist:") || data.starts_with("typeset")) return 1;
   if (data.starts_with("stacked-mnist:")) return 3;
   if (data.starts_with("images:")) return 3;
   std::error_code ec;
@@ -42,7 +42,7 @@ inline int64_t channels_of(const std::string& data) {
 
 struct TrainArgs {
   models::train::TrainOptions train;
-  std::string data;
+  std::string data, data_b;  // the first and second data slot (a GAN's data; domains A and B)
   std::string device = "cpu";
   bool quiet = false;
   int64_t eval_samples = 10000;                    // --eval-every: generated images per evaluation
@@ -82,9 +82,11 @@ struct TrainArgs {
 inline void add_train_options(CLI::App& cmd, TrainArgs& a) {
   a.command = &cmd;
   auto& t = a.train;
-  cmd.add_option("--data", a.data,
-                 "data set: mnist:DIR, stacked-mnist:DIR, images:DIR, ring8 or grid25")
+  cmd.add_option("--data,--data-a", a.data,
+                 "data set (domain A of an image-to-image model): mnist:DIR, stacked-mnist:DIR, "
+                 "images:DIR, typeset, ring8 or grid25")
       ->capture_default_str();
+  cmd.add_option("--data-b", a.data_b, "domain B of an image-to-image model (cyclegan)");
   cmd.add_option("--out", t.out_dir, "output directory (checkpoint, samples, metrics)")
       ->capture_default_str();
   cmd.add_option("--steps", t.steps, "generator steps in all (a resumed run stops there too)")

@@ -2,7 +2,9 @@
 // `train` for every app: data set, model (fresh, or the checkpoint's when resuming), loader and
 // trainer.
 #include <cstdio>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "app_options.h"
 #include "ganengine/models/data/dataset.h"
@@ -16,6 +18,9 @@ namespace ge::apps {
 
 // The model's initial weights come from their own stream, apart from the trainer's (seed).
 inline constexpr uint64_t kInitSeedOffset = 0x1f2e3d4c5b6a7988ull;
+
+// The second data slot's loader shuffles apart from the first.
+inline constexpr uint64_t kSecondLoaderSeedOffset = 0x51ed27a3c4b5d6e1ull;
 
 // `model`: the architecture options from the command line. On --resume the checkpoint's model
 // options are used; `arch_given` asks that they name the same architecture.
@@ -31,20 +36,37 @@ inline void run_training(models::GanOptions model, TrainArgs args, bool arch_giv
     args.continue_from(r.train_options);
     // The run's own data unless --data names another (older checkpoints do not record it).
     if (!args.given("--data") && !r.train_options.data.empty()) args.data = r.train_options.data;
+    if (!args.given("--data-b") && !r.train_options.data_b.empty())
+      args.data_b = r.train_options.data_b;
   }
   t.data = args.data;
+  t.data_b = args.data_b;
   const int64_t data_channels = channels_of(args.data);
   GE_CHECK((model.channels == 0) == (data_channels == 0), "--data ", args.data, " holds ",
            data_channels == 0 ? "2-D points" : "images", ", but --arch ", model.arch, " models ",
            model.channels == 0 ? "2-D points (use ring8 or grid25)"
                                : "images (the -mlp architectures model 2-D points)");
-  const auto dataset = models::data::open_dataset(
-      args.data, {model.resolution, std::max<int64_t>(model.channels, 1)});
-  if (model.arch == "cgan" && model.num_classes == 0) model.num_classes = dataset->num_classes();
+  const models::data::ImageFormat format{model.resolution, std::max<int64_t>(model.channels, 1)};
+  std::vector<std::shared_ptr<models::data::Dataset>> datasets = {
+      models::data::open_dataset(args.data, format)};
+  if (!args.data_b.empty()) datasets.push_back(models::data::open_dataset(args.data_b, format));
+  if (model.arch == "cgan" && model.num_classes == 0)
+    model.num_classes = datasets.front()->num_classes();
   Generator init(t.seed + kInitSeedOffset);
   const auto net = models::make_model(model, init);
-  models::data::DataLoader loader(dataset, t.batch, t.seed, t.device);
-  models::train::Trainer trainer(*net, loader, t);
+  const std::vector<models::DataSlot> slots = net->data_slots();
+  GE_CHECK(slots.size() == datasets.size(), "--arch ", model.arch, " reads ", slots.size(),
+           slots.size() == 2 ? " domains: give --data-a and --data-b"
+                             : " data set: give --data, not --data-b");
+  std::vector<std::unique_ptr<models::data::DataLoader>> loaders;
+  models::train::DataLoaders by_slot;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const uint64_t seed = t.seed + (i == 0 ? 0 : kSecondLoaderSeedOffset);
+    loaders.push_back(
+        std::make_unique<models::data::DataLoader>(datasets[i], t.batch, seed, t.device));
+    by_slot[slots[i].name] = loaders.back().get();
+  }
+  models::train::Trainer trainer(*net, by_slot, t);
   if (t.eval_every > 0) {
     models::metrics::EvalOptions eval;
     eval.num_samples = args.eval_samples;

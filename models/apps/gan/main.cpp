@@ -43,7 +43,7 @@ void generate(const GenerateArgs& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"gan: DCGAN, cGAN, WGAN-GP and SNGAN on images; MLP GANs on 2-D mixtures"};
+  CLI::App app{"gan: DCGAN, cGAN, WGAN-GP, SNGAN and CycleGAN on images; MLP GANs on 2-D mixtures"};
   models::GanOptions model;
   apps::TrainArgs train;
   train.data = "mnist:data/mnist";
@@ -64,10 +64,28 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     t->add_option("--gp-lambda", model.gp_lambda, "gradient penalty weight (wgan-gp)")
         ->capture_default_str();
+    t->add_option("--resnet-blocks", model.resnet_blocks,
+                  "residual blocks per generator (cyclegan: 6 for 128 px and below, 9 for 256)")
+        ->capture_default_str();
+    t->add_option("--d-layers", model.d_layers,
+                  "PatchGAN stride-2 layers (cyclegan: 3 is the 70x70 PatchGAN)")
+        ->capture_default_str();
+    t->add_option("--lambda-cycle", model.lambda_cycle, "cycle-consistency weight (cyclegan)")
+        ->capture_default_str();
+    t->add_option("--lambda-identity", model.lambda_identity,
+                  "identity weight as a fraction of --lambda-cycle (cyclegan)")
+        ->capture_default_str();
+    t->add_option("--pool-size", model.pool_size, "fake images kept for D updates (cyclegan)")
+        ->capture_default_str();
     apps::add_train_options(*t, train);
     t->callback([&] {
       model.channels =
-          model.arch.ends_with("-mlp") ? 0 : std::max<int64_t>(1, apps::channels_of(train.data));
+          model.arch.ends_with("-mlp")
+              ? 0
+              : std::max<int64_t>({1, apps::channels_of(train.data),
+                                   train.data_b.empty() ? 0 : apps::channels_of(train.data_b)});
+      // The reference trains CycleGAN one image pair at a time.
+      if (model.arch == "cyclegan" && !train.given("--batch")) train.train.batch = 1;
       apps::run_training(model, train, arch->count() > 0);
     });
 

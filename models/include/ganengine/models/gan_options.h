@@ -9,7 +9,7 @@ namespace ge::models {
 // its model without the command line that made it.
 struct GanOptions {
   // "dcgan", "cgan", "wgan-gp", "sngan", "stylegan-lite"; "gan-mlp", "dcgan-mlp", "wgan-gp-mlp",
-  // "sngan-mlp" for 2-D points.
+  // "sngan-mlp" for 2-D points; "cyclegan" for unpaired image-to-image translation.
   std::string arch = "dcgan";
   int64_t channels = 1;     // image channels; 0 for 2-D points
   int64_t resolution = 32;  // image side, a power of two >= 8 (28x28 data is padded to 32)
@@ -27,6 +27,15 @@ struct GanOptions {
   // Samples the discriminator judges together (PacGAN, Lin et al. 2018): consecutive groups of
   // `pack` images enter D stacked along channels and get one score. 1: one score per image.
   int64_t pack = 1;
+  // cyclegan (Zhu et al. 2017; names as the reference's options): residual blocks of the
+  // generators (6 for 128 px and below, 9 for 256), PatchGAN discriminator stride-2 layers (3:
+  // the 70x70 PatchGAN; fewer scale its receptive field down for small images), the cycle
+  // weight lambda, the identity weight as a fraction of lambda, and the fake-image pool size.
+  int64_t resnet_blocks = 6;
+  int64_t d_layers = 3;
+  float lambda_cycle = 10.f;
+  float lambda_identity = 0.5f;
+  int64_t pool_size = 50;
 
   std::string to_json() const;
   // Unknown keys are an error naming them; missing keys keep their defaults.
