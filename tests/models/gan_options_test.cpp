@@ -39,6 +39,11 @@ TEST(GanOptionsTest, JsonRoundTripKeepsEveryField) {
   o.r1_interval = 4;
   o.w_avg_beta = 0.99f;
   o.pack = 4;
+  o.resnet_blocks = 9;
+  o.d_layers = 2;
+  o.lambda_cycle = 5.f;
+  o.lambda_identity = 0.25f;
+  o.pool_size = 7;
   const GanOptions back = GanOptions::from_json(o.to_json());
   EXPECT_EQ(back.arch, "sngan");
   EXPECT_EQ(back.channels, 3);
@@ -54,6 +59,11 @@ TEST(GanOptionsTest, JsonRoundTripKeepsEveryField) {
   EXPECT_EQ(back.r1_interval, 4);
   EXPECT_EQ(back.w_avg_beta, 0.99f);
   EXPECT_EQ(back.pack, 4);
+  EXPECT_EQ(back.resnet_blocks, 9);
+  EXPECT_EQ(back.d_layers, 2);
+  EXPECT_EQ(back.lambda_cycle, 5.f);
+  EXPECT_EQ(back.lambda_identity, 0.25f);
+  EXPECT_EQ(back.pool_size, 7);
   EXPECT_EQ(back.to_json(), o.to_json());
 }
 
