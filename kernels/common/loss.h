@@ -29,11 +29,6 @@ GE_HOST_DEVICE float logistic_loss_grad(float x, float t, float sign, float g) {
   return g * sign * (stable_sigmoid(sign * x) - t);
 }
 
-// The mean's divisor is applied as a division by n, as PyTorch's mean does; n = 0 gives NaN.
-GE_HOST_DEVICE float logistic_loss_finalize(LossReduction r, float sum, int64_t n) {
-  return r == LossReduction::Mean ? sum / static_cast<float>(n) : sum;
-}
-
 // Checks shared by the forward and the backward; `op` names the launcher.
 inline void logistic_loss_check(const char* op, LossReduction r, const LogisticLossArgs& a) {
   GE_CHECK(r == LossReduction::None || r == LossReduction::Mean || r == LossReduction::Sum, op,

@@ -5,13 +5,13 @@
 //   over the channel, which L2 still holds, so no cancellation.
 //   normalise + affine and the backward's input gradient: flat grid-stride elementwise kernels
 //   (float4 when HW % 4 == 0) reading the per-channel coefficients through the read-only cache.
-#include <algorithm>
 #include <cstdint>
 
 #include "common/batch_norm.h"
 #include "common/grid.h"
 #include "cuda/block_reduce.cuh"
 #include "cuda/launch.cuh"
+#include "cuda/norm_steps.cuh"
 #include "cuda/vec4.cuh"
 #include "ganengine/kernels/batch_norm.h"
 
@@ -79,16 +79,7 @@ __global__ void batch_norm_backward_reduce_kernel(const float* dy, const float* 
   for (int64_t c = blockIdx.x; c < s.c; c += gridDim.x) {
     const float mu = mean[c];
     float sd = 0.f, sdx = 0.f;
-    for_channel<Vec>(s, c, [&](int64_t e) {
-      if constexpr (Vec) {
-        const float4 g = load4(dy + e), v = load4(x + e);
-        sd += (g.x + g.y) + (g.z + g.w);
-        sdx += (g.x * (v.x - mu) + g.y * (v.y - mu)) + (g.z * (v.z - mu) + g.w * (v.w - mu));
-      } else {
-        sd += dy[e];
-        sdx += dy[e] * (x[e] - mu);
-      }
-    });
+    for_channel<Vec>(s, c, [&](int64_t e) { norm_add_grad_sums_at<Vec>(dy, x, e, mu, sd, sdx); });
     float sums[2] = {sd, sdx};
     block_reduce<WarpOrder::Tree, SumCombine>(sums, scratch);
     if (threadIdx.x == 0) {
@@ -113,17 +104,7 @@ __global__ void batch_norm_forward_kernel(const float* x, const float* mean, con
     const float mu = __ldg(mean + c);
     const float scale = __ldg(invstd + c) * (weight != nullptr ? __ldg(weight + c) : 1.f);
     const float b = bias != nullptr ? __ldg(bias + c) : 0.f;
-    if constexpr (Vec) {
-      const float4 v = load4(x + e);
-      float4 r;
-      r.x = batch_norm_apply(v.x, mu, scale, b);
-      r.y = batch_norm_apply(v.y, mu, scale, b);
-      r.z = batch_norm_apply(v.z, mu, scale, b);
-      r.w = batch_norm_apply(v.w, mu, scale, b);
-      *reinterpret_cast<float4*>(y + e) = r;
-    } else {
-      y[e] = batch_norm_apply(x[e], mu, scale, b);
-    }
+    norm_apply_at<Vec>(x, y, e, mu, scale, b);
   }
 }
 
@@ -143,17 +124,7 @@ __global__ void batch_norm_backward_input_kernel(const float* dy, const float* x
     const float mu = __ldg(mean + c), r = __ldg(invstd + c);
     const float w = weight != nullptr ? __ldg(weight + c) : 1.f;
     const float mdy = __ldg(sum_dy + c) * inv_m, mdyx = __ldg(sum_dy_xhat + c) * inv_m;
-    if constexpr (Vec) {
-      const float4 g = load4(dy + e), v = load4(x + e);
-      float4 o;
-      o.x = batch_norm_grad_input(g.x, v.x, mu, r, w, mdy, mdyx);
-      o.y = batch_norm_grad_input(g.y, v.y, mu, r, w, mdy, mdyx);
-      o.z = batch_norm_grad_input(g.z, v.z, mu, r, w, mdy, mdyx);
-      o.w = batch_norm_grad_input(g.w, v.w, mu, r, w, mdy, mdyx);
-      *reinterpret_cast<float4*>(dx + e) = o;
-    } else {
-      dx[e] = batch_norm_grad_input(dy[e], x[e], mu, r, w, mdy, mdyx);
-    }
+    norm_grad_input_at<Vec>(dy, x, dx, e, mu, r, w, mdy, mdyx);
   }
 }
 
@@ -161,12 +132,8 @@ unsigned channel_grid(int64_t c) {
   return static_cast<unsigned>(c < kMaxBlocks ? c : kMaxBlocks);
 }
 
-// Threads per channel block: enough warps for the channel's `items` loads, at most
-// kChannelBlock, so that short channels (late, small feature maps) do not idle 16 warps.
 unsigned channel_block(int64_t items) {
-  const int64_t warps = (items + kWarpSize - 1) / kWarpSize;
-  return static_cast<unsigned>(std::clamp<int64_t>(warps, 1, kChannelBlock / kWarpSize) *
-                               kWarpSize);
+  return norm_set_block(items, kChannelBlock);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "common/instance_norm.h"
 #include "cuda/block_reduce.cuh"
 #include "cuda/launch.cuh"
+#include "cuda/norm_steps.cuh"
 #include "cuda/vec4.cuh"
 #include "ganengine/kernels/instance_norm.h"
 
@@ -65,19 +66,7 @@ __global__ void instance_norm_forward_kernel(const float* x, const float* weight
     const int64_t c = p % s.c;
     const float scale = r * (weight != nullptr ? __ldg(weight + c) : 1.f);
     const float b = bias != nullptr ? __ldg(bias + c) : 0.f;
-    for_plane<Vec>(base, s.hw, [&](int64_t e) {
-      if constexpr (Vec) {
-        const float4 v = load4(x + e);
-        float4 o;
-        o.x = batch_norm_apply(v.x, mu, scale, b);
-        o.y = batch_norm_apply(v.y, mu, scale, b);
-        o.z = batch_norm_apply(v.z, mu, scale, b);
-        o.w = batch_norm_apply(v.w, mu, scale, b);
-        *reinterpret_cast<float4*>(y + e) = o;
-      } else {
-        y[e] = batch_norm_apply(x[e], mu, scale, b);
-      }
-    });
+    for_plane<Vec>(base, s.hw, [&](int64_t e) { norm_apply_at<Vec>(x, y, e, mu, scale, b); });
   }
 }
 
@@ -99,33 +88,14 @@ __global__ void instance_norm_backward_kernel(const float* dy, const float* x, c
     const float mu = __ldg(mean + p), r = __ldg(rstd + p);
     const float w = weight != nullptr ? __ldg(weight + c) : 1.f;
     float sd = 0.f, sdx = 0.f;
-    for_plane<Vec>(base, s.hw, [&](int64_t e) {
-      if constexpr (Vec) {
-        const float4 g = load4(dy + e), v = load4(x + e);
-        sd += (g.x + g.y) + (g.z + g.w);
-        sdx += (g.x * (v.x - mu) + g.y * (v.y - mu)) + (g.z * (v.z - mu) + g.w * (v.w - mu));
-      } else {
-        sd += dy[e];
-        sdx += dy[e] * (x[e] - mu);
-      }
-    });
+    for_plane<Vec>(base, s.hw,
+                   [&](int64_t e) { norm_add_grad_sums_at<Vec>(dy, x, e, mu, sd, sdx); });
     float sums[2] = {sd, sdx};
     block_reduce<WarpOrder::Tree, SumCombine>(sums, scratch);
     const float sum_dy = sums[0], sum_dy_xhat = sums[1] * r;
     const float mdy = sum_dy * inv_m, mdyx = sum_dy_xhat * inv_m;
-    for_plane<Vec>(base, s.hw, [&](int64_t e) {
-      if constexpr (Vec) {
-        const float4 g = load4(dy + e), v = load4(x + e);
-        float4 o;
-        o.x = batch_norm_grad_input(g.x, v.x, mu, r, w, mdy, mdyx);
-        o.y = batch_norm_grad_input(g.y, v.y, mu, r, w, mdy, mdyx);
-        o.z = batch_norm_grad_input(g.z, v.z, mu, r, w, mdy, mdyx);
-        o.w = batch_norm_grad_input(g.w, v.w, mu, r, w, mdy, mdyx);
-        *reinterpret_cast<float4*>(dx + e) = o;
-      } else {
-        dx[e] = batch_norm_grad_input(dy[e], x[e], mu, r, w, mdy, mdyx);
-      }
-    });
+    for_plane<Vec>(base, s.hw,
+                   [&](int64_t e) { norm_grad_input_at<Vec>(dy, x, dx, e, mu, r, w, mdy, mdyx); });
     if (!param_grads) continue;
     if (s.n == 1) {
       if (threadIdx.x == 0) {
@@ -163,11 +133,8 @@ unsigned plane_grid(int64_t planes) {
   return static_cast<unsigned>(std::min<int64_t>(planes, kMaxBlocks));
 }
 
-// Threads per plane block: enough warps for the plane's `items` loads, at most kPlaneBlock, so
-// that small planes (late, small feature maps) do not idle 16 warps.
 unsigned plane_block(int64_t items) {
-  const int64_t warps = (items + kWarpSize - 1) / kWarpSize;
-  return static_cast<unsigned>(std::clamp<int64_t>(warps, 1, kPlaneBlock / kWarpSize) * kWarpSize);
+  return norm_set_block(items, kPlaneBlock);
 }
 
 }  // namespace

@@ -1,225 +1,42 @@
-// CUDA logistic loss. Two kernels, each templated on whether a target buffer is read:
-//   logistic_loss_map     the elementwise loss (reduction none) or the backward dx, grid-stride
-//                         with float4s when every stream shares the output's alignment mod 16
-//                         bytes (a scalar head up to the first aligned element, a scalar tail).
-//   logistic_loss_reduce  mean/sum in one launch: each block reduces its grid-stride share
-//                         (float4 loads, warp shuffles, one shared-memory combine) to a partial;
-//                         the last block to finish, found by an atomic ticket, adds the partials
-//                         in index order. The ticket only elects that block, the sums never go
-//                         through atomics, and the grid depends on n alone, so the result is
-//                         bitwise reproducible. Small inputs run as a single block, with no
-//                         partials at all.
-#include <algorithm>
+// CUDA logistic loss: the fused elementwise-loss kernels (cuda/fused_loss.cuh) with the logistic
+// loss's math, z = sign * x.
 #include <cstdint>
 
-#include "common/grid.h"
 #include "common/loss.h"
-#include "cuda/block_reduce.cuh"
-#include "cuda/launch.cuh"
-#include "cuda/vec4.cuh"
+#include "cuda/fused_loss.cuh"
 #include "ganengine/kernels/loss.h"
 
 namespace ge::kernels::cuda {
 namespace {
 
-constexpr int kThreads = 256;
-constexpr int64_t kMaxReduceBlocks = 1024;
-
-enum class MapKind : int { Loss, GradElementwise, GradBroadcast };
-
-template <bool HasTarget>
-__device__ __forceinline__ float target_at(const LogisticLossArgs& a, int64_t i) {
-  if constexpr (HasTarget) {
-    return a.target[i];
-  } else {
-    return a.target_value;
+struct LogisticLossMath {
+  using Args = LogisticLossArgs;
+  static __device__ __forceinline__ float value(const Args& a, float x, float t) {
+    return logistic_loss_value(x, t, a.sign);
   }
-}
-
-// The targets of elements [i, i + 4), i 16-byte aligned with a target buffer.
-template <bool HasTarget>
-__device__ __forceinline__ float4 target4_at(const LogisticLossArgs& a, int64_t i) {
-  if constexpr (HasTarget) {
-    return load4(a.target + i);
-  } else {
-    return make_float4(a.target_value, a.target_value, a.target_value, a.target_value);
+  static __device__ __forceinline__ float grad(const Args& a, float x, float t, float g) {
+    return logistic_loss_grad(x, t, a.sign, g);
   }
-}
-
-// One output element: the loss, or dx with the incoming gradient g (already scaled).
-template <MapKind K>
-__device__ __forceinline__ float map_value(float x, float t, float sign, float g) {
-  if constexpr (K == MapKind::Loss) {
-    return logistic_loss_value(x, t, sign);
-  } else {
-    return logistic_loss_grad(x, t, sign, g);
-  }
-}
-
-template <MapKind K, bool HasTarget>
-__device__ __forceinline__ float map_at(const LogisticLossArgs& a, const float* grad, float g,
-                                        int64_t i) {
-  const float gi = K == MapKind::GradElementwise ? grad[i] : g;
-  return map_value<K>(a.x[i], target_at<HasTarget>(a, i), a.sign, gi);
-}
-
-// grad: per-element (GradElementwise) or one value divided by `divisor` (GradBroadcast: n for
-// the mean, as PyTorch's mean backward divides); unused for Loss. Vec: elements [head, head + 4 *
-// nvec) as float4s, the rest by the grid's first threads.
-template <MapKind K, bool HasTarget, bool Vec>
-__global__ void __launch_bounds__(kThreads)
-    logistic_loss_map(LogisticLossArgs a, const float* grad, float divisor, float* out,
-                      int64_t head) {
-  const int64_t tid = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  const float g = K == MapKind::GradBroadcast ? grad[0] / divisor : 0.f;
-  if constexpr (Vec) {
-    const int64_t nvec = (a.n - head) / 4;
-    for (int64_t j = tid; j < nvec; j += stride) {
-      const int64_t e = head + 4 * j;
-      const float4 x = load4(a.x + e), t = target4_at<HasTarget>(a, e);
-      float4 gv = make_float4(g, g, g, g);
-      if constexpr (K == MapKind::GradElementwise) gv = load4(grad + e);
-      float4 r;
-      r.x = map_value<K>(x.x, t.x, a.sign, gv.x);
-      r.y = map_value<K>(x.y, t.y, a.sign, gv.y);
-      r.z = map_value<K>(x.z, t.z, a.sign, gv.z);
-      r.w = map_value<K>(x.w, t.w, a.sign, gv.w);
-      reinterpret_cast<float4*>(out + head)[j] = r;
-    }
-    const int64_t tail = head + 4 * nvec;
-    if (tid < head) out[tid] = map_at<K, HasTarget>(a, grad, g, tid);
-    if (tid < a.n - tail) out[tail + tid] = map_at<K, HasTarget>(a, grad, g, tail + tid);
-  } else {
-    for (int64_t i = tid; i < a.n; i += stride)
-      out[i] = map_at<K, HasTarget>(a, grad, g, i);
-  }
-}
-
-// partials: gridDim.x floats; ticket: zero on entry, and left zero (atomicInc wraps it).
-template <bool HasTarget, bool Vec>
-__global__ void __launch_bounds__(kThreads)
-    logistic_loss_reduce(LogisticLossArgs a, LossReduction reduction, float* out, int64_t head,
-                         float* partials, unsigned* ticket) {
-  __shared__ float scratch[kBlockReduceScratch<>];
-  const int64_t tid = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  float acc = 0.f;
-  int64_t scalar_from = 0;
-  if constexpr (Vec) {
-    const int64_t nvec = (a.n - head) / 4;
-    for (int64_t j = tid; j < nvec; j += stride) {
-      const int64_t e = head + 4 * j;
-      const float4 x = load4(a.x + e), t = target4_at<HasTarget>(a, e);
-      acc += (logistic_loss_value(x.x, t.x, a.sign) + logistic_loss_value(x.y, t.y, a.sign)) +
-             (logistic_loss_value(x.z, t.z, a.sign) + logistic_loss_value(x.w, t.w, a.sign));
-    }
-    if (tid < head) acc += logistic_loss_value(a.x[tid], target_at<HasTarget>(a, tid), a.sign);
-    scalar_from = head + 4 * nvec;
-  }
-  for (int64_t i = scalar_from + tid; i < a.n; i += stride)
-    acc += logistic_loss_value(a.x[i], target_at<HasTarget>(a, i), a.sign);
-  acc = block_sum<WarpOrder::Tree>(acc, scratch);
-
-  if (gridDim.x == 1) {
-    if (threadIdx.x == 0) out[0] = logistic_loss_finalize(reduction, acc, a.n);
-    return;
-  }
-  __shared__ bool last;
-  if (threadIdx.x == 0) {
-    partials[blockIdx.x] = acc;
-    __threadfence();  // the partial is visible to whichever block draws the last ticket
-    last = atomicInc(ticket, gridDim.x - 1) == gridDim.x - 1;
-  }
-  __syncthreads();
-  if (!last) return;
-  // Volatile: the other blocks' partials are read from L2, never from a stale L1 line.
-  const volatile float* p = partials;
-  float total = 0.f;
-  for (unsigned i = threadIdx.x; i < gridDim.x; i += blockDim.x)
-    total += p[i];
-  total = block_sum<WarpOrder::Tree>(total, scratch);
-  if (threadIdx.x == 0) out[0] = logistic_loss_finalize(reduction, total, a.n);
-}
-
-unsigned reduce_blocks(int64_t n) {
-  return static_cast<unsigned>(
-      std::clamp<int64_t>((n + 4 * kThreads - 1) / (4 * kThreads), 1, kMaxReduceBlocks));
-}
-
-// The map and reduce kernels' vector path needs every per-element stream to share the
-// alignment `head` of the stream it is measured against.
-bool same_alignment(int64_t head, const float* p) {
-  return p == nullptr || misalignment(p) == head;
-}
-
-template <typename F>
-void dispatch_target(const LogisticLossArgs& a, bool vec, F&& f) {
-  if (a.target != nullptr) {
-    if (vec) return f.template operator()<true, true>();
-    return f.template operator()<true, false>();
-  }
-  if (vec) return f.template operator()<false, true>();
-  return f.template operator()<false, false>();
-}
-
-template <MapKind K>
-void launch_map(const LogisticLossArgs& a, const float* grad, float divisor, float* out,
-                Stream stream) {
-  const int64_t head = misalignment(out);
-  const bool vec = a.n >= head + 4 && same_alignment(head, a.x) && same_alignment(head, a.target) &&
-                   (K != MapKind::GradElementwise || same_alignment(head, grad));
-  dispatch_target(a, vec, [&]<bool HasTarget, bool Vec>() {
-    const int64_t work = Vec ? (a.n - head) / 4 : a.n;
-    GE_LAUNCH((logistic_loss_map<K, HasTarget, Vec>), grid_for(work, kThreads), kThreads, 0, stream,
-              a, grad, divisor, out, head);
-  });
-}
+};
 
 }  // namespace
 
 int64_t logistic_loss_workspace(LossReduction reduction, int64_t n) {
   GE_CHECK(n >= 0, "logistic_loss_workspace: expected n >= 0, got ", n);
-  if (reduction == LossReduction::None) return 0;
-  const unsigned blocks = reduce_blocks(n);
-  return blocks == 1 ? 0 : blocks + 1;  // the partials, then the ticket
+  return fused_loss_workspace(reduction, n);
 }
 
 void logistic_loss(LossReduction reduction, const LogisticLossArgs& a, float* out, float* workspace,
                    int64_t workspace_size, Stream stream) {
   logistic_loss_forward_check(reduction, a, out);
-  if (reduction == LossReduction::None) {
-    if (a.n > 0) launch_map<MapKind::Loss>(a, nullptr, 1.f, out, stream);
-    return;
-  }
-  const int64_t need = logistic_loss_workspace(reduction, a.n);
-  GE_CHECK(workspace_size >= need && (need == 0 || workspace != nullptr), "logistic_loss(",
-           name(reduction), "): expected a workspace of at least ", need, " floats for n = ", a.n,
-           ", got ", workspace_size, workspace == nullptr ? " (null)" : "");
-  const unsigned blocks = reduce_blocks(a.n);
-  unsigned* ticket = nullptr;
-  if (blocks > 1) {
-    ticket = reinterpret_cast<unsigned*>(workspace + blocks);
-    GE_CUDA_CHECK(cudaMemsetAsync(ticket, 0, sizeof(unsigned), stream));
-  }
-  const int64_t head = std::min<int64_t>(misalignment(a.x), a.n);
-  const bool vec = a.n >= head + 4 && same_alignment(head, a.target);
-  dispatch_target(a, vec, [&]<bool HasTarget, bool Vec>() {
-    GE_LAUNCH((logistic_loss_reduce<HasTarget, Vec>), blocks, kThreads, 0, stream, a, reduction,
-              out, head, workspace, ticket);
-  });
+  fused_loss_forward<LogisticLossMath>("logistic_loss", nullptr, reduction, a, out, workspace,
+                                       workspace_size, stream);
 }
 
 void logistic_loss_backward(LossReduction reduction, const LogisticLossArgs& a, const float* grad,
                             float* dx, Stream stream) {
   logistic_loss_backward_check(reduction, a, grad, dx);
-  if (a.n == 0) return;
-  if (reduction == LossReduction::None) {
-    launch_map<MapKind::GradElementwise>(a, grad, 1.f, dx, stream);
-  } else {
-    const float divisor = reduction == LossReduction::Mean ? static_cast<float>(a.n) : 1.f;
-    launch_map<MapKind::GradBroadcast>(a, grad, divisor, dx, stream);
-  }
+  fused_loss_backward<LogisticLossMath>(reduction, a, grad, dx, stream);
 }
 
 }  // namespace ge::kernels::cuda
