@@ -24,6 +24,7 @@
 #include "ganengine/error.h"
 #include "ganengine/kernels/batch_norm.h"
 #include "ganengine/ops.h"
+#include "norm2d.h"
 #include "tensor_impl.h"
 
 namespace ge {
@@ -33,16 +34,12 @@ namespace {
 namespace k = kernels;
 using autograd::BackwardContext;
 using Grads = std::vector<Tensor>;
+using detail::per_channel;
 
 const std::vector<int64_t> kReduceDims = {0, 2, 3};
 
 k::BatchNormShape shape_of(const Tensor& x) {
   return {x.size(0), x.size(1), x.size(2) * x.size(3)};
-}
-
-// [C] -> [1, C, 1, 1], for broadcasting against x.
-Tensor per_channel(const Tensor& t) {
-  return reshape(t, {1, t.numel(), 1, 1});
 }
 
 struct Stats {
@@ -99,18 +96,6 @@ Tensor forward_kernel(const Tensor& x, const Stats& st, const Tensor& weight, co
 Grads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& weight, const Stats& st,
                           float eps);
 
-// xhat and invstd of x, built from differentiable ops (the double backward needs their
-// dependence on x).
-struct Normalized {
-  Tensor xhat, invstd;
-};
-
-Normalized normalize(const Tensor& x, float eps) {
-  const Tensor centered = x - mean(x, kReduceDims, true);
-  const Tensor invstd = rsqrt(mean(square(centered), kReduceDims, true) + eps);
-  return {centered * invstd, invstd};
-}
-
 Grads batch_norm_double_backward(BackwardContext& ctx, const Grads& grads, float eps) {
   const Tensor& dy = ctx.saved(0);
   const Tensor& x = ctx.saved(1);
@@ -120,26 +105,21 @@ Grads batch_norm_double_backward(BackwardContext& ctx, const Grads& grads, float
   const Tensor& p = grads[1];
   const Tensor& q = grads[2];
   Tensor d_dy, d_x, d_w;
-  const Normalized nx = normalize(x, eps);
+  const detail::Normalized nx = detail::normalize(x, eps, kReduceDims);
   // Without a weight nothing reads the dw output, so P is zero and its terms are skipped.
   if (ctx.needs_input_grad(0)) {
     d_dy = batch_norm_backward(a, x, weight, st, eps)[0] + per_channel(q);
     if (weight.defined()) d_dy = d_dy + nx.xhat * per_channel(p);
   }
   if (ctx.needs_input_grad(1) || ctx.needs_input_grad(2)) {
-    const Tensor gc = dy - mean(dy, kReduceDims, true);
-    const Tensor dy_xhat = mean(dy * nx.xhat, kReduceDims, true);
+    const detail::NormDoubleBackward terms(dy, nx, kReduceDims);
     if (ctx.needs_input_grad(1)) {
-      const Tensor a_xhat = mean(a * nx.xhat, kReduceDims, true);
-      const Tensor a_gc = mean(a * gc, kReduceDims, true);
-      const Tensor ac = a - mean(a, kReduceDims, true);
-      Tensor curv = square(nx.invstd) *
-                    (nx.xhat * (3.f * dy_xhat * a_xhat - a_gc) - a_xhat * gc - dy_xhat * ac);
+      const Tensor curv = terms.curvature(a);
       d_x = weight.defined()
                 ? batch_norm_backward(dy, x, p, st, eps)[0] + curv * per_channel(weight)
                 : curv;
     }
-    if (ctx.needs_input_grad(2)) d_w = sum(a * (gc - nx.xhat * dy_xhat) * nx.invstd, kReduceDims);
+    if (ctx.needs_input_grad(2)) d_w = terms.dweight(a, kReduceDims);
   }
   return {d_dy, d_x, d_w};
 }
@@ -170,15 +150,6 @@ Grads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& weigh
                      {dy, x, weight, st.mean, st.invstd});
   }
   return {dx, sum_dy_xhat, sum_dy};
-}
-
-void check_channel_vector(const Tensor& x, const Tensor& t, const char* what, const char* op) {
-  if (!t.defined()) return;
-  detail::check_operand(t, op);
-  detail::check_same_device(x, t, op);
-  GE_CHECK(t.dim() == 1 && t.size(0) == x.size(1), op, ": expected ", what, " of shape [",
-           x.size(1), "] (the channels of x ", to_string(x.shape()), "), got ",
-           to_string(t.shape()));
 }
 
 Tensor batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
@@ -251,10 +222,10 @@ Tensor batch_norm2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
   detail::check_operand(x, op);
   GE_CHECK(x.dim() == 4, op, ": expected a 4-D input [N, C, H, W], got shape ",
            to_string(x.shape()));
-  check_channel_vector(x, weight, "weight", op);
-  check_channel_vector(x, bias, "bias", op);
-  check_channel_vector(x, running_mean, "running_mean", op);
-  check_channel_vector(x, running_var, "running_var", op);
+  detail::check_channel_vector(x, weight, "weight", op);
+  detail::check_channel_vector(x, bias, "bias", op);
+  detail::check_channel_vector(x, running_mean, "running_mean", op);
+  detail::check_channel_vector(x, running_var, "running_var", op);
   GE_CHECK(eps >= 0.f, op, ": expected eps >= 0, got ", eps);
   if (training) return batch_norm_train(x, weight, bias, running_mean, running_var, momentum, eps);
   GE_CHECK(running_mean.defined() && running_var.defined(), op,

@@ -23,6 +23,7 @@
 #include "ganengine/error.h"
 #include "ganengine/kernels/instance_norm.h"
 #include "ganengine/ops.h"
+#include "norm2d.h"
 #include "tensor_impl.h"
 
 namespace ge {
@@ -32,17 +33,13 @@ namespace {
 namespace k = kernels;
 using autograd::BackwardContext;
 using Grads = std::vector<Tensor>;
+using detail::per_channel;
 
 const std::vector<int64_t> kPlaneDims = {2, 3};
 const std::vector<int64_t> kChannelDims = {0, 2, 3};
 
 k::InstanceNormShape shape_of(const Tensor& x) {
   return {x.size(0), x.size(1), x.size(2) * x.size(3)};
-}
-
-// [C] -> [1, C, 1, 1], for broadcasting against x.
-Tensor per_channel(const Tensor& t) {
-  return reshape(t, {1, t.numel(), 1, 1});
 }
 
 // mean and rstd of every plane, [N, C]: what the forward kernel saves for the backward.
@@ -96,18 +93,6 @@ Grads backward_kernel(const Tensor& dy, const Tensor& x, const Tensor& weight, c
 Grads instance_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& weight,
                              const Stats& st, float eps, bool params);
 
-// xhat and rstd of x, built from differentiable ops (the double backward needs their dependence
-// on x).
-struct Normalized {
-  Tensor xhat, rstd;
-};
-
-Normalized normalize(const Tensor& x, float eps) {
-  const Tensor centered = x - mean(x, kPlaneDims, true);
-  const Tensor rstd = rsqrt(mean(square(centered), kPlaneDims, true) + eps);
-  return {centered * rstd, rstd};
-}
-
 Grads instance_norm_double_backward(BackwardContext& ctx, const Grads& grads, float eps,
                                     bool params) {
   const Tensor& dy = ctx.saved(0);
@@ -116,25 +101,20 @@ Grads instance_norm_double_backward(BackwardContext& ctx, const Grads& grads, fl
   const Stats st{ctx.saved(3), ctx.saved(4)};
   const Tensor& a = grads[0];
   Tensor d_dy, d_x, d_w;
-  const Normalized nx = normalize(x, eps);
+  const detail::Normalized nx = detail::normalize(x, eps, kPlaneDims);
   // Without the dw and db outputs, P and Q are zero and their terms are skipped.
   if (ctx.needs_input_grad(0)) {
     d_dy = instance_norm_backward(a, x, weight, st, eps, false)[0];
     if (params) d_dy = d_dy + nx.xhat * per_channel(grads[1]) + per_channel(grads[2]);
   }
   if (ctx.needs_input_grad(1) || ctx.needs_input_grad(2)) {
-    const Tensor gc = dy - mean(dy, kPlaneDims, true);
-    const Tensor dy_xhat = mean(dy * nx.xhat, kPlaneDims, true);
+    const detail::NormDoubleBackward terms(dy, nx, kPlaneDims);
     if (ctx.needs_input_grad(1)) {
-      const Tensor a_xhat = mean(a * nx.xhat, kPlaneDims, true);
-      const Tensor a_gc = mean(a * gc, kPlaneDims, true);
-      const Tensor ac = a - mean(a, kPlaneDims, true);
-      const Tensor curv = square(nx.rstd) *
-                          (nx.xhat * (3.f * dy_xhat * a_xhat - a_gc) - a_xhat * gc - dy_xhat * ac);
+      const Tensor curv = terms.curvature(a);
       d_x = weight.defined() ? curv * per_channel(weight) : curv;
       if (params) d_x = d_x + instance_norm_backward(dy, x, grads[1], st, eps, false)[0];
     }
-    if (ctx.needs_input_grad(2)) d_w = sum(a * (gc - nx.xhat * dy_xhat) * nx.rstd, kChannelDims);
+    if (ctx.needs_input_grad(2)) d_w = terms.dweight(a, kChannelDims);
   }
   return {d_dy, d_x, d_w};
 }
@@ -154,15 +134,6 @@ Grads instance_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& we
   return out;
 }
 
-void check_channel_vector(const Tensor& x, const Tensor& t, const char* what, const char* op) {
-  if (!t.defined()) return;
-  detail::check_operand(t, op);
-  detail::check_same_device(x, t, op);
-  GE_CHECK(t.dim() == 1 && t.size(0) == x.size(1), op, ": expected ", what, " of shape [",
-           x.size(1), "] (the channels of x ", to_string(x.shape()), "), got ",
-           to_string(t.shape()));
-}
-
 }  // namespace
 
 Tensor instance_norm2d(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps) {
@@ -173,8 +144,8 @@ Tensor instance_norm2d(const Tensor& x, const Tensor& weight, const Tensor& bias
   GE_CHECK(weight.defined() == bias.defined(), op,
            ": expected weight and bias both defined (affine) or both undefined, got ",
            weight.defined() ? "weight only" : "bias only");
-  check_channel_vector(x, weight, "weight", op);
-  check_channel_vector(x, bias, "bias", op);
+  detail::check_channel_vector(x, weight, "weight", op);
+  detail::check_channel_vector(x, bias, "bias", op);
   GE_CHECK(eps > 0.f, op, ": expected eps > 0, got ", eps);
   GE_CHECK(x.size(2) * x.size(3) > 0 || x.size(0) * x.size(1) == 0, op,
            ": expected at least one value per plane (H * W > 0), got input shape ",

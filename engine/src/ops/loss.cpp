@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "dispatch.h"
+#include "fused_loss.h"
 #include "ganengine/autograd_function.h"
 #include "ganengine/error.h"
 #include "ganengine/kernels/loss.h"
 #include "ganengine/ops.h"
-#include "tensor_impl.h"
 
 namespace ge {
 
@@ -26,67 +26,24 @@ namespace k = kernels;
 using autograd::BackwardContext;
 using Grads = std::vector<Tensor>;
 
-struct LossSpec {
+struct LossSpec : detail::FusedLossSpec {
   float sign = 1.f;
-  float target_value = 0.f;  // used when no target tensor is given
-  k::LossReduction reduction = k::LossReduction::Mean;
-  float divisor = 1.f;  // n for the mean, else 1: what the gradient is divided by
 };
 
-k::LossReduction kernel_reduction(Reduction r, const char* op) {
-  switch (r) {
-    case Reduction::None:
-      return k::LossReduction::None;
-    case Reduction::Mean:
-      return k::LossReduction::Mean;
-    case Reduction::Sum:
-      return k::LossReduction::Sum;
-  }
-  fail(op, ": expected Reduction::None, Mean or Sum, got ", static_cast<int>(r));
-}
+const detail::FusedLossKernels<k::LogisticLossArgs> kKernels = {
+    k::cpu::logistic_loss,  k::cpu::logistic_loss_backward,  k::cuda::logistic_loss_workspace,
+    k::cuda::logistic_loss, k::cuda::logistic_loss_backward, {}};
 
-k::LogisticLossArgs kernel_args(const LossSpec& s, const Tensor& xc, const Tensor& tc) {
+k::LogisticLossArgs kernel_args(const LossSpec& s) {
   k::LogisticLossArgs a;
-  a.x = xc.data_ptr();
-  a.target = tc.defined() ? tc.data_ptr() : nullptr;
   a.target_value = s.target_value;
   a.sign = s.sign;
-  a.n = xc.numel();
   return a;
-}
-
-// The loss values (None) or their reduction, without history.
-Tensor run_loss(const LossSpec& s, const Tensor& x, const Tensor& t) {
-  const Tensor xc = detail::contiguous_operand(x), tc = detail::contiguous_operand(t);
-  const bool reduce = s.reduction != k::LossReduction::None;
-  Tensor out = detail::empty_raw(reduce ? Shape{} : x.shape(), x.device());
-  const k::LogisticLossArgs a = kernel_args(s, xc, tc);
-  if (x.device().is_cuda()) {
-    const int64_t need = k::cuda::logistic_loss_workspace(s.reduction, a.n);
-    const Tensor workspace = detail::workspace_floats(need, x.device());
-    k::cuda::logistic_loss(s.reduction, a, out.data_ptr(), detail::data_or_null(workspace), need,
-                           detail::kernel_stream(x.device()));
-  } else {
-    k::cpu::logistic_loss(s.reduction, a, out.data_ptr());
-  }
-  return out;
-}
-
-// dx for the incoming gradient g (x's shape for None, a scalar otherwise), without history.
-Tensor run_grad(const LossSpec& s, const Tensor& g, const Tensor& x, const Tensor& t) {
-  const Tensor gc = detail::contiguous_operand(g);
-  const Tensor xc = detail::contiguous_operand(x), tc = detail::contiguous_operand(t);
-  Tensor dx = detail::empty_raw(x.shape(), x.device());
-  const k::LogisticLossArgs a = kernel_args(s, xc, tc);
-  if (a.n == 0) return dx;
-  detail::run_kernel(x.device(), k::cpu::logistic_loss_backward, k::cuda::logistic_loss_backward,
-                     s.reduction, a, gc.data_ptr(), dx.data_ptr());
-  return dx;
 }
 
 // dx = g * sign * (sigmoid(sign x) - t) / divisor, differentiable in g, x and t.
 Tensor logistic_loss_grad(const Tensor& g, const Tensor& x, const Tensor& t, const LossSpec& s) {
-  Tensor dx = run_grad(s, g, x, t);
+  Tensor dx = detail::run_fused_loss_grad(kKernels, s.reduction, kernel_args(s), g, x, t);
   const Grads inputs = t.defined() ? Grads{g, x, t} : Grads{g, x};
   if (autograd::needs_grad(inputs)) {
     autograd::record(
@@ -112,7 +69,7 @@ Tensor logistic_loss_grad(const Tensor& g, const Tensor& x, const Tensor& t, con
 }
 
 Tensor logistic_loss(const char* node, const Tensor& x, const Tensor& t, const LossSpec& s) {
-  Tensor out = run_loss(s, x, t);
+  Tensor out = detail::run_fused_loss(kKernels, s.reduction, kernel_args(s), x, t);
   const Grads inputs = t.defined() ? Grads{x, t} : Grads{x};
   if (autograd::needs_grad(inputs)) {
     autograd::record(
@@ -133,12 +90,7 @@ Tensor logistic_loss(const char* node, const Tensor& x, const Tensor& t, const L
 }
 
 LossSpec spec(const char* op, const Tensor& x, Reduction reduction, float sign, float target) {
-  LossSpec s;
-  s.sign = sign;
-  s.target_value = target;
-  s.reduction = kernel_reduction(reduction, op);
-  s.divisor = reduction == Reduction::Mean ? static_cast<float>(x.numel()) : 1.f;
-  return s;
+  return {detail::fused_loss_spec(op, x, reduction, target), sign};
 }
 
 }  // namespace
@@ -147,11 +99,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
                                         Reduction reduction) {
   const char* op = "binary_cross_entropy_with_logits";
   detail::check_operand(logits, op);
-  GE_CHECK(target.defined(), op, ": expected a defined target tensor, got an undefined one");
-  detail::check_float(target, op);
-  detail::check_same_device(logits, target, op);
-  GE_CHECK(target.shape() == logits.shape(), op, ": expected target of shape ",
-           to_string(logits.shape()), " (the logits' shape), got ", to_string(target.shape()));
+  detail::check_loss_target(op, logits, target, "logits'");
   return logistic_loss("BinaryCrossEntropyWithLogitsBackward", logits, target,
                        spec(op, logits, reduction, 1.f, 0.f));
 }

@@ -8,12 +8,11 @@
 #include <vector>
 
 #include "dispatch.h"
+#include "fused_loss.h"
 #include "ganengine/autograd_function.h"
-#include "ganengine/error.h"
 #include "ganengine/kernels/regression_loss.h"
 #include "ganengine/loss.h"
 #include "ganengine/ops.h"
-#include "tensor_impl.h"
 
 namespace ge {
 
@@ -23,51 +22,23 @@ namespace k = kernels;
 using autograd::BackwardContext;
 using Grads = std::vector<Tensor>;
 
-struct Spec {
+struct Spec : detail::FusedLossSpec {
   k::RegressionLoss kind = k::RegressionLoss::Squared;
-  float target_value = 0.f;  // used when no target tensor is given
-  k::LossReduction reduction = k::LossReduction::Mean;
-  float divisor = 1.f;  // n for the mean, else 1: what the gradient is divided by
 };
 
-k::RegressionLossArgs kernel_args(const Spec& s, const Tensor& xc, const Tensor& tc) {
+detail::FusedLossKernels<k::RegressionLossArgs, k::RegressionLoss> kernels_of(const Spec& s) {
+  return {k::cpu::regression_loss,
+          k::cpu::regression_loss_backward,
+          k::cuda::regression_loss_workspace,
+          k::cuda::regression_loss,
+          k::cuda::regression_loss_backward,
+          {s.kind}};
+}
+
+k::RegressionLossArgs kernel_args(const Spec& s) {
   k::RegressionLossArgs a;
-  a.x = xc.data_ptr();
-  a.target = tc.defined() ? tc.data_ptr() : nullptr;
   a.target_value = s.target_value;
-  a.n = xc.numel();
   return a;
-}
-
-// The loss values (None) or their reduction, without history.
-Tensor run_loss(const Spec& s, const Tensor& x, const Tensor& t) {
-  const Tensor xc = detail::contiguous_operand(x), tc = detail::contiguous_operand(t);
-  const bool reduce = s.reduction != k::LossReduction::None;
-  Tensor out = detail::empty_raw(reduce ? Shape{} : x.shape(), x.device());
-  const k::RegressionLossArgs a = kernel_args(s, xc, tc);
-  if (x.device().is_cuda()) {
-    const int64_t need = k::cuda::regression_loss_workspace(s.reduction, a.n);
-    const Tensor workspace = detail::workspace_floats(need, x.device());
-    k::cuda::regression_loss(s.kind, s.reduction, a, out.data_ptr(),
-                             detail::data_or_null(workspace), need,
-                             detail::kernel_stream(x.device()));
-  } else {
-    k::cpu::regression_loss(s.kind, s.reduction, a, out.data_ptr());
-  }
-  return out;
-}
-
-// dx for the incoming gradient g (x's shape for None, a scalar otherwise), without history.
-Tensor run_grad(const Spec& s, const Tensor& g, const Tensor& x, const Tensor& t) {
-  const Tensor gc = detail::contiguous_operand(g);
-  const Tensor xc = detail::contiguous_operand(x), tc = detail::contiguous_operand(t);
-  Tensor dx = detail::empty_raw(x.shape(), x.device());
-  const k::RegressionLossArgs a = kernel_args(s, xc, tc);
-  if (a.n == 0) return dx;
-  detail::run_kernel(x.device(), k::cpu::regression_loss_backward,
-                     k::cuda::regression_loss_backward, s.kind, s.reduction, a, gc.data_ptr(),
-                     dx.data_ptr());
-  return dx;
 }
 
 const char* grad_node(const Spec& s) {
@@ -76,7 +47,7 @@ const char* grad_node(const Spec& s) {
 
 // dx = g f'(x - t) / divisor, differentiable in g, x and t.
 Tensor regression_loss_grad(const Tensor& g, const Tensor& x, const Tensor& t, const Spec& s) {
-  Tensor dx = run_grad(s, g, x, t);
+  Tensor dx = detail::run_fused_loss_grad(kernels_of(s), s.reduction, kernel_args(s), g, x, t);
   const Grads inputs = t.defined() ? Grads{g, x, t} : Grads{g, x};
   if (autograd::needs_grad(inputs)) {
     autograd::record(
@@ -111,7 +82,7 @@ Tensor regression_loss_grad(const Tensor& g, const Tensor& x, const Tensor& t, c
 }
 
 Tensor regression_loss(const char* node, const Tensor& x, const Tensor& t, const Spec& s) {
-  Tensor out = run_loss(s, x, t);
+  Tensor out = detail::run_fused_loss(kernels_of(s), s.reduction, kernel_args(s), x, t);
   const Grads inputs = t.defined() ? Grads{x, t} : Grads{x};
   if (autograd::needs_grad(inputs)) {
     autograd::record(
@@ -132,36 +103,15 @@ Tensor regression_loss(const char* node, const Tensor& x, const Tensor& t, const
   return out;
 }
 
-k::LossReduction kernel_reduction(Reduction r, const char* op) {
-  switch (r) {
-    case Reduction::None:
-      return k::LossReduction::None;
-    case Reduction::Mean:
-      return k::LossReduction::Mean;
-    case Reduction::Sum:
-      return k::LossReduction::Sum;
-  }
-  fail(op, ": expected Reduction::None, Mean or Sum, got ", static_cast<int>(r));
-}
-
 Spec spec(const char* op, k::RegressionLoss kind, const Tensor& x, Reduction reduction,
           float target) {
-  Spec s;
-  s.kind = kind;
-  s.target_value = target;
-  s.reduction = kernel_reduction(reduction, op);
-  s.divisor = reduction == Reduction::Mean ? static_cast<float>(x.numel()) : 1.f;
-  return s;
+  return {detail::fused_loss_spec(op, x, reduction, target), kind};
 }
 
 Tensor with_tensor_target(const char* op, const char* node, k::RegressionLoss kind,
                           const Tensor& input, const Tensor& target, Reduction reduction) {
   detail::check_operand(input, op);
-  GE_CHECK(target.defined(), op, ": expected a defined target tensor, got an undefined one");
-  detail::check_float(target, op);
-  detail::check_same_device(input, target, op);
-  GE_CHECK(target.shape() == input.shape(), op, ": expected target of shape ",
-           to_string(input.shape()), " (the input's shape), got ", to_string(target.shape()));
+  detail::check_loss_target(op, input, target, "input's");
   return regression_loss(node, input, target, spec(op, kind, input, reduction, 0.f));
 }
 
