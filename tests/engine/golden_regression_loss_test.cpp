@@ -6,17 +6,12 @@
 
 #include "ganengine/autograd.h"
 #include "ganengine/loss.h"
+#include "engine/golden_loss_case.h"
 #include "golden/golden.h"
 #include "support/devices.h"
 
 namespace ge::golden {
 namespace {
-
-Reduction reduction_of(const std::string& name) {
-  if (name == "none") return Reduction::None;
-  if (name == "sum") return Reduction::Sum;
-  return Reduction::Mean;
-}
 
 class GoldenRegressionLoss : public DeviceTest {};
 
@@ -26,33 +21,15 @@ TEST_P(GoldenRegressionLoss, AllCases) {
     return p.str("op") == "mse_loss" || p.str("op") == "l1_loss";
   };
   const auto check = [&](const std::string& c, const Params& p) {
-    const Reduction r = reduction_of(p.str("reduction"));
+    // The elementwise values and gradients are a few roundings each (the difference, the
+    // square, the 1/n of the mean).
+    const Tol elementwise{2};
     const bool mse = p.str("op") == "mse_loss";
-    const Tensor x = f.on(c, "x", device(), true);
-    const bool tensor_target = f.has(c, "target");
-    const Tensor t = tensor_target ? f.on(c, "target", device(), true) : Tensor();
-    // A reduced loss sums every element; the elementwise values and gradients are a few
-    // roundings each (the difference, the square, the 1/n of the mean).
-    const Tol reduced{static_cast<double>(x.numel())}, elementwise{2};
-    Tensor y;
-    if (tensor_target)
-      y = mse ? mse_loss(x, t, r) : l1_loss(x, t, r);
-    else
-      y = mse ? mse_loss(x, p.f("target"), r) : l1_loss(x, p.f("target"), r);
-    EXPECT_TRUE(close(c + " y", y, f.host(c, "y"), r == Reduction::None ? elementwise : reduced));
-
-    std::vector<Tensor> inputs{x};
-    if (tensor_target) inputs.push_back(t);
-    const bool second = f.has(c, "ggx");
-    const std::vector<Tensor> g = ge::grad({y}, inputs, {f.on(c, "gy", device())}, second);
-    EXPECT_TRUE(close(c + " gx", g[0], f.host(c, "gx"), elementwise));
-    if (tensor_target) {
-      EXPECT_TRUE(close(c + " gtarget", g[1], f.host(c, "gtarget"), elementwise));
-    }
-    if (second) {
-      const Tensor ggx = ge::grad({g[0]}, {x}, {f.on(c, "v", device())})[0];
-      EXPECT_TRUE(close(c + " ggx", ggx, f.host(c, "ggx"), elementwise));
-    }
+    const auto loss = [&](const Tensor& x, const Tensor& t, Reduction r) {
+      if (t.defined()) return mse ? mse_loss(x, t, r) : l1_loss(x, t, r);
+      return mse ? mse_loss(x, p.f("target"), r) : l1_loss(x, p.f("target"), r);
+    };
+    check_loss_case(f, c, p, device(), loss, elementwise, elementwise);
   };
   EXPECT_EQ(for_each_case(f, regression, check), 18);
 }

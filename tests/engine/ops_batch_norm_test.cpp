@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/norm_test_util.h"
 #include "engine/op_test_util.h"
 #include "ganengine/error.h"
 
@@ -145,17 +146,6 @@ TEST_P(BatchNormTest, EvalUsesRunningStats) {
   EXPECT_TRUE(all_close(rv, rv0, 0, 0));
 }
 
-// x, weight and bias as requested; running statistics that gradcheck's repeated calls update
-// are left out of the training cases (they do not change the output in training mode).
-std::vector<Tensor> inputs_for(const Shape& s, Device d, bool affine, uint32_t seed) {
-  std::vector<Tensor> in = {make(lcg_values(count(s), seed, -1.f, 1.f), s, d, true)};
-  if (affine) {
-    in.push_back(make(lcg_values(s[1], seed + 1, 0.5f, 1.5f), {s[1]}, d, true));
-    in.push_back(make(lcg_values(s[1], seed + 2), {s[1]}, d, true));
-  }
-  return in;
-}
-
 TEST_P(BatchNormTest, TrainingGradients) {
   for (bool affine : {false, true}) {
     SCOPED_TRACE(affine ? "affine" : "no affine");
@@ -198,13 +188,9 @@ TEST_P(BatchNormTest, EvalGradients) {
 TEST_P(BatchNormTest, ThirdOrderThroughCreateGraph) {
   const Shape s = {2, 2, 1, 3};
   const Tensor v = make(lcg_values(count(s), 50), s, device());
-  const auto first = [v](const std::vector<Tensor>& in) {
-    EnableGradGuard enable;
-    const Tensor x = in[0].requires_grad() ? in[0] : in[0].detach().requires_grad_(true);
-    const Tensor y = batch_norm2d(x, in[1], Tensor(), Tensor(), Tensor(), true);
-    // A non-linear function of y, so that the second derivative in x is not trivial.
-    return grad({sum(square(y) * v)}, {x}, {}, /*create_graph=*/true)[0];
-  };
+  const auto first = create_graph_grad(v, [](const Tensor& x, const std::vector<Tensor>& in) {
+    return batch_norm2d(x, in[1], Tensor(), Tensor(), Tensor(), true);
+  });
   const std::vector<Tensor> in = {make(lcg_values(count(s), 51, -1.f, 1.f), s, device(), true),
                                   make(lcg_values(2, 52, 0.5f, 1.5f), {2}, device(), true)};
   EXPECT_TRUE(gradgrad_ok(first, in));

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/norm_test_util.h"
 #include "engine/op_test_util.h"
 #include "ganengine/error.h"
 
@@ -88,15 +89,6 @@ TEST_P(InstanceNormTest, EmptyBatch) {
   EXPECT_TRUE(all_close(g[2], {0.f, 0.f, 0.f}, 0, 0));
 }
 
-std::vector<Tensor> inputs_for(const Shape& s, Device d, bool affine, uint32_t seed) {
-  std::vector<Tensor> in = {make(lcg_values(count(s), seed, -1.f, 1.f), s, d, true)};
-  if (affine) {
-    in.push_back(make(lcg_values(s[1], seed + 1, 0.5f, 1.5f), {s[1]}, d, true));
-    in.push_back(make(lcg_values(s[1], seed + 2), {s[1]}, d, true));
-  }
-  return in;
-}
-
 Tensor call(const std::vector<Tensor>& in) {
   return instance_norm2d(in[0], in.size() > 1 ? in[1] : Tensor(), in.size() > 2 ? in[2] : Tensor());
 }
@@ -140,13 +132,9 @@ TEST_P(InstanceNormTest, GradientsForParametersOnly) {
 TEST_P(InstanceNormTest, ThirdOrderThroughCreateGraph) {
   const Shape s = {2, 2, 1, 3};
   const Tensor v = make(lcg_values(count(s), 50), s, device());
-  const auto first = [v](const std::vector<Tensor>& in) {
-    EnableGradGuard enable;
-    const Tensor x = in[0].requires_grad() ? in[0] : in[0].detach().requires_grad_(true);
-    const Tensor y = instance_norm2d(x, in[1], in[2]);
-    // A non-linear function of y, so that the second derivative in x is not trivial.
-    return grad({sum(square(y) * v)}, {x}, {}, /*create_graph=*/true)[0];
-  };
+  const auto first = create_graph_grad(v, [](const Tensor& x, const std::vector<Tensor>& in) {
+    return instance_norm2d(x, in[1], in[2]);
+  });
   const std::vector<Tensor> in = inputs_for(s, device(), true, 51);
   EXPECT_TRUE(gradgrad_ok(first, in));
 }

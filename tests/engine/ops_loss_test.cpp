@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/loss_test_util.h"
 #include "engine/op_test_util.h"
 #include "ganengine/error.h"
 
@@ -17,12 +18,6 @@ namespace {
 
 class LossTest : public DeviceTest {};
 
-constexpr Reduction kReductions[] = {Reduction::None, Reduction::Mean, Reduction::Sum};
-
-const char* reduction_name(Reduction r) {
-  return r == Reduction::None ? "none" : (r == Reduction::Mean ? "mean" : "sum");
-}
-
 // log(1 + e^z) - z t in double (exact for the |z| < 30 used here).
 double logistic_ref(double z, double t) {
   return std::log1p(std::exp(z)) - z * t;
@@ -30,19 +25,6 @@ double logistic_ref(double z, double t) {
 
 double sigmoid_ref(double z) {
   return 1.0 / (1.0 + std::exp(-z));
-}
-
-// The expected result: the elementwise values, or their mean or sum as one value.
-std::vector<float> reduce(const std::vector<double>& v, Reduction r) {
-  if (r == Reduction::None) return std::vector<float>(v.begin(), v.end());
-  double s = 0.0;
-  for (double x : v)
-    s += x;
-  return {static_cast<float>(r == Reduction::Mean ? s / static_cast<double>(v.size()) : s)};
-}
-
-Shape expected_shape(const Shape& in, Reduction r) {
-  return r == Reduction::None ? in : Shape{};
 }
 
 TEST_P(LossTest, BceWithTargetTensorMatchesReference) {

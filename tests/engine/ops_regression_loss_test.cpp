@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/loss_test_util.h"
 #include "engine/op_test_util.h"
 #include "ganengine/error.h"
 #include "ganengine/loss.h"
@@ -17,16 +18,10 @@ namespace {
 
 class RegressionLossTest : public DeviceTest {};
 
-constexpr Reduction kReductions[] = {Reduction::None, Reduction::Mean, Reduction::Sum};
-
 enum class Kind { Mse, L1 };
 
 const char* kind_name(Kind k) {
   return k == Kind::Mse ? "mse_loss" : "l1_loss";
-}
-
-const char* reduction_name(Reduction r) {
-  return r == Reduction::None ? "none" : (r == Reduction::Mean ? "mean" : "sum");
 }
 
 double loss_ref(Kind k, double d) {
@@ -44,18 +39,6 @@ Tensor run(Kind k, const Tensor& x, const Tensor& t, Reduction r) {
 
 Tensor run(Kind k, const Tensor& x, float t, Reduction r) {
   return k == Kind::Mse ? mse_loss(x, t, r) : l1_loss(x, t, r);
-}
-
-std::vector<float> reduce(const std::vector<double>& v, Reduction r) {
-  if (r == Reduction::None) return std::vector<float>(v.begin(), v.end());
-  double s = 0.0;
-  for (double x : v)
-    s += x;
-  return {static_cast<float>(r == Reduction::Mean ? s / static_cast<double>(v.size()) : s)};
-}
-
-Shape expected_shape(const Shape& in, Reduction r) {
-  return r == Reduction::None ? in : Shape{};
 }
 
 TEST_P(RegressionLossTest, TensorTargetMatchesReference) {
