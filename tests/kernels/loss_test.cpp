@@ -11,14 +11,12 @@
 #include <vector>
 
 #include "kernel_test_util.h"
+#include "loss_kernel_check.h"
 
 namespace ge::kernels::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-constexpr LossReduction kReductions[] = {LossReduction::None, LossReduction::Mean,
-                                         LossReduction::Sum};
 
 // softplus(z) - z t written the naive way in double: exact enough for |z| < 700.
 double loss_ref(double x, double t, double sign) {
@@ -79,37 +77,20 @@ class LossKernelTest : public KernelTest {
     const std::vector<float> x = lcg(c.n, 21, -6.f, 6.f);
     const std::vector<float> t = lcg(c.n, 22, c.target_value - 0.5f, c.target_value + 0.5f);
     const std::vector<float> g = lcg(c.n, 23);
-    Buffer xb(dev, x, c.x_shift), tb(dev, t, c.shift), gb(dev, g, c.shift);
+    Buffer xb(dev, x, c.x_shift), tb(dev, t, c.shift);
     LogisticLossArgs a;
     a.x = xb.data(c.x_shift);
     a.target = c.target ? tb.data(c.shift) : nullptr;
     a.target_value = c.target_value;
     a.sign = c.sign;
     a.n = c.n;
-
-    std::vector<double> loss(static_cast<size_t>(c.n)), dx(loss.size());
-    double total = 0.0;
-    const double g0 = 0.75;  // the reductions' incoming gradient
-    for (size_t i = 0; i < loss.size(); ++i) {
-      const double ti = c.target ? t[i] : c.target_value;
-      loss[i] = loss_ref(x[i], ti, c.sign);
-      total += loss[i];
-      const double gi = r == LossReduction::None   ? g[i]
-                        : r == LossReduction::Mean ? g0 / static_cast<double>(c.n)
-                                                   : g0;
-      dx[i] = gi * grad_ref(x[i], ti, c.sign);
-    }
-
-    if (r == LossReduction::None) {
-      EXPECT_TRUE(close(forward(r, a, c.shift), loss, 1e-6, 1e-5)) << "forward";
-    } else {
-      const double want = r == LossReduction::Mean ? total / static_cast<double>(c.n) : total;
-      EXPECT_TRUE(close(forward(r, a), {want}, 1e-6, sum_rtol)) << "forward";
-    }
-
-    Buffer g0b(dev, std::vector<float>{static_cast<float>(g0)}), out(dev, c.n + c.shift);
-    backward(r, a, r == LossReduction::None ? gb.data(c.shift) : g0b.data(), out.data(c.shift));
-    EXPECT_TRUE(close(out.download(c.n, c.shift), dx, 1e-7, 1e-5)) << "backward";
+    check_loss_case(
+        dev, r, {x, t, g, c.target, c.target_value, c.shift},
+        [&](double xi, double ti) { return loss_ref(xi, ti, c.sign); },
+        [&](double xi, double ti) { return grad_ref(xi, ti, c.sign); },
+        [&](LossReduction rr, int64_t out_shift) { return forward(rr, a, out_shift); },
+        [&](LossReduction rr, const float* grad, float* dx) { backward(rr, a, grad, dx); }, 1e-5,
+        sum_rtol);
   }
 };
 

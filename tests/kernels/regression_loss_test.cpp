@@ -11,14 +11,13 @@
 #include <vector>
 
 #include "kernel_test_util.h"
+#include "loss_kernel_check.h"
 
 namespace ge::kernels::testing {
 namespace {
 
 using ::testing::HasSubstr;
 
-constexpr LossReduction kReductions[] = {LossReduction::None, LossReduction::Mean,
-                                         LossReduction::Sum};
 constexpr RegressionLoss kKinds[] = {RegressionLoss::Squared, RegressionLoss::Absolute};
 
 double loss_ref(RegressionLoss k, double x, double t) {
@@ -75,36 +74,19 @@ class RegressionLossKernelTest : public KernelTest {
     if (x.empty()) x = lcg(c.n, 71, -3.f, 3.f);
     const std::vector<float> t = lcg(c.n, 72, c.target_value - 1.f, c.target_value + 1.f);
     const std::vector<float> g = lcg(c.n, 73);
-    Buffer xb(dev, x, c.x_shift), tb(dev, t, c.shift), gb(dev, g, c.shift);
+    Buffer xb(dev, x, c.x_shift), tb(dev, t, c.shift);
     RegressionLossArgs a;
     a.x = xb.data(c.x_shift);
     a.target = c.target ? tb.data(c.shift) : nullptr;
     a.target_value = c.target_value;
     a.n = c.n;
-
-    std::vector<double> loss(static_cast<size_t>(c.n)), dx(loss.size());
-    double total = 0.0;
-    const double g0 = 0.75;  // the reductions' incoming gradient
-    for (size_t i = 0; i < loss.size(); ++i) {
-      const double ti = c.target ? t[i] : c.target_value;
-      loss[i] = loss_ref(k, x[i], ti);
-      total += loss[i];
-      const double gi = r == LossReduction::None   ? g[i]
-                        : r == LossReduction::Mean ? g0 / static_cast<double>(c.n)
-                                                   : g0;
-      dx[i] = gi * grad_ref(k, x[i], ti);
-    }
-
-    if (r == LossReduction::None) {
-      EXPECT_TRUE(close(forward(k, r, a, c.shift), loss, 1e-6, 1e-6)) << "forward";
-    } else {
-      const double want = r == LossReduction::Mean ? total / static_cast<double>(c.n) : total;
-      EXPECT_TRUE(close(forward(k, r, a), {want}, 1e-6, sum_rtol)) << "forward";
-    }
-
-    Buffer g0b(dev, std::vector<float>{static_cast<float>(g0)}), out(dev, c.n + c.shift);
-    backward(k, r, a, r == LossReduction::None ? gb.data(c.shift) : g0b.data(), out.data(c.shift));
-    EXPECT_TRUE(close(out.download(c.n, c.shift), dx, 1e-7, 1e-6)) << "backward";
+    check_loss_case(
+        dev, r, {x, t, g, c.target, c.target_value, c.shift},
+        [&](double xi, double ti) { return loss_ref(k, xi, ti); },
+        [&](double xi, double ti) { return grad_ref(k, xi, ti); },
+        [&](LossReduction rr, int64_t out_shift) { return forward(k, rr, a, out_shift); },
+        [&](LossReduction rr, const float* grad, float* dx) { backward(k, rr, a, grad, dx); }, 1e-6,
+        sum_rtol);
   }
 };
 
