@@ -84,9 +84,11 @@ inline void add_train_options(CLI::App& cmd, TrainArgs& a) {
   auto& t = a.train;
   cmd.add_option("--data,--data-a", a.data,
                  "data set (domain A of an image-to-image model): mnist:DIR, stacked-mnist:DIR, "
-                 "images:DIR, typeset, ring8 or grid25")
+                 "images:DIR, typeset[:FONTDIR] (digits typeset in the system's fonts; "
+                 "typeset-test[:FONTDIR] is the held-out split), ring8 or grid25")
       ->capture_default_str();
-  cmd.add_option("--data-b", a.data_b, "domain B of an image-to-image model (cyclegan)");
+  cmd.add_option("--data-b", a.data_b,
+                 "domain B of an image-to-image model (cyclegan), in the forms of --data");
   cmd.add_option("--out", t.out_dir, "output directory (checkpoint, samples, metrics)")
       ->capture_default_str();
   cmd.add_option("--steps", t.steps, "generator steps in all (a resumed run stops there too)")

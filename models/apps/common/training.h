@@ -11,6 +11,7 @@
 #include "ganengine/models/data/loader.h"
 #include "ganengine/models/gan.h"
 #include "ganengine/models/metrics/evaluate.h"
+#include "ganengine/models/metrics/translation.h"
 #include "ganengine/models/train/checkpoint.h"
 #include "ganengine/models/train/trainer.h"
 
@@ -71,8 +72,8 @@ inline void run_training(models::GanOptions model, TrainArgs args, bool arch_giv
     models::metrics::EvalOptions eval;
     eval.num_samples = args.eval_samples;
     eval.classifier_dir = args.classifier_dir;
-    trainer.set_evaluator([eval, data = args.data](models::Model& m) {
-      return models::metrics::evaluate(models::as_gan(m, "--eval-every"), data, eval);
+    trainer.set_evaluator([eval, data = args.data, data_b = args.data_b](models::Model& m) {
+      return models::metrics::evaluate_model(m, data, data_b, eval);
     });
   }
   trainer.run();

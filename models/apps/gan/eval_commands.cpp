@@ -9,6 +9,7 @@
 #include "app_options.h"
 #include "ganengine/error.h"
 #include "ganengine/models/metrics/evaluate.h"
+#include "ganengine/models/metrics/translation.h"
 #include "ganengine/models/npy.h"
 #include "ganengine/models/train/checkpoint.h"
 #include "ganengine/models/train/trainer.h"
@@ -18,7 +19,7 @@ namespace ge::apps {
 namespace {
 
 struct EvalArgs {
-  std::string ckpt, data, out, device = "cpu";
+  std::string ckpt, data, data_b, out, device = "cpu";
   models::metrics::EvalOptions options;
   bool no_ema = false;
 };
@@ -40,20 +41,23 @@ std::unique_ptr<models::Gan> load_for_sampling(const std::string& ckpt, const st
 }
 
 void run_eval(EvalArgs a) {
+  const models::train::CheckpointRecord record = models::train::read_checkpoint(a.ckpt);
   if (a.data.empty()) {
-    a.data = models::train::read_checkpoint(a.ckpt).train_options.data;
+    a.data = record.train_options.data;
     GE_CHECK(!a.data.empty(), a.ckpt, "/", models::train::kCheckpointJson,
              " does not record its data set; pass --data (mnist:DIR, stacked-mnist:DIR, ring8 or "
-             "grid25)");
+             "grid25; an image-to-image model's domain A)");
   }
-  const auto gan = load_for_sampling(a.ckpt, a.device);
+  if (a.data_b.empty()) a.data_b = record.train_options.data_b;
+  const auto model = models::train::load_model(a.ckpt, resolve_device(a.device));
   a.options.ema = !a.no_ema;
-  const std::string report = models::metrics::evaluate(*gan, a.data, a.options);
+  const std::string report = models::metrics::evaluate_model(*model, a.data, a.data_b, a.options);
   std::printf("%s\n", report.c_str());
   const std::string out =
       a.out.empty() ? (std::filesystem::path(a.ckpt) / "eval.json").string() : a.out;
   models::metrics::save_report(out, report);
-  std::fprintf(stderr, "%s: report of %s on %s\n", out.c_str(), a.ckpt.c_str(), a.data.c_str());
+  const std::string data = a.data_b.empty() ? a.data : a.data + " and " + a.data_b;
+  std::fprintf(stderr, "%s: report of %s on %s\n", out.c_str(), a.ckpt.c_str(), data.c_str());
 }
 
 void run_sample(const SampleArgs& a) {
@@ -78,13 +82,20 @@ void add_eval_command(CLI::App& app) {
   auto a = std::make_shared<EvalArgs>();
   CLI::App* e = app.add_subcommand(
       "eval",
-      "metrics of a checkpoint's samples: classifier score, Frechet distance and class "
-      "balance (MNIST), modes and KL (Stacked MNIST), modes and % high quality (2-D mixtures)");
+      "metrics of a checkpoint: classifier score, Frechet distance and class balance (MNIST), "
+      "modes and KL (Stacked MNIST), modes and % high quality (2-D mixtures); for CycleGAN the "
+      "cycle L1 of each domain and, between typeset digits and MNIST, label preservation and the "
+      "Frechet distance of the translated digits to MNIST");
   e->add_option("--ckpt", a->ckpt, "training output directory")->required();
-  e->add_option("--data", a->data,
+  e->add_option("--data,--data-a", a->data,
                 "data set the metrics compare with (default: the checkpoint's): mnist:DIR, "
-                "stacked-mnist:DIR, ring8 or grid25");
-  e->add_option("--n", a->options.num_samples, "generated images (2-D mixtures: always 2500)")
+                "stacked-mnist:DIR, ring8 or grid25; domain A of an image-to-image model "
+                "(typeset, mnist:DIR, images:DIR), read from its held-out split");
+  e->add_option("--data-b", a->data_b,
+                "domain B of an image-to-image model (default: the checkpoint's)");
+  e->add_option("--n", a->options.num_samples,
+                "generated images (2-D mixtures: always 2500); held-out images per domain "
+                "(image-to-image)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   e->add_option("--classifier", a->options.classifier_dir,

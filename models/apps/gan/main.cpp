@@ -1,5 +1,5 @@
 // gan: train and sample the classic GANs (DCGAN, cGAN, WGAN-GP, SNGAN) on images and their MLP
-// variants on 2-D Gaussian mixtures.
+// variants on 2-D Gaussian mixtures; train CycleGAN and translate images with it.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
@@ -12,6 +12,7 @@
 #include "ganengine/models/train/trainer.h"
 #include "sample_output.h"
 #include "training.h"
+#include "translate_command.h"
 
 namespace {
 
@@ -104,5 +105,6 @@ int main(int argc, char** argv) {
     apps::add_sample_command(app);
     apps::add_eval_command(app);
     apps::add_classifier_command(app);
+    apps::add_translate_command(app);
   });
 }

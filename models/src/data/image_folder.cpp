@@ -18,12 +18,33 @@ namespace ge::models::data {
 namespace {
 
 constexpr const char* kOp = "load_image_folder";
+constexpr const char* kListOp = "list_image_files";
+constexpr const char* kLoadOp = "load_image";
 
 bool is_image_file(const std::filesystem::path& path) {
   std::string ext = path.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
+}
+
+// The image files directly in `dir`, sorted by name; none is an error.
+std::vector<std::string> list_images(const char* op, const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    fail(op, ": '", dir, "' is not a directory", ec ? ": " + ec.message() : std::string());
+  std::vector<std::filesystem::path> files;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    if (it->is_regular_file(type_ec) && is_image_file(it->path())) files.push_back(it->path());
+  }
+  if (ec) fail(op, ": cannot list '", dir, "': ", ec.message());
+  if (files.empty()) fail(op, ": '", dir, "' holds no PNG, JPEG or BMP files");
+  std::sort(files.begin(), files.end());
+  std::vector<std::string> paths;
+  for (const std::filesystem::path& f : files)
+    paths.push_back(f.string());
+  return paths;
 }
 
 struct StbImage {
@@ -40,13 +61,13 @@ unsigned char luma(const unsigned char* rgb) {
 
 // Decodes `path` with `channels` channels (colour to one channel is luma, gray to three repeats
 // the value, alpha is dropped), center-crops it to a square and resizes that to `side`:
-// interleaved [side, side, channels].
-void decode(const std::string& path, int channels, int side, unsigned char* out) {
+// interleaved [side, side, channels]. `op` names the caller in errors.
+void decode(const char* op, const std::string& path, int channels, int side, unsigned char* out) {
   int w = 0, h = 0, file_channels = 0;
   StbImage image;
   image.pixels = stbi_load(path.c_str(), &w, &h, &file_channels, channels == 1 ? 0 : channels);
   if (image.pixels == nullptr)
-    fail(kOp, ": cannot decode '", path, "': ", stbi_failure_reason(),
+    fail(op, ": cannot decode '", path, "': ", stbi_failure_reason(),
          " (expected a PNG, JPEG or BMP image)");
   const unsigned char* pixels = image.pixels;
   std::vector<unsigned char> gray;
@@ -66,7 +87,15 @@ void decode(const std::string& path, int channels, int side, unsigned char* out)
       stbir_resize_uint8_generic(corner, crop, crop, w * channels, out, side, side, side * channels,
                                  channels, STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP,
                                  STBIR_FILTER_TRIANGLE, STBIR_COLORSPACE_LINEAR, nullptr);
-  if (!ok) fail(kOp, ": resizing '", path, "' (", w, "x", h, ") to ", side, "x", side, " failed");
+  if (!ok) fail(op, ": resizing '", path, "' (", w, "x", h, ") to ", side, "x", side, " failed");
+}
+
+// Interleaved [R, R, C] bytes to planar [C, R, R] floats in [-1, 1].
+void to_planar_floats(const unsigned char* src, const ImageFormat& format, float* out) {
+  const int64_t c = format.channels, plane = format.resolution * format.resolution;
+  for (int64_t i = 0; i < plane; ++i)
+    for (int64_t k = 0; k < c; ++k)
+      out[k * plane + i] = (src[i * c + k] - 127.5f) / 127.5f;
 }
 
 class ImageFolder final : public Dataset {
@@ -84,10 +113,7 @@ class ImageFolder final : public Dataset {
     GE_CHECK(index >= 0 && index < count_, kOp, ": sample index ", index, " is out of range [0, ",
              count_, ")");
     const int64_t c = format_.channels, plane = format_.resolution * format_.resolution;
-    const unsigned char* src = pixels_.data() + index * plane * c;
-    for (int64_t i = 0; i < plane; ++i)
-      for (int64_t k = 0; k < c; ++k)
-        out[k * plane + i] = (src[i * c + k] - 127.5f) / 127.5f;
+    to_planar_floats(pixels_.data() + index * plane * c, format_, out);
   }
 
  private:
@@ -98,26 +124,28 @@ class ImageFolder final : public Dataset {
 
 }  // namespace
 
+std::vector<std::string> list_image_files(const std::string& dir) {
+  return list_images(kListOp, dir);
+}
+
+void load_image(const std::string& path, const ImageFormat& format, float* out) {
+  check_image_format(kLoadOp, format);
+  const int side = static_cast<int>(format.resolution);
+  const int channels = static_cast<int>(format.channels);
+  std::vector<unsigned char> pixels(static_cast<size_t>(side) * side * channels);
+  decode(kLoadOp, path, channels, side, pixels.data());
+  to_planar_floats(pixels.data(), format, out);
+}
+
 std::shared_ptr<Dataset> load_image_folder(const std::string& dir, const ImageFormat& format) {
   check_image_format(kOp, format);
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec))
-    fail(kOp, ": '", dir, "' is not a directory", ec ? ": " + ec.message() : std::string());
-  std::vector<std::filesystem::path> files;
-  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    std::error_code type_ec;
-    if (it->is_regular_file(type_ec) && is_image_file(it->path())) files.push_back(it->path());
-  }
-  if (ec) fail(kOp, ": cannot list '", dir, "': ", ec.message());
-  if (files.empty()) fail(kOp, ": '", dir, "' holds no PNG, JPEG or BMP files");
-  std::sort(files.begin(), files.end());
-
+  const std::vector<std::string> files = list_images(kOp, dir);
   const int side = static_cast<int>(format.resolution);
   const int channels = static_cast<int>(format.channels);
   const size_t sample_bytes = static_cast<size_t>(side) * side * channels;
   std::vector<unsigned char> pixels(files.size() * sample_bytes);
   for (size_t i = 0; i < files.size(); ++i)
-    decode(files[i].string(), channels, side, pixels.data() + i * sample_bytes);
+    decode(kOp, files[i], channels, side, pixels.data() + i * sample_bytes);
   return std::make_shared<ImageFolder>(std::move(pixels), static_cast<int64_t>(files.size()),
                                        format);
 }

@@ -19,12 +19,15 @@
 #include "ganengine/models/metrics/frechet_distance.h"
 #include "ganengine/models/metrics/mode_coverage.h"
 #include "../file_io.h"
+#include "classifier_readings.h"
 #include "ganengine/ops.h"
 #include "ganengine/random.h"
 
 namespace ge::models::metrics {
 namespace {
 
+using detail::Readings;
+using detail::real_batches;
 using nlohmann::json;
 
 constexpr const char* kOp = "evaluate";
@@ -65,70 +68,11 @@ DataSpec parse_spec(const std::string& spec) {
   fail(kOp, ": no metric covers the data \"", spec, "\"; ", kForms);
 }
 
-// The first `count` samples of `ds` in batches on `device`.
-template <class Consume>
-void real_batches(const data::Dataset& ds, int64_t count, int64_t batch, Device device,
-                  Consume&& consume) {
-  Shape shape = ds.sample_shape();
-  const int64_t per_sample = numel(shape);
-  for (int64_t start = 0; start < count; start += batch) {
-    const int64_t n = std::min(batch, count - start);
-    std::vector<float> buffer(static_cast<size_t>(n * per_sample));
-    for (int64_t i = 0; i < n; ++i)
-      ds.get(start + i, buffer.data() + i * per_sample);
-    Shape batch_shape = {n};
-    batch_shape.insert(batch_shape.end(), shape.begin(), shape.end());
-    consume(start, from_vector(buffer, batch_shape, device));
-  }
-}
-
 void check_images(const Tensor& x, int64_t channels, const std::string& what) {
   GE_CHECK(x.dim() == 4 && x.size(1) == channels && x.size(2) == kSide && x.size(3) == kSide, kOp,
            ": expected ", what, " [N, ", channels, ", ", kSide, ", ", kSide, "], got ",
            to_string(x.shape()));
 }
-
-// What the classifier reads in a set of images: class probabilities (softmax in double) and the
-// penultimate features, both [N, ...] row-major.
-struct Readings {
-  int64_t count = 0;
-  std::vector<float> probs;
-  std::vector<float> features;
-  std::vector<int64_t> labels;  // argmax of probs
-
-  void add(MnistClassifier& net, const Tensor& images) {
-    NoGradGuard no_grad;
-    const MnistClassifier::Output out = net.forward_all(clamp(images, -1.f, 1.f).contiguous());
-    const std::vector<float> logits = out.logits.to_vector();
-    const std::vector<float> f = out.features.to_vector();
-    const int64_t n = images.size(0);
-    GE_CHECK(static_cast<int64_t>(logits.size()) == n * kNumClasses &&
-                 static_cast<int64_t>(f.size()) == n * MnistClassifier::kFeatureDim,
-             kOp, ": the classifier returned logits ", to_string(out.logits.shape()),
-             " and features ", to_string(out.features.shape()), " for ", n, " images");
-    features.insert(features.end(), f.begin(), f.end());
-    for (int64_t i = 0; i < n; ++i) {
-      const float* row = logits.data() + i * kNumClasses;
-      const int64_t best = std::max_element(row, row + kNumClasses) - row;
-      double total = 0;
-      std::vector<double> e(static_cast<size_t>(kNumClasses));
-      for (int64_t k = 0; k < kNumClasses; ++k) {
-        GE_CHECK(std::isfinite(row[k]), kOp, ": the classifier returned a non-finite logit ",
-                 row[k], " (generated images with NaN?)");
-        e[static_cast<size_t>(k)] = std::exp(static_cast<double>(row[k]) - row[best]);
-        total += e[static_cast<size_t>(k)];
-      }
-      for (double v : e)
-        probs.push_back(static_cast<float>(v / total));
-      labels.push_back(best);
-    }
-    count += n;
-  }
-  Tensor probs_tensor() const { return from_vector(probs, {count, kNumClasses}, kCPU); }
-  Tensor features_tensor() const {
-    return from_vector(features, {count, MnistClassifier::kFeatureDim}, kCPU);
-  }
-};
 
 int64_t score_splits(int64_t n) {
   return std::clamp<int64_t>(n / kMinSplitSize, 1, kScoreSplits);

@@ -38,6 +38,13 @@ std::shared_ptr<Dataset> load_mnist(const std::string& dir, const ImageFormat& f
 // Every PNG/JPEG/BMP in `dir` (sorted by name), center-cropped to square and resized to the
 // format; unreadable files are named in the error. Unlabelled.
 std::shared_ptr<Dataset> load_image_folder(const std::string& dir, const ImageFormat& format);
+// The PNG/JPEG/BMP files directly in `dir` that load_image_folder reads, sorted by name; a
+// missing directory or one without images throws ge::Error naming it.
+std::vector<std::string> list_image_files(const std::string& dir);
+// One image file as load_image_folder reads each of its files (channels converted, center-cropped
+// and resized to the format): [C, R, R] floats in [-1, 1] written to `out`. A file that does not
+// decode throws ge::Error naming it.
+void load_image(const std::string& path, const ImageFormat& format, float* out);
 // 2-D Gaussian mixtures, `count` samples drawn with `seed`: "ring8" (means (cos 2 pi i / 8,
 // sin 2 pi i / 8), std 0.01) and "grid25" (means {-4, -2, 0, 2, 4}^2, std 0.05). Points are not
 // rescaled; labels are the mode index.
