@@ -1,6 +1,7 @@
 #include "ganengine/models/cyclegan.h"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "gan_layers.h"
@@ -112,14 +113,26 @@ int64_t NLayerDiscriminator::receptive_field(int64_t n_layers) {
   return r;
 }
 
+int64_t NLayerDiscriminator::layers_for(int64_t resolution) {
+  const double target = 70.0 / 256.0 * static_cast<double>(resolution);
+  int64_t best = 1;
+  for (int64_t n = 2; n <= 6; ++n)
+    if (std::abs(static_cast<double>(receptive_field(n)) - target) <
+        std::abs(static_cast<double>(receptive_field(best)) - target))
+      best = n;
+  return best;
+}
+
 CycleGan::CycleGan(const GanOptions& o, Generator& generator)
     : Model(o), pool_a_(o.pool_size), pool_b_(o.pool_size) {
   g_ab_ = std::make_shared<ResnetGenerator>(o.channels, o.channels, o.width, o.resnet_blocks,
                                             generator);
   g_ba_ = std::make_shared<ResnetGenerator>(o.channels, o.channels, o.width, o.resnet_blocks,
                                             generator);
-  d_a_ = std::make_shared<NLayerDiscriminator>(o.channels, o.width, o.d_layers, generator);
-  d_b_ = std::make_shared<NLayerDiscriminator>(o.channels, o.width, o.d_layers, generator);
+  const int64_t layers =
+      o.d_layers > 0 ? o.d_layers : NLayerDiscriminator::layers_for(o.resolution);
+  d_a_ = std::make_shared<NLayerDiscriminator>(o.channels, o.width, layers, generator);
+  d_b_ = std::make_shared<NLayerDiscriminator>(o.channels, o.width, layers, generator);
 }
 
 Tensor CycleGan::translate(const Tensor& x, bool a2b) {

@@ -39,10 +39,13 @@ std::unique_ptr<Model> build(const GanOptions& o, Generator& g) {
 
 void check_cyclegan(const GanOptions& o) {
   GE_CHECK(o.resnet_blocks >= 0, "make_model: expected resnet_blocks >= 0, got ", o.resnet_blocks);
-  GE_CHECK(o.d_layers >= 1 && o.d_layers <= 6, "make_model: expected d_layers in [1, 6], got ",
+  GE_CHECK(o.d_layers >= 0 && o.d_layers <= 6,
+           "make_model: expected d_layers in [1, 6] (0: scaled to the resolution), got ",
            o.d_layers);
-  GE_CHECK(o.resolution >= int64_t{1} << o.d_layers, "make_model: d_layers ", o.d_layers,
-           " halves the image ", o.d_layers, " times; resolution ", o.resolution, " is too small");
+  const int64_t layers =
+      o.d_layers > 0 ? o.d_layers : NLayerDiscriminator::layers_for(o.resolution);
+  GE_CHECK(o.resolution >= int64_t{1} << layers, "make_model: d_layers ", layers,
+           " halves the image ", layers, " times; resolution ", o.resolution, " is too small");
   GE_CHECK(o.lambda_cycle >= 0.f && o.lambda_identity >= 0.f,
            "make_model: expected lambda_cycle and lambda_identity >= 0, got ", o.lambda_cycle,
            " and ", o.lambda_identity);

@@ -61,6 +61,12 @@ TEST(CycleGan, NetworksHaveTheReferenceSizes) {
   EXPECT_EQ(models::NLayerDiscriminator::receptive_field(3), 70);
   EXPECT_EQ(models::NLayerDiscriminator::receptive_field(2), 34);
   EXPECT_EQ(models::NLayerDiscriminator::receptive_field(1), 16);
+  // 70/256 of the side: 70 at 256 px, 35 at 128, 17.5 at 64, 8.75 at 32.
+  EXPECT_EQ(models::NLayerDiscriminator::layers_for(256), 3);
+  EXPECT_EQ(models::NLayerDiscriminator::layers_for(128), 2);
+  EXPECT_EQ(models::NLayerDiscriminator::layers_for(64), 1);
+  EXPECT_EQ(models::NLayerDiscriminator::layers_for(32), 1);
+  EXPECT_EQ(models::NLayerDiscriminator::layers_for(512), 4);
 }
 
 TEST(CycleGan, StateDictKeysFollowTheReference) {
@@ -239,8 +245,8 @@ TEST(ImagePool, StateRoundTripsAndABadOneIsRefused) {
 TEST(CycleGan, OptionsAreChecked) {
   Generator g(0);
   GanOptions o = tiny_cyclegan();
-  o.d_layers = 0;
-  EXPECT_NE(error_of([&] { models::make_model(o, g); }).find("expected d_layers in [1, 6], got 0"),
+  o.d_layers = 7;
+  EXPECT_NE(error_of([&] { models::make_model(o, g); }).find("expected d_layers in [1, 6]"),
             std::string::npos);
   o = tiny_cyclegan();
   o.d_layers = 4;

@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
                   "residual blocks per generator (cyclegan: 6 for 128 px and below, 9 for 256)")
         ->capture_default_str();
     t->add_option("--d-layers", model.d_layers,
-                  "PatchGAN stride-2 layers (cyclegan: 3 is the 70x70 PatchGAN)")
+                  "PatchGAN stride-2 layers (cyclegan: 3 is the 70x70 PatchGAN; 0 scales its "
+                  "receptive field to the image, 1 at 32 px)")
         ->capture_default_str();
     t->add_option("--lambda-cycle", model.lambda_cycle, "cycle-consistency weight (cyclegan)")
         ->capture_default_str();

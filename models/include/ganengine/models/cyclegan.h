@@ -48,8 +48,11 @@ class NLayerDiscriminator : public nn::Module {
   Tensor forward(const Tensor& x) override;  // [N, C, H, W] -> [N, 1, h, w]
   std::shared_ptr<nn::Sequential> model;
   const int64_t in_channels;
-  // The side of the input window each output score sees.
+  // The side of the input window each output score sees: 16, 34, 70, 142, ... for 1, 2, 3, 4, ...
   static int64_t receptive_field(int64_t n_layers);
+  // The layer count (1 to 6) whose receptive field is nearest 70/256 of `resolution`: the
+  // 70x70 PatchGAN's share of a 256-px image.
+  static int64_t layers_for(int64_t resolution);
 };
 
 class CycleGan : public Model {

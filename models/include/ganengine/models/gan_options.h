@@ -29,10 +29,11 @@ struct GanOptions {
   int64_t pack = 1;
   // cyclegan (Zhu et al. 2017; names as the reference's options): residual blocks of the
   // generators (6 for 128 px and below, 9 for 256), PatchGAN discriminator stride-2 layers (3:
-  // the 70x70 PatchGAN; fewer scale its receptive field down for small images), the cycle
-  // weight lambda, the identity weight as a fraction of lambda, and the fake-image pool size.
+  // the 70x70 PatchGAN; 0: the count whose receptive field is nearest 70/256 of the image side,
+  // so 3 at 256 px and 1 at 32 px), the cycle weight lambda, the identity weight as a fraction
+  // of lambda, and the fake-image pool size.
   int64_t resnet_blocks = 6;
-  int64_t d_layers = 3;
+  int64_t d_layers = 0;
   float lambda_cycle = 10.f;
   float lambda_identity = 0.5f;
   int64_t pool_size = 50;
