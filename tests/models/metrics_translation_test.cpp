@@ -200,6 +200,22 @@ TEST(TranslationMetrics, IdentityKeepsEveryBaseline) {
   const double expected = accuracy(f.predictions(typeset), f.typeset_labels(n));
   EXPECT_GT(expected, 0.1) << "the class-mean read-out should beat chance on typeset digits";
   EXPECT_DOUBLE_EQ(r.at("label_preservation_baseline").get<double>(), expected);
+  // Per class, from the same predictions.
+  const std::vector<int64_t> predicted = f.predictions(typeset), truth = f.typeset_labels(n);
+  const auto per_class = r.at("label_preservation_per_class").get<std::vector<double>>();
+  ASSERT_EQ(per_class.size(), 10u);
+  EXPECT_EQ(r.at("label_preservation_per_class_baseline"), r.at("label_preservation_per_class"));
+  for (int64_t c = 0; c < 10; ++c) {
+    int64_t right = 0, total = 0;
+    for (size_t i = 0; i < truth.size(); ++i)
+      if (truth[i] == c) {
+        ++total;
+        right += predicted[i] == c ? 1 : 0;
+      }
+    EXPECT_DOUBLE_EQ(per_class[static_cast<size_t>(c)],
+                     total == 0 ? 0.0 : static_cast<double>(right) / static_cast<double>(total))
+        << c;
+  }
   const Tensor typeset_features = from_vector(f.features(*f.net, typeset), {n, kDim});
   const Tensor mnist_features =
       from_vector(f.features(*f.net, f.images(*f.mnist_test, kMnistTest)), {kMnistTest, kDim});

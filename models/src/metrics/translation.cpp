@@ -126,6 +126,21 @@ double accuracy(const std::vector<int64_t>& predicted, const std::vector<int64_t
   return truth.empty() ? 0.0 : static_cast<double>(right) / static_cast<double>(truth.size());
 }
 
+// The accuracy among the samples of each true class (0 for a class with none).
+std::vector<double> accuracy_per_class(const std::vector<int64_t>& predicted,
+                                       const std::vector<int64_t>& truth, int64_t classes) {
+  std::vector<int64_t> right(static_cast<size_t>(classes)), total(static_cast<size_t>(classes));
+  for (size_t i = 0; i < truth.size(); ++i) {
+    const auto c = static_cast<size_t>(truth[i]);
+    ++total[c];
+    right[c] += predicted[i] == truth[i] ? 1 : 0;
+  }
+  std::vector<double> out(static_cast<size_t>(classes));
+  for (size_t c = 0; c < out.size(); ++c)
+    out[c] = total[c] == 0 ? 0.0 : static_cast<double>(right[c]) / static_cast<double>(total[c]);
+  return out;
+}
+
 // Why the classifier metrics do not apply; empty when they do.
 std::string classifier_gap(const HeldOut& a, const HeldOut& b, const data::ImageFormat& format) {
   const bool pair = (a.kind == Kind::kTypeset && b.kind == Kind::kMnist) ||
@@ -192,6 +207,10 @@ json translation_report(const Translator& translate, const data::ImageFormat& fo
   report["label_samples"] = source.count;
   report["label_preservation"] = accuracy(source.after.labels, source.labels);
   report["label_preservation_baseline"] = accuracy(source.before.labels, source.labels);
+  report["label_preservation_per_class"] =
+      accuracy_per_class(source.after.labels, source.labels, MnistClassifier::kNumClasses);
+  report["label_preservation_per_class_baseline"] =
+      accuracy_per_class(source.before.labels, source.labels, MnistClassifier::kNumClasses);
   report["frechet_distance"] = frechet_distance(source.after.features_tensor(), reference_features);
   report["frechet_distance_baseline"] =
       frechet_distance(source.before.features_tensor(), reference_features);
