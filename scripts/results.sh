@@ -2,12 +2,12 @@
 # Reproduces docs/results.md: trains every model of the results page, evaluates it with
 # `gan eval`, and prints one summary line per run. Each part can be run alone:
 #
-#   scripts/results.sh [classifier|mixtures|stacked|mnist|all]   (default: all)
+#   scripts/results.sh [classifier|mixtures|stacked|mnist|cyclegan|all]   (default: all)
 #
 # Runs go to runs/results/<name>/ (checkpoint, samples, eval.json); a run whose eval.json exists
 # is not trained again, so an interrupted call picks up where it stopped. Settings are those of
 # the results page; SEEDS, MIXTURE_STEPS, MIXTURE_ARCHS, STACKED_STEPS, MNIST_STEPS,
-# STYLEGAN_STEPS and DEVICE override them.
+# STYLEGAN_STEPS, CYCLEGAN_EVAL and DEVICE override them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/cuda/bin:$PATH
@@ -20,6 +20,7 @@ MIXTURE_ARCHS=${MIXTURE_ARCHS:-"gan-mlp wgan-gp-mlp sngan-mlp"}
 STACKED_STEPS=${STACKED_STEPS:-2000}
 MNIST_STEPS=${MNIST_STEPS:-1500}
 STYLEGAN_STEPS=${STYLEGAN_STEPS:-4000}
+CYCLEGAN_EVAL=${CYCLEGAN_EVAL:-2000}
 DEVICE=${DEVICE:-cpu}
 GAN=build/dev/models/apps/gan
 SGL=build/dev/models/apps/stylegan-lite
@@ -47,7 +48,7 @@ run() {
     local start=$SECONDS
     "$app" train --out "$dir" --device "$DEVICE" --quiet "$@"
     echo "$((SECONDS - start))" >"$dir/train_seconds"
-    "$GAN" eval --ckpt "$dir" --device "$DEVICE" >/dev/null
+    "$GAN" eval --ckpt "$dir" --device "$DEVICE" ${EVAL_N:+--n "$EVAL_N"} >/dev/null
   fi
   echo "$name: $(tr -d '\n ' <"$dir/eval.json" | head -c 400) train_s=$(cat "$dir/train_seconds")"
 }
@@ -80,12 +81,28 @@ mnist() {
     --pack 1 --checkpoint-every 0 --sample-every 0
 }
 
+# CycleGAN, typeset digits (A) to handwritten MNIST digits (B): the settings sweep of the results
+# page, one seed each, width 32, batch 1 (the reference's), one thread per run.
+cyclegan() {
+  classifier
+  local row layers identity blocks steps extra
+  for row in "3 0.5 6 3000" "3 0 6 3000" "1 0.5 6 3000" "1 0 6 3000" "1 0 6 12000" "2 0.5 6 6000" \
+    "2 0.5 2 6000" "2 0.5 6 6000 --lambda-cycle 20" "2 2 6 6000"; do
+    read -r layers identity blocks steps extra <<<"$row"
+    local name="cyclegan-d$layers-i$identity-b$blocks-$steps${extra:+-c20}"
+    EVAL_N=$CYCLEGAN_EVAL OMP_NUM_THREADS=1 run "$name" "$GAN" --arch cyclegan --data-a typeset \
+      --data-b mnist:data/mnist --width 32 --d-layers "$layers" --lambda-identity "$identity" \
+      --resnet-blocks "$blocks" --steps "$steps" --checkpoint-every 0 --sample-every 0 $extra
+  done
+}
+
 setup
 case "$part" in
   classifier) classifier ;;
   mixtures) mixtures ;;
   stacked) stacked ;;
   mnist) mnist ;;
-  all) classifier && mixtures && stacked && mnist ;;
-  *) echo "usage: scripts/results.sh [classifier|mixtures|stacked|mnist|all]" >&2; exit 2 ;;
+  cyclegan) cyclegan ;;
+  all) classifier && mixtures && stacked && mnist && cyclegan ;;
+  *) echo "usage: scripts/results.sh [classifier|mixtures|stacked|mnist|cyclegan|all]" >&2; exit 2 ;;
 esac

@@ -64,7 +64,6 @@ TrainSettings resolve_settings(const TrainOptions& o, const TrainDefaults& d) {
   auto pick = [](auto value, auto fallback) { return value >= 0 ? value : fallback; };
   TrainSettings s;
   s.steps = o.steps;
-  s.batch = o.batch;
   s.g_lr = pick(o.g_lr, d.g_lr);
   s.d_lr = pick(o.d_lr, d.d_lr);
   s.beta1 = pick(o.beta1, d.beta1);
@@ -164,10 +163,6 @@ Trainer::Trainer(Model& model, DataLoaders loaders, TrainOptions options)
   in.seed = o.seed;
   in.device = o.device;
   s.samples = model_.make_sampler(in);
-}
-
-const TrainSettings& Trainer::settings() const {
-  return state_->settings;
 }
 
 void Trainer::run() {

@@ -82,7 +82,6 @@ struct DataSlot {
 // Settings resolved from the trainer's options and the architecture's defaults.
 struct TrainSettings {
   int64_t steps = 0;
-  int64_t batch = 0;
   float g_lr = 2e-4f, d_lr = 2e-4f;
   float beta1 = 0.5f, beta2 = 0.999f;
   int64_t n_critic = 1;

@@ -62,8 +62,6 @@ class Trainer {
   // the network and the quantity, after leaving the last good checkpoint as it was.
   void run();
   int64_t step() const { return step_; }
-  // The learning rates, betas, n_critic and EMA decay in use (options over the defaults).
-  const TrainSettings& settings() const;
   void save_checkpoint();  // at the current step
   // Restores the model, its extra state, optimizers, RNG and loader states; a corrupt or
   // mismatched checkpoint throws ge::Error naming the file and the defect, leaving everything as
