@@ -11,31 +11,13 @@
 #include "ganengine/models/data/dataset.h"
 #include "ganengine/models/npy.h"
 #include "ganengine/models/train/checkpoint.h"
+#include "models/app_test_util.h"
 #include "models/train_test_util.h"
 
 namespace ge::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct AppResult {
-  int rc = -1;
-  std::string output;
-};
-
-AppResult run_gan(const std::string& args) {
-  const fs::path exe = fs::path(GE_APPS_DIR) / "gan";
-  EXPECT_TRUE(fs::exists(exe)) << exe << " is missing: build the 'gan' target";
-  const std::string log =
-      (fs::temp_directory_path() / ("ge_eval_app_" + std::to_string(::getpid()) + ".log")).string();
-  const int status =
-      std::system(("'" + exe.string() + "' " + args + " > '" + log + "' 2>&1").c_str());
-  AppResult r;
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.output = read_text(log);
-  fs::remove(log);
-  return r;
-}
 
 // A 3-step gan-mlp run on ring8 with an evaluation every 2 steps.
 std::string train_ring8(const std::string& name) {

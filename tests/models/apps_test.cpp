@@ -9,6 +9,7 @@
 #include "ganengine/models/image_io.h"
 #include "ganengine/models/train/checkpoint.h"
 #include "ganengine/ops.h"
+#include "models/app_test_util.h"
 #include "models/train_test_util.h"
 
 namespace ge::testing {
@@ -16,44 +17,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int rc = -1;
-  std::string output;  // stdout and stderr
-};
-
-// Runs apps/<app> with `args` through the shell.
-Result run(const std::string& app, const std::string& args) {
-  const fs::path exe = fs::path(GE_APPS_DIR) / app;
-  EXPECT_TRUE(fs::exists(exe)) << exe << " is missing: build the '" << app << "' target";
-  const std::string log =
-      (fs::temp_directory_path() / ("ge_app_" + std::to_string(::getpid()) + ".log")).string();
-  const std::string cmd = "'" + exe.string() + "' " + args + " > '" + log + "' 2>&1";
-  const int status = std::system(cmd.c_str());
-  Result r;
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.output = read_text(log);
-  fs::remove(log);
-  return r;
-}
-
-#define EXPECT_OUTPUT(result, part)                        \
-  EXPECT_NE((result).output.find(part), std::string::npos) \
-      << "expected \"" << (part) << "\" in:\n"             \
-      << (result).output
-
 TEST(GanApp, HelpListsCommandsAndOptions) {
-  Result r = run("gan", "--help");
+  AppResult r = run_app("gan", "--help");
   EXPECT_EQ(r.rc, 0);
   EXPECT_OUTPUT(r, "train");
   EXPECT_OUTPUT(r, "generate");
-  r = run("gan", "train --help");
+  r = run_app("gan", "train --help");
   EXPECT_EQ(r.rc, 0);
   for (const char* option :
        {"--arch", "--data", "--out", "--steps", "--batch", "--seed", "--device", "--resume",
         "--g-lr", "--d-lr", "--n-critic", "--label-smoothing", "--clip-grad-norm",
         "--checkpoint-every", "--sample-every"})
     EXPECT_OUTPUT(r, option);
-  r = run("gan", "generate --help");
+  r = run_app("gan", "generate --help");
   EXPECT_EQ(r.rc, 0);
   for (const char* option : {"--ckpt", "--n", "--out", "--truncation"})
     EXPECT_OUTPUT(r, option);
@@ -62,9 +38,9 @@ TEST(GanApp, HelpListsCommandsAndOptions) {
 TEST(GanApp, TrainsResumesAndGeneratesOnRing8) {
   const fs::path dir = fresh_dir("ring8");
   const std::string out = (dir / "run").string();
-  Result r = run("gan", "train --arch gan-mlp --data ring8 --out '" + out +
-                            "' --steps 2 --batch 16 --width 8 --latent-dim 2 --seed 1 "
-                            "--device cpu --quiet");
+  AppResult r = run_app("gan", "train --arch gan-mlp --data ring8 --out '" + out +
+                                   "' --steps 2 --batch 16 --width 8 --latent-dim 2 --seed 1 "
+                                   "--device cpu --quiet");
   ASSERT_EQ(r.rc, 0) << r.output;
   for (const char* f : {"checkpoint.json", "checkpoint.safetensors", "metrics.jsonl",
                         "loss_curve.png", "samples/final.png"})
@@ -72,7 +48,7 @@ TEST(GanApp, TrainsResumesAndGeneratesOnRing8) {
   EXPECT_EQ(models::train::read_checkpoint(out).step, 2);
 
   // Resuming takes the model and the unchanged settings from the checkpoint.
-  r = run("gan", "train --out '" + out + "' --data ring8 --steps 3 --resume --quiet");
+  r = run_app("gan", "train --out '" + out + "' --data ring8 --steps 3 --resume --quiet");
   ASSERT_EQ(r.rc, 0) << r.output;
   const auto record = models::train::read_checkpoint(out);
   EXPECT_EQ(record.step, 3);
@@ -81,28 +57,29 @@ TEST(GanApp, TrainsResumesAndGeneratesOnRing8) {
   EXPECT_EQ(record.train_options.batch, 16);
 
   const std::string png = (dir / "gen.png").string();
-  r = run("gan", "generate --ckpt '" + out + "' --n 32 --out '" + png + "'");
+  r = run_app("gan", "generate --ckpt '" + out + "' --n 32 --out '" + png + "'");
   ASSERT_EQ(r.rc, 0) << r.output;
   EXPECT_EQ(png_size(png), std::make_pair(560, 560));  // 2-D samples: a scatter plot
 }
 
 TEST(GanApp, ErrorsExitNonZeroWithAMessage) {
   const fs::path dir = fresh_dir("errors");
-  Result r = run("gan", "train --arch nope --data ring8");
+  AppResult r = run_app("gan", "train --arch nope --data ring8");
   EXPECT_NE(r.rc, 0);
   EXPECT_OUTPUT(r, "nope");
-  r = run("gan", "generate --ckpt '" + (dir / "none").string() + "' --out x.png");
+  r = run_app("gan", "generate --ckpt '" + (dir / "none").string() + "' --out x.png");
   EXPECT_EQ(r.rc, 1);
   EXPECT_OUTPUT(r, "error: ");
   EXPECT_OUTPUT(r, "checkpoint.json: no checkpoint here");
-  r = run("gan", "train --arch dcgan --data ring8 --steps 1 --out '" + (dir / "x").string() + "'");
+  r = run_app("gan",
+              "train --arch dcgan --data ring8 --steps 1 --out '" + (dir / "x").string() + "'");
   EXPECT_EQ(r.rc, 1);
   EXPECT_OUTPUT(r, "--data ring8 holds 2-D points, but --arch dcgan models images");
-  r = run("gan", "train --arch gan-mlp --data ring8 --steps 1 --device tpu --out '" +
-                     (dir / "x").string() + "'");
+  r = run_app("gan", "train --arch gan-mlp --data ring8 --steps 1 --device tpu --out '" +
+                         (dir / "x").string() + "'");
   EXPECT_EQ(r.rc, 1);
   EXPECT_OUTPUT(r, "tpu");
-  r = run("gan", "");
+  r = run_app("gan", "");
   EXPECT_NE(r.rc, 0);  // a subcommand is required
 }
 
@@ -110,29 +87,29 @@ TEST(GanApp, CganGridsHaveOneRowPerClass) {
   const fs::path mnist = fs::path(GE_SOURCE_DIR) / "data" / "mnist";
   if (!fs::exists(mnist / "train-images-idx3-ubyte")) GTEST_SKIP() << "no MNIST in " << mnist;
   const fs::path dir = fresh_dir("cgan");
-  Result r = run("gan", "train --arch cgan --data 'mnist:" + mnist.string() + "' --out '" +
-                            (dir / "run").string() +
-                            "' --steps 1 --batch 4 --width 4 --grid-size 20 --quiet");
+  AppResult r = run_app("gan", "train --arch cgan --data 'mnist:" + mnist.string() + "' --out '" +
+                                   (dir / "run").string() +
+                                   "' --steps 1 --batch 4 --width 4 --grid-size 20 --quiet");
   ASSERT_EQ(r.rc, 0) << r.output;
   // 20 samples over 10 classes: 10 rows of 2 images of 32x32, padding 2.
   EXPECT_EQ(png_size((dir / "run" / "samples" / "final.png").string()), std::make_pair(70, 342));
-  r = run("gan", "generate --ckpt '" + (dir / "run").string() + "' --n 25 --out '" +
-                     (dir / "g.png").string() + "'");
+  r = run_app("gan", "generate --ckpt '" + (dir / "run").string() + "' --n 25 --out '" +
+                         (dir / "g.png").string() + "'");
   ASSERT_EQ(r.rc, 0) << r.output;
   // 25 samples round up to 3 a class: 10 rows of 3.
   EXPECT_EQ(png_size((dir / "g.png").string()), std::make_pair(104, 342));
 }
 
 TEST(StyleganLiteApp, HelpNamesEveryCommand) {
-  Result r = run("stylegan-lite", "--help");
+  AppResult r = run_app("stylegan-lite", "--help");
   EXPECT_EQ(r.rc, 0);
   for (const char* command : {"train", "generate", "style-mix", "interpolate"})
     EXPECT_OUTPUT(r, command);
-  r = run("stylegan-lite", "style-mix --help");
+  r = run_app("stylegan-lite", "style-mix --help");
   EXPECT_EQ(r.rc, 0);
   for (const char* option : {"--ckpt", "--rows", "--cols", "--coarse-layers", "--out", "--device"})
     EXPECT_OUTPUT(r, option);
-  r = run("stylegan-lite", "train --help");
+  r = run_app("stylegan-lite", "train --help");
   EXPECT_EQ(r.rc, 0);
   EXPECT_OUTPUT(r, "mnist:data/mnist");
   EXPECT_OUTPUT(r, "runs/stylegan-lite");
@@ -146,48 +123,51 @@ TEST(StyleganLiteApp, TrainsAndDrawsFigures) {
     models::save_image_grid((dir / "images" / ("im" + std::to_string(i) + ".png")).string(),
                             full({1, 3, 8, 8}, -0.5f + 0.25f * static_cast<float>(i)), 1, 0);
   const std::string run_dir = (dir / "run").string();
-  Result r = run("stylegan-lite", "train --data 'images:" + (dir / "images").string() +
-                                      "' --out '" + run_dir +
-                                      "' --resolution 8 --width 4 --w-dim 8 --latent-dim 8 "
-                                      "--mapping-layers 1 --batch 2 --steps 1 --grid-size 4 "
-                                      "--quiet");
+  AppResult r = run_app("stylegan-lite", "train --data 'images:" + (dir / "images").string() +
+                                             "' --out '" + run_dir +
+                                             "' --resolution 8 --width 4 --w-dim 8 --latent-dim 8 "
+                                             "--mapping-layers 1 --batch 2 --steps 1 --grid-size 4 "
+                                             "--quiet");
   ASSERT_EQ(r.rc, 0) << r.output;
   EXPECT_TRUE(fs::exists(fs::path(run_dir) / "samples" / "final.png"));
 
   const std::string ckpt = " --ckpt '" + run_dir + "' --out '";
-  r = run("stylegan-lite",
-          "generate --n 4 --truncation 0.7" + ckpt + (dir / "g.png").string() + "'");
+  r = run_app("stylegan-lite",
+              "generate --n 4 --truncation 0.7" + ckpt + (dir / "g.png").string() + "'");
   ASSERT_EQ(r.rc, 0) << r.output;
   EXPECT_EQ(png_size((dir / "g.png").string()), std::make_pair(22, 22));
   // (rows + 1) x (cols + 1) cells of 8x8 with padding 2.
-  r = run("stylegan-lite", "style-mix --rows 2 --cols 3" + ckpt + (dir / "m.png").string() + "'");
+  r = run_app("stylegan-lite",
+              "style-mix --rows 2 --cols 3" + ckpt + (dir / "m.png").string() + "'");
   ASSERT_EQ(r.rc, 0) << r.output;
   EXPECT_EQ(png_size((dir / "m.png").string()), std::make_pair(42, 32));
-  r = run("stylegan-lite",
-          "interpolate --rows 2 --steps 3" + ckpt + (dir / "i.png").string() + "'");
+  r = run_app("stylegan-lite",
+              "interpolate --rows 2 --steps 3" + ckpt + (dir / "i.png").string() + "'");
   ASSERT_EQ(r.rc, 0) << r.output;
   EXPECT_EQ(png_size((dir / "i.png").string()), std::make_pair(32, 22));
 
-  r = run("stylegan-lite", "style-mix --coarse-layers 99" + ckpt + (dir / "x.png").string() + "'");
+  r = run_app("stylegan-lite",
+              "style-mix --coarse-layers 99" + ckpt + (dir / "x.png").string() + "'");
   EXPECT_EQ(r.rc, 1);
   EXPECT_OUTPUT(r, "--coarse-layers 99 exceeds");
 
   // The default discriminator judges pairs, so an odd batch is refused, naming both numbers.
-  r = run("stylegan-lite", "train --data 'images:" + (dir / "images").string() + "' --out '" +
-                               (dir / "odd").string() +
-                               "' --resolution 8 --width 4 --w-dim 8 --latent-dim 8 "
-                               "--mapping-layers 1 --batch 3 --steps 1 --quiet");
+  r = run_app("stylegan-lite", "train --data 'images:" + (dir / "images").string() + "' --out '" +
+                                   (dir / "odd").string() +
+                                   "' --resolution 8 --width 4 --w-dim 8 --latent-dim 8 "
+                                   "--mapping-layers 1 --batch 3 --steps 1 --quiet");
   EXPECT_EQ(r.rc, 1);
   EXPECT_OUTPUT(r, "multiple of 2; got 3 images");
 }
 
 TEST(StyleganLiteApp, RefusesOtherArchitectures) {
   const fs::path dir = fresh_dir("other");
-  Result r = run("gan", "train --arch gan-mlp --data ring8 --steps 1 --batch 8 --width 4 --out '" +
-                            (dir / "run").string() + "' --quiet");
+  AppResult r =
+      run_app("gan", "train --arch gan-mlp --data ring8 --steps 1 --batch 8 --width 4 --out '" +
+                         (dir / "run").string() + "' --quiet");
   ASSERT_EQ(r.rc, 0) << r.output;
-  r = run("stylegan-lite", "style-mix --ckpt '" + (dir / "run").string() + "' --out '" +
-                               (dir / "m.png").string() + "'");
+  r = run_app("stylegan-lite", "style-mix --ckpt '" + (dir / "run").string() + "' --out '" +
+                                   (dir / "m.png").string() + "'");
   EXPECT_EQ(r.rc, 1);
   EXPECT_OUTPUT(r, "holds a gan-mlp checkpoint; this command needs stylegan-lite");
 }

@@ -13,37 +13,13 @@
 
 #include "data_test_util.h"
 #include "ganengine/models/classifier.h"
+#include "models/app_test_util.h"
 #include "models/train_test_util.h"
 
 namespace ge::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Result {
-  int rc = -1;
-  std::string output;  // stdout and stderr
-};
-
-Result run_gan(const std::string& args) {
-  const fs::path exe = fs::path(GE_APPS_DIR) / "gan";
-  EXPECT_TRUE(fs::exists(exe)) << exe << " is missing: build the 'gan' target";
-  const std::string log =
-      (fs::temp_directory_path() / ("ge_translate_app_" + std::to_string(::getpid()) + ".log"))
-          .string();
-  const int status =
-      std::system(("'" + exe.string() + "' " + args + " > '" + log + "' 2>&1").c_str());
-  Result r;
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.output = read_text(log);
-  fs::remove(log);
-  return r;
-}
-
-#define EXPECT_OUTPUT(result, part)                        \
-  EXPECT_NE((result).output.find(part), std::string::npos) \
-      << "expected \"" << (part) << "\" in:\n"             \
-      << (result).output
 
 std::string shell_quoted(const std::string& path) {
   return "'" + path + "'";
@@ -95,7 +71,7 @@ class CycleGanApp : public ::testing::Test {
 
   static inline fs::path root_;
   static inline std::string mnist_spec_, classifier_, run_;
-  static inline Result train_;
+  static inline AppResult train_;
 };
 
 // A colour pattern, wider than tall, so that the crop, the resize and the conversion to gray
@@ -124,7 +100,7 @@ TEST_F(CycleGanApp, TranslatesOneFile) {
   const std::string in = file("one.png"), out = file("one_out");
   write_pattern_png(in, 1);
   for (const char* direction : {"a2b", "b2a"}) {
-    const Result r =
+    const AppResult r =
         run_gan("translate --ckpt " + shell_quoted(run_) + " --direction " + direction + " --in " +
                 shell_quoted(in) + " --out " + shell_quoted(out));
     ASSERT_EQ(r.rc, 0) << r.output;
@@ -142,8 +118,8 @@ TEST_F(CycleGanApp, TranslatesEveryImageOfADirectory) {
     gray[i] = static_cast<unsigned char>(i * 7);
   ASSERT_TRUE(stbi_write_bmp((fs::path(in) / "c.bmp").string().c_str(), 20, 20, 1, gray.data()));
   write_text((fs::path(in) / "notes.txt").string(), "not an image");
-  const Result r = run_gan("translate --ckpt " + shell_quoted(run_) + " --direction a2b --in " +
-                           shell_quoted(in) + " --out " + shell_quoted(out));
+  const AppResult r = run_gan("translate --ckpt " + shell_quoted(run_) + " --direction a2b --in " +
+                              shell_quoted(in) + " --out " + shell_quoted(out));
   ASSERT_EQ(r.rc, 0) << r.output;
   EXPECT_OUTPUT(r, "3 images");
   std::vector<std::string> written;
@@ -165,7 +141,7 @@ TEST_F(CycleGanApp, TranslateErrorsNameTheCulprit) {
   write_pattern_png(png, 4);
   const std::string args = " --in " + shell_quoted(png) + " --out " + shell_quoted(out);
 
-  Result r =
+  AppResult r =
       run_gan("translate --ckpt " + shell_quoted(file("nowhere")) + " --direction a2b" + args);
   EXPECT_EQ(r.rc, 1);
   EXPECT_OUTPUT(r, "nowhere");
@@ -228,8 +204,8 @@ const char* const kReportKeys[] = {"arch",
                                    "classifier_test_accuracy"};
 
 TEST_F(CycleGanApp, EvalReportsEveryTranslationMetric) {
-  const Result r = run_gan("eval --ckpt " + shell_quoted(run_) + " --n 6 --classifier " +
-                           shell_quoted(classifier_));
+  const AppResult r = run_gan("eval --ckpt " + shell_quoted(run_) + " --n 6 --classifier " +
+                              shell_quoted(classifier_));
   ASSERT_EQ(r.rc, 0) << r.output;
   std::ifstream in(fs::path(run_) / "eval.json");
   const auto j = nlohmann::json::parse(in);
@@ -284,9 +260,10 @@ TEST(CycleGanColourApp, GrayInputsAndCyclesOnlyReport) {
   write_pattern_png(images + "/p.png", 5);
   write_pattern_png(images + "/q.png", 6);
   const std::string domain = shell_quoted("images:" + images);
-  Result r = run_gan("train --arch cyclegan --data-a " + domain + " --data-b " + domain +
-                     " --out " + shell_quoted(run) +
-                     " --steps 2 --width 4 --resnet-blocks 1 --resolution 16 --d-layers 1 --quiet");
+  AppResult r =
+      run_gan("train --arch cyclegan --data-a " + domain + " --data-b " + domain + " --out " +
+              shell_quoted(run) +
+              " --steps 2 --width 4 --resnet-blocks 1 --resolution 16 --d-layers 1 --quiet");
   ASSERT_EQ(r.rc, 0) << r.output;
 
   std::vector<unsigned char> gray(24 * 24);
@@ -315,7 +292,7 @@ TEST(CycleGanColourApp, GrayInputsAndCyclesOnlyReport) {
 }
 
 TEST_F(CycleGanApp, HelpDescribesTranslate) {
-  Result r = run_gan("--help");
+  AppResult r = run_gan("--help");
   EXPECT_EQ(r.rc, 0);
   EXPECT_OUTPUT(r, "translate");
   r = run_gan("translate --help");

@@ -92,6 +92,29 @@ inline std::vector<unsigned char> idx_labels(const std::vector<unsigned char>& l
   return out;
 }
 
+// MNIST IDX files <prefix>-images-idx3-ubyte and <prefix>-labels-idx1-ubyte in `dir`: image i is
+// a bright block whose place and size follow (i, seed) over faint noise, so the features (and the
+// classes a random classifier reads) differ from image to image; label i % 10.
+inline void write_block_mnist(const ScratchDir& dir, const std::string& prefix, int n,
+                              uint32_t seed) {
+  std::vector<unsigned char> pixels, labels;
+  uint32_t s = seed;
+  for (int i = 0; i < n; ++i) {
+    const int k = i * 7 + static_cast<int>(seed) * 3;
+    const int top = (k * 5) % 20, left = (k * 3) % 20, side = 4 + k % 5;
+    for (int y = 0; y < 28; ++y)
+      for (int x = 0; x < 28; ++x) {
+        s = s * 1664525u + 1013904223u;
+        const bool block = y >= top && y < top + side && x >= left && x < left + side;
+        pixels.push_back(block ? 255 : static_cast<unsigned char>(s >> 28));
+      }
+    labels.push_back(static_cast<unsigned char>(i % 10));
+  }
+  write_bytes(dir.file(prefix + "-images-idx3-ubyte"),
+              idx_images(pixels, static_cast<uint32_t>(n)));
+  write_bytes(dir.file(prefix + "-labels-idx1-ubyte"), idx_labels(labels));
+}
+
 struct Decoded {
   int width = 0, height = 0, channels = 0;
   std::vector<unsigned char> pixels;  // interleaved, as stored in the file

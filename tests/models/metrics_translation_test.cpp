@@ -43,22 +43,7 @@ struct TranslationFixture {
 
   TranslationFixture() {
     const auto write_split = [&](const std::string& prefix, int n, uint32_t seed) {
-      std::vector<unsigned char> pixels, labels;
-      uint32_t s = seed;
-      for (int i = 0; i < n; ++i) {
-        const int k = i * 7 + static_cast<int>(seed) * 3;
-        const int top = (k * 5) % 20, left = (k * 3) % 20, side = 4 + k % 5;
-        for (int y = 0; y < 28; ++y)
-          for (int x = 0; x < 28; ++x) {
-            s = s * 1664525u + 1013904223u;
-            const bool block = y >= top && y < top + side && x >= left && x < left + side;
-            pixels.push_back(block ? 255 : static_cast<unsigned char>(s >> 28));
-          }
-        labels.push_back(static_cast<unsigned char>(i % 10));
-      }
-      datatest::write_bytes(dir.file(prefix + "-images-idx3-ubyte"),
-                            datatest::idx_images(pixels, static_cast<uint32_t>(n)));
-      datatest::write_bytes(dir.file(prefix + "-labels-idx1-ubyte"), datatest::idx_labels(labels));
+      datatest::write_block_mnist(dir, prefix, n, seed);
     };
     write_split("train", 10, 1);
     write_split("t10k", kMnistTest, 2);
