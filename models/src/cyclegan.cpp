@@ -149,6 +149,7 @@ TrainDefaults CycleGan::train_defaults() const {
   t.beta1 = 0.5f;
   t.beta2 = 0.999f;
   t.lr_decay_steps = -1;  // n_epochs = n_epochs_decay: constant, then decay over the second half
+  t.batch = 1;            // one image pair at a time, as the reference trains
   return t;
 }
 

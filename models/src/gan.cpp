@@ -119,4 +119,10 @@ Gan& as_gan(Model& model, const std::string& what) {
   return *gan;
 }
 
+std::unique_ptr<Gan> as_gan(std::unique_ptr<Model> model, const std::string& what) {
+  Gan& gan = as_gan(*model, what);
+  model.release();
+  return std::unique_ptr<Gan>(&gan);
+}
+
 }  // namespace ge::models

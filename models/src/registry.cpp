@@ -135,10 +135,7 @@ std::vector<std::string> architecture_names() {
 }
 
 std::unique_ptr<Gan> make_gan(const GanOptions& options, Generator& generator) {
-  std::unique_ptr<Model> model = make_model(options, generator);
-  Gan& gan = as_gan(*model, "make_gan");
-  model.release();
-  return std::unique_ptr<Gan>(&gan);
+  return as_gan(make_model(options, generator), "make_gan");
 }
 
 }  // namespace ge::models

@@ -13,6 +13,7 @@
 
 #include "data_test_util.h"
 #include "ganengine/models/classifier.h"
+#include "ganengine/models/train/checkpoint.h"
 #include "models/app_test_util.h"
 #include "models/train_test_util.h"
 
@@ -236,6 +237,11 @@ TEST_F(CycleGanApp, EvalReportsEveryTranslationMetric) {
                 .rc,
             0);
   EXPECT_EQ(read_text((fs::path(run_) / "eval.json").string()), first);
+}
+
+TEST_F(CycleGanApp, TrainsOneImagePairAtATimeUnlessToldOtherwise) {
+  // The run gave no --batch: CycleGAN's default (the reference's batch 1), not the app's 32.
+  EXPECT_EQ(models::train::read_checkpoint(run_).batch, 1);
 }
 
 TEST_F(CycleGanApp, TrainingEvaluatesTheTranslations) {

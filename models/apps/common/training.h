@@ -55,6 +55,9 @@ inline void run_training(models::GanOptions model, TrainArgs args, bool arch_giv
     model.num_classes = datasets.front()->num_classes();
   Generator init(t.seed + kInitSeedOffset);
   const auto net = models::make_model(model, init);
+  // A fresh run without --batch takes the architecture's batch where it has one.
+  const int64_t default_batch = net->train_defaults().batch;
+  if (!t.resume && !args.given("--batch") && default_batch > 0) t.batch = default_batch;
   const std::vector<models::DataSlot> slots = net->data_slots();
   GE_CHECK(slots.size() == datasets.size(), "--arch ", model.arch, " reads ", slots.size(),
            slots.size() == 2 ? " domains: give --data-a and --data-b"

@@ -86,8 +86,6 @@ int main(int argc, char** argv) {
               ? 0
               : std::max<int64_t>({1, apps::channels_of(train.data),
                                    train.data_b.empty() ? 0 : apps::channels_of(train.data_b)});
-      // The reference trains CycleGAN one image pair at a time.
-      if (model.arch == "cyclegan" && !train.given("--batch")) train.train.batch = 1;
       apps::run_training(model, train, arch->count() > 0);
     });
 

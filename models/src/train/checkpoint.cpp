@@ -212,8 +212,6 @@ void write_checkpoint(const std::string& out_dir, const std::map<std::string, Te
                                     record_to_json(record).dump(2) + "\n");
 }
 
-namespace {
-
 std::map<std::string, Tensor> entries_with_prefix(const std::map<std::string, Tensor>& tensors,
                                                   const std::string& prefix) {
   std::map<std::string, Tensor> entries;
@@ -222,8 +220,6 @@ std::map<std::string, Tensor> entries_with_prefix(const std::map<std::string, Te
     entries.emplace(it->first.substr(prefix.size()), it->second);
   return entries;
 }
-
-}  // namespace
 
 void check_module_state(const nn::Module& module, const std::map<std::string, Tensor>& tensors,
                         const std::string& prefix, const std::string& file) {

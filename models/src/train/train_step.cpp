@@ -94,20 +94,9 @@ void update(GroupState& g, const TrainOptions& options, LogAccumulator& logs, in
   const double norm = checked_gradients(g, clip, step);
   if (clip) {
     clip_gradients(g.opt->params(), norm, options.clip_grad_norm);
-    std::string name = g.spec.name;
-    for (char& c : name)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    logs.add(name + "_grad_norm", norm);
+    logs.add(g.grad_norm_log, norm);
   }
   g.opt->step();
-}
-
-// The parameters of every group but `trained`, which a phase must not differentiate.
-std::vector<Tensor> other_groups_params(const TrainerState& s, const GroupState& trained) {
-  std::vector<Tensor> out;
-  for (const GroupState& g : s.groups)
-    if (&g != &trained) out.insert(out.end(), g.opt->params().begin(), g.opt->params().end());
-  return out;
 }
 
 }  // namespace
@@ -138,13 +127,40 @@ std::vector<std::pair<std::string, double>> LogAccumulator::means() const {
   return out;
 }
 
-GroupState& find_group(TrainerState& s, const std::string& name) {
-  std::string names;
-  for (GroupState& g : s.groups) {
-    if (g.spec.name == name) return g;
-    names += (names.empty() ? "" : ", ") + g.spec.name;
+void build_schedule(Model& model, TrainerState& s) {
+  for (OptimizerGroup& spec : model.optimizer_groups(s.settings)) {
+    GroupState g;
+    std::vector<Tensor> params;
+    for (const std::string& net : spec.networks)
+      for (auto& [key, p] : model.network(net).named_parameters()) {
+        params.push_back(p);
+        g.param_names.push_back(net + "." + key);
+      }
+    g.opt = std::make_unique<optim::Adam>(std::move(params), spec.adam);
+    g.grad_norm_log = spec.name + "_grad_norm";
+    for (char& c : g.grad_norm_log)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    g.spec = std::move(spec);
+    s.groups.push_back(std::move(g));
   }
-  fail("Trainer: the schedule names optimizer group '", name, "'; the model has ", names);
+  for (GroupState& g : s.groups)
+    for (const GroupState& other : s.groups)
+      if (&other != &g)
+        g.others.insert(g.others.end(), other.opt->params().begin(), other.opt->params().end());
+
+  std::string names;
+  for (const GroupState& g : s.groups)
+    names += (names.empty() ? "" : ", ") + g.spec.name;
+  for (Phase& phase : model.schedule(s.settings)) {
+    GE_CHECK(phase.repeats >= 1 && phase.loss, "Trainer: phase of group '", phase.group,
+             "' needs repeats >= 1 and a loss");
+    size_t i = 0;
+    while (i < s.groups.size() && s.groups[i].spec.name != phase.group)
+      ++i;
+    GE_CHECK(i < s.groups.size(), "Trainer: the schedule names optimizer group '", phase.group,
+             "'; the model has ", names);
+    s.phases.push_back({std::move(phase), i});
+  }
 }
 
 void train_step(Model& model, const DataLoaders& loaders, TrainerState& s, const TrainOptions& o,
@@ -157,8 +173,9 @@ void train_step(Model& model, const DataLoaders& loaders, TrainerState& s, const
   for (GroupState& g : s.groups)
     g.opt->options().lr = g.spec.adam.lr * g.spec.schedule.factor(ctx.step);
 
-  for (const Phase& phase : s.phases) {
-    GroupState& g = find_group(s, phase.group);
+  for (const PhaseState& ps : s.phases) {
+    const Phase& phase = ps.spec;
+    GroupState& g = s.groups[ps.group];
     for (int64_t i = 0; i < phase.repeats; ++i) {
       if (phase.draws_batch)
         for (const auto& [slot, loader] : loaders) {
@@ -170,7 +187,7 @@ void train_step(Model& model, const DataLoaders& loaders, TrainerState& s, const
       // Also drops what an earlier phase may have left in this group's gradients.
       g.opt->zero_grad();
       {
-        FreezeScope freeze(other_groups_params(s, g));
+        FreezeScope freeze(g.others);
         LossResult r = phase.loss(ctx);
         const float loss = checked_loss(r, number, g.spec.role);
         r.loss.backward();

@@ -138,24 +138,7 @@ Trainer::Trainer(Model& model, DataLoaders loaders, TrainOptions options)
   s.settings = resolve_settings(o, model_.train_defaults());
   model_.to(o.device);
   s.rng.manual_seed(o.seed);
-  for (OptimizerGroup& spec : model_.optimizer_groups(s.settings)) {
-    detail::GroupState g;
-    std::vector<Tensor> params;
-    for (const std::string& net : spec.networks)
-      for (auto& [key, p] : model_.network(net).named_parameters()) {
-        params.push_back(p);
-        g.param_names.push_back(net + "." + key);
-      }
-    g.opt = std::make_unique<optim::Adam>(std::move(params), spec.adam);
-    g.spec = std::move(spec);
-    s.groups.push_back(std::move(g));
-  }
-  s.phases = model_.schedule(s.settings);
-  for (const Phase& phase : s.phases) {
-    detail::find_group(s, phase.group);
-    GE_CHECK(phase.repeats >= 1 && phase.loss, "Trainer: phase of group '", phase.group,
-             "' needs repeats >= 1 and a loss");
-  }
+  detail::build_schedule(model_, s);
   SamplerInputs in;
   for (const auto& [slot, loader] : loaders_)
     in.datasets[slot] = &loader->dataset();
@@ -185,8 +168,8 @@ void Trainer::run() {
   s.run_start = Clock::now();
   const int64_t first_step = step_;
   int64_t images_per_step = 0;  // real samples drawn per step, per data slot
-  for (const Phase& phase : s.phases)
-    if (phase.draws_batch) images_per_step += phase.repeats * o.batch;
+  for (const detail::PhaseState& phase : s.phases)
+    if (phase.spec.draws_batch) images_per_step += phase.spec.repeats * o.batch;
   Throughput throughput;
   Clock::time_point last_draw{};
   while (step_ < o.steps) {
@@ -272,21 +255,17 @@ bool same_rates(const LrSchedule& a, const LrSchedule& b) {
   return (a.decay_steps == 0 && b.decay_steps == 0) || a == b;
 }
 
-std::map<std::string, Tensor> entries_under(const std::map<std::string, Tensor>& tensors,
-                                            const std::string& prefix) {
-  std::map<std::string, Tensor> out;
-  for (const auto& [key, t] : tensors)
-    if (key.compare(0, prefix.size(), prefix) == 0) out.emplace(key.substr(prefix.size()), t);
-  return out;
+void check_networks(Model& model, const std::map<std::string, Tensor>& tensors,
+                    const std::string& file) {
+  for (auto& [name, m] : model.networks())
+    check_module_state(*m, tensors, name + ".", file);
 }
 
-// The networks' state, checked entry by entry before any is copied.
+// The networks' state, every network checked before any is copied.
 void load_networks(Model& model, const std::map<std::string, Tensor>& tensors,
                    const std::string& file) {
-  const auto networks = model.networks();
-  for (auto& [name, m] : networks)
-    check_module_state(*m, tensors, name + ".", file);
-  for (auto& [name, m] : networks)
+  check_networks(model, tensors, file);
+  for (auto& [name, m] : model.networks())
     load_module_state(*m, tensors, name + ".", file);
 }
 
@@ -309,8 +288,7 @@ void Trainer::load_checkpoint() {
 
   const std::map<std::string, Tensor> tensors = read_checkpoint_tensors(dir);
   // Check everything before copying anything, so a bad checkpoint leaves the model as it was.
-  for (auto& [name, m] : model_.networks())
-    check_module_state(*m, tensors, name + ".", file);
+  check_networks(model_, tensors, file);
   std::vector<std::pair<Tensor, Tensor>> copies;  // (destination, source)
   for (const detail::GroupState& g : s.groups) {
     const std::string prefix = "opt." + g.spec.name + ".";
@@ -341,7 +319,7 @@ void Trainer::load_checkpoint() {
   }
   // The model checks its extra state before it changes anything; it goes last among the checks
   // and first among the changes.
-  model_.load_extra_state(entries_under(tensors, "state."), file);
+  model_.load_extra_state(entries_with_prefix(tensors, "state."), file);
   load_networks(model_, tensors, file);
   {
     NoGradGuard no_grad;
@@ -373,10 +351,7 @@ std::unique_ptr<Model> load_model(const std::string& out_dir, Device device) {
 }
 
 std::unique_ptr<Gan> load_gan(const std::string& out_dir, Device device) {
-  std::unique_ptr<Model> model = load_model(out_dir, device);
-  Gan& gan = as_gan(*model, out_dir);
-  model.release();
-  return std::unique_ptr<Gan>(&gan);
+  return as_gan(load_model(out_dir, device), out_dir);
 }
 
 }  // namespace ge::models::train

@@ -38,13 +38,21 @@ struct GroupState {
   OptimizerGroup spec;
   std::unique_ptr<optim::Adam> opt;
   std::vector<std::string> param_names;
+  std::vector<Tensor> others;  // every other group's parameters, frozen while this one trains
+  std::string grad_norm_log;   // "<lower-case name>_grad_norm"
+};
+
+// A phase of the schedule and the index of the group it updates.
+struct PhaseState {
+  Phase spec;
+  size_t group = 0;
 };
 
 struct TrainerState {
   Generator rng;  // every random number of training: latents, noise, penalties' mixing, pools
   TrainSettings settings;
   std::vector<GroupState> groups;
-  std::vector<Phase> phases;
+  std::vector<PhaseState> phases;
   std::unique_ptr<Sampler> samples;
   double elapsed_before = 0;  // training seconds before this process's run() (resumed runs)
   std::optional<Clock::time_point> run_start;
@@ -58,7 +66,8 @@ struct TrainerState {
 void train_step(Model& model, const DataLoaders& loaders, TrainerState& state,
                 const TrainOptions& options, int64_t number);
 
-// The group named `name`; throws ge::Error naming the groups there are.
-GroupState& find_group(TrainerState& state, const std::string& name);
+// Builds the model's optimizer groups and step schedule into `state`, each phase resolved to its
+// group; a phase naming no group, or with no loss, throws ge::Error.
+void build_schedule(Model& model, TrainerState& state);
 
 }  // namespace ge::models::train::detail

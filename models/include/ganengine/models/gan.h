@@ -59,5 +59,6 @@ class Gan : public Model {
 std::unique_ptr<Gan> make_gan(const GanOptions& options, Generator& generator);
 // The model as a Gan; throws ge::Error naming `what` and the architecture otherwise.
 Gan& as_gan(Model& model, const std::string& what);
+std::unique_ptr<Gan> as_gan(std::unique_ptr<Model> model, const std::string& what);
 
 }  // namespace ge::models

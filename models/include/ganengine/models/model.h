@@ -97,6 +97,7 @@ struct TrainDefaults {
   int64_t n_critic = 1;
   float ema_beta = 0.f;  // G EMA decay per step; 0: no EMA
   int64_t lr_decay_steps = 0;
+  int64_t batch = 0;  // the batch the apps train with unless told; 0: theirs
 };
 
 // Writes a PNG of what a model draws at this point of training (fixed inputs, so images of one

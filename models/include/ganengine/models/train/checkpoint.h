@@ -53,6 +53,10 @@ std::map<std::string, Tensor> read_checkpoint_tensors(const std::string& out_dir
 void write_checkpoint(const std::string& out_dir, const std::map<std::string, Tensor>& tensors,
                       CheckpointRecord record);
 
+// The entries of `tensors` whose names start with `prefix`, keyed by the rest of the name.
+std::map<std::string, Tensor> entries_with_prefix(const std::map<std::string, Tensor>& tensors,
+                                                  const std::string& prefix);
+
 // Checks that `tensors` has exactly the entries `prefix`<key> of module's state dict, with its
 // shapes; errors name `file` and the key.
 void check_module_state(const nn::Module& module, const std::map<std::string, Tensor>& tensors,
