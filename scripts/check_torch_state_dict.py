@@ -116,6 +116,8 @@ def build_layer(spec):
         layer = torch.nn.Tanh()
     elif kind == "Flatten":
         layer = torch.nn.Flatten()
+    elif kind == "PReLU":
+        layer = torch.nn.PReLU(spec.get("parameters", 1), spec.get("init", 0.25))
     else:
         raise ValueError(f"unknown layer type {kind!r}")
     if spec.get("spectral_norm", False):

@@ -454,6 +454,48 @@ def upsample_family():
     return g.write()
 
 
+def pixel_shuffle_family():
+    g = Golden("pixel_shuffle")
+    # name: (op, factor, input shape)
+    cases = {
+        "shuffle_r2": ("shuffle", 2, (2, 12, 3, 4)),
+        "shuffle_r3": ("shuffle", 3, (1, 18, 2, 3)),
+        "unshuffle_r2": ("unshuffle", 2, (2, 3, 4, 6)),
+    }
+    for name, (op, r, shape) in cases.items():
+        c = g.case(name, op=op, factor=r)
+        x = c.randn(*shape)
+        xl = leaf(x)
+        y = F.pixel_shuffle(xl, r) if op == "shuffle" else F.pixel_unshuffle(xl, r)
+        gy = c.randn(*y.shape)
+        (gx,) = grad(y, [xl], gy)
+        c.put(x=x, y=y, gy=gy, gx=gx)
+    return g.write()
+
+
+def prelu_family():
+    g = Golden("prelu")
+    # name: (input shape, slopes: None for one shared 0.25 as nn.PReLU() starts)
+    cases = {
+        "shared": ((2, 3, 4, 5), None),
+        "per_channel": ((2, 4, 3, 3), [0.25, -0.5, 0.1, 1.3]),
+        "per_channel_2d": ((5, 6), [0.2, -1.5, 0.0, 0.7, -0.05, 2.0]),
+    }
+    for name, (shape, slopes) in cases.items():
+        c = g.case(name, shared=slopes is None)
+        x = c.randn(*shape)
+        w = torch.tensor([0.25] if slopes is None else slopes, dtype=torch.float32).double()
+        xl, wl = leaf(x), leaf(w)
+        y = F.prelu(xl, wl)
+        gy = leaf(c.randn(*y.shape))
+        gx, gw = grad(y, [xl, wl], gy, create_graph=True)
+        v = c.randn(*x.shape)
+        # <gx, v> is linear in the slopes: its weight gradient sums gy * v where x <= 0.
+        (ggw,) = grad(gx, [wl], v)
+        c.put(x=x, weight=w, y=y, gy=gy, gx=gx, gw=gw, v=v, ggw=ggw)
+    return g.write()
+
+
 def pad_family():
     g = Golden("pad")
     modes = {"reflect": "reflect", "replicate": "replicate"}
@@ -627,7 +669,8 @@ def main():
     total = sum(f() for f in (conv_family, bias_act_family, spectral_norm_family,
                               gradient_penalty_family, batch_norm_family, instance_norm_family,
                               minibatch_stddev_family, pixel_norm_family, upsample_family,
-                              pad_family, loss_family, optim_family))
+                              pad_family, loss_family, optim_family, pixel_shuffle_family,
+                              prelu_family))
     print(f"total {total} bytes")
 
 

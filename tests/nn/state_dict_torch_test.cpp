@@ -1,5 +1,5 @@
 // State dicts across ganengine and PyTorch, through scripts/check_torch_state_dict.py: a model
-// with Conv2d, BatchNorm2d, ConvTranspose2d and Linear (spectral norm on both convolutions)
+// with Conv2d, BatchNorm2d, ConvTranspose2d, Linear (spectral norm on both convolutions) and PReLU
 // saved here loads into the same torch.nn.Sequential with strict=True, with the names and
 // shapes written out below and the same eval-mode output; a file written by PyTorch (int64
 // num_batches_tracked) loads here strictly and gives PyTorch's output; and the script fails on
@@ -20,6 +20,7 @@
 #include "ganengine/nn/batch_norm.h"
 #include "ganengine/nn/conv.h"
 #include "ganengine/nn/linear.h"
+#include "ganengine/nn/prelu.h"
 #include "ganengine/nn/sequential.h"
 #include "ganengine/safetensors.h"
 #include "nn/nn_test_util.h"
@@ -58,6 +59,7 @@ std::shared_ptr<nn::Sequential> make_model(Generator* gen) {
   model->push_back(std::make_shared<nn::Tanh>());
   model->push_back(std::make_shared<nn::Flatten>());
   model->push_back(std::make_shared<nn::Linear>(128, 3, LayerOptions{}, gen));
+  model->push_back(std::make_shared<nn::PReLU>(3));
   return model;
 }
 
@@ -69,7 +71,8 @@ std::string layers_json(int linear_out = 3) {
     << R"( {"type": "BatchNorm2d", "features": 4}, {"type": "LeakyReLU", "slope": 0.2},)"
     << R"( {"type": "ConvTranspose2d", "in": 4, "out": 2, "kernel": 4, "stride": 2,)"
     << R"( "padding": 1, "spectral_norm": true}, {"type": "Tanh"}, {"type": "Flatten"},)"
-    << R"( {"type": "Linear", "in": 128, "out": )" << linear_out << "}]";
+    << R"( {"type": "Linear", "in": 128, "out": )" << linear_out << "},"
+    << R"( {"type": "PReLU", "parameters": 3}])";
   return s.str();
 }
 
@@ -90,6 +93,7 @@ const std::map<std::string, Shape> kExpectedKeys = {
     {"3.weight_v", {64}},
     {"6.weight", {3, 128}},
     {"6.bias", {3}},
+    {"7.weight", {3}},
 };
 
 std::string json_list(const std::vector<float>& values) {

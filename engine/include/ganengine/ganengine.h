@@ -17,6 +17,8 @@
 #include "ganengine/optim.h"
 #include "ganengine/pad.h"
 #include "ganengine/pixel_norm.h"
+#include "ganengine/pixel_shuffle.h"
+#include "ganengine/prelu.h"
 #include "ganengine/random.h"
 #include "ganengine/safetensors.h"
 #include "ganengine/shape.h"

@@ -9,5 +9,7 @@
 #include "ganengine/nn/linear.h"
 #include "ganengine/nn/module.h"
 #include "ganengine/nn/padding.h"
+#include "ganengine/nn/pixel_shuffle.h"
+#include "ganengine/nn/prelu.h"
 #include "ganengine/nn/sequential.h"
 #include "ganengine/nn/stylegan.h"
