@@ -18,6 +18,7 @@
 #include "ganengine/pad.h"
 #include "ganengine/pixel_norm.h"
 #include "ganengine/random.h"
+#include "ganengine/resize.h"
 #include "ganengine/safetensors.h"
 #include "ganengine/shape.h"
 #include "ganengine/spectral_norm.h"
