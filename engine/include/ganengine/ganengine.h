@@ -20,6 +20,7 @@
 #include "ganengine/pixel_shuffle.h"
 #include "ganengine/prelu.h"
 #include "ganengine/random.h"
+#include "ganengine/resize.h"
 #include "ganengine/safetensors.h"
 #include "ganengine/shape.h"
 #include "ganengine/spectral_norm.h"
