@@ -473,6 +473,39 @@ def pixel_shuffle_family():
     return g.write()
 
 
+def resize_family():
+    """F.interpolate(mode="bicubic") to a size. Unlike the other families this one runs in float32:
+    the op places its taps with ATen's float32 coordinate arithmetic (scale = float(in) / out), and
+    in float64 the taps move by eps * |src|, which times the data's slope exceeds the summation
+    tolerance; in float32 the expectation differs from the exact answer only by PyTorch's own
+    summation rounding, covered by the tolerance as the engine's is."""
+    g = Golden("resize")
+    # name: (input shape, output size, align_corners, antialias)
+    cases = {
+        "up_x2": ((2, 3, 5, 6), (10, 12), False, False),
+        "up_x4": ((2, 3, 4, 5), (16, 20), False, False),
+        "up_x4_align_corners": ((2, 3, 4, 5), (16, 20), True, False),
+        "up_x4_antialias": ((1, 3, 4, 5), (16, 20), False, True),
+        "down_x4": ((2, 3, 16, 20), (4, 5), False, False),
+        "down_x4_antialias": ((2, 3, 16, 20), (4, 5), False, True),
+        "down_x4_antialias_align_corners": ((1, 3, 16, 20), (4, 5), True, True),
+        "odd_7x5_to_17x23": ((1, 2, 7, 5), (17, 23), False, False),
+        "odd_7x5_to_17x23_align_corners": ((1, 2, 7, 5), (17, 23), True, False),
+        "odd_23x17_to_6x4_antialias": ((1, 2, 23, 17), (6, 4), False, True),
+        "odd_23x17_to_6x4": ((1, 2, 23, 17), (6, 4), False, False),
+        "mixed_12x5_to_5x11_antialias": ((1, 2, 12, 5), (5, 11), False, True),
+    }
+    for name, (shape, size, ac, aa) in cases.items():
+        c = g.case(name, out_h=size[0], out_w=size[1], align_corners=ac, antialias=aa)
+        x = c.randn(*shape).float()
+        xl = leaf(x)
+        y = F.interpolate(xl, size=size, mode="bicubic", align_corners=ac, antialias=aa)
+        gy = c.randn(*y.shape).float()
+        (gx,) = grad(y, [xl], gy)
+        c.put(x=x, y=y, gy=gy, gx=gx)
+    return g.write()
+
+
 def prelu_family():
     g = Golden("prelu")
     # name: (input shape, slopes: None for one shared 0.25 as nn.PReLU() starts)
@@ -669,8 +702,8 @@ def main():
     total = sum(f() for f in (conv_family, bias_act_family, spectral_norm_family,
                               gradient_penalty_family, batch_norm_family, instance_norm_family,
                               minibatch_stddev_family, pixel_norm_family, upsample_family,
-                              pad_family, loss_family, optim_family, pixel_shuffle_family,
-                              prelu_family))
+                              resize_family, pad_family, loss_family, optim_family,
+                              pixel_shuffle_family, prelu_family))
     print(f"total {total} bytes")
 
 

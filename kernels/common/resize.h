@@ -50,6 +50,13 @@ GE_HOST_DEVICE float cubic_far(float x, float a) {
   return ((a * x - 5.f * a) * x + 8.f * a) * x - 4.f * a;
 }
 
+GE_HOST_DEVICE double keys_near(double x, double a) {
+  return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
+}
+GE_HOST_DEVICE double keys_far(double x, double a) {
+  return ((a * x - 5.0 * a) * x + 8.0 * a) * x - 4.0 * a;
+}
+
 // PIL's bicubic filter (a = -0.5).
 GE_HOST_DEVICE float antialias_filter(float x) {
   x = fabsf(x);
@@ -58,7 +65,7 @@ GE_HOST_DEVICE float antialias_filter(float x) {
   return 0.f;
 }
 
-// The source coordinate of output o and its tap offset t in [0, 1] (antialias false).
+// The source coordinate of output o (antialias false), whose floor places the taps.
 GE_HOST_DEVICE float cubic_source(int32_t o, const ResizeAxis& a) {
   return a.align_corners ? a.scale * static_cast<float>(o)
                          : a.scale * (static_cast<float>(o) + 0.5f) - 0.5f;
@@ -92,14 +99,17 @@ GE_HOST_DEVICE void build_taps(int32_t o, const ResizeAxis& a, int32_t* first, i
   for (int32_t k = 0; k < a.taps; ++k)
     w[k * stride] = 0.f;
   if (!a.antialias) {
-    const float src = cubic_source(o, a);
-    float t = src - static_cast<float>(span.first + 1);
-    t = t < 0.f ? 0.f : (t > 1.f ? 1.f : t);
-    const float u = 1.f - t;
-    w[0] = cubic_far(t + 1.f, -0.75f);
-    w[stride] = cubic_near(t, -0.75f);
-    w[2 * stride] = cubic_near(u, -0.75f);
-    w[3 * stride] = cubic_far(u + 1.f, -0.75f);
+    // The coefficients in double, rounded once: ATen's CPU build evaluates them with fused
+    // multiply-adds, which this reproduces to within rounding (a float evaluation differs from
+    // PyTorch's by several ulps, and so by more than the golden tolerance).
+    const double src = a.align_corners ? static_cast<double>(a.scale) * o
+                                       : static_cast<double>(a.scale) * (o + 0.5) - 0.5;
+    double t = src - (span.first + 1);
+    t = t < 0.0 ? 0.0 : (t > 1.0 ? 1.0 : t);
+    w[0] = static_cast<float>(keys_far(t + 1.0, -0.75));
+    w[stride] = static_cast<float>(keys_near(t, -0.75));
+    w[2 * stride] = static_cast<float>(keys_near(1.0 - t, -0.75));
+    w[3 * stride] = static_cast<float>(keys_far(2.0 - t, -0.75));
     return;
   }
   const float c = antialias_center(o, a);

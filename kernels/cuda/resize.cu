@@ -8,6 +8,7 @@
 // 2-D and 3-D grids name the row, plane and column directly, so the passes divide nothing.
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
 #include "common/grid.h"
 #include "common/resize.h"
