@@ -1,15 +1,18 @@
 // CUDA convolution algorithms side by side (native implicit GEMM, im2col + cuBLAS, cuDNN) on the
 // layers the GAN models run, forward and forward + backward, plus the fused conv + bias_act
-// against conv then bias_act on both devices.
+// against conv then bias_act on both devices, and the fused conv + PReLU (SRGAN's 64-channel
+// 3x3 conv at 24x24, per-channel slopes) against conv then prelu.
 //
 // FLOP/s counts 2 * N * O * Ho * Wo * C/groups * kh * kw per GEMM in conv2d geometry (for a
 // conv_transpose2d layer, the conv2d it transposes), three of those for forward + backward
 // (the input and the weight gradient each cost one forward). A real GPU runs batch 64; the
 // emulator runs batch 2 (one iteration there takes seconds).
 #include <string>
+#include <vector>
 
 #include "bench_util.h"
 #include "ganengine/bias_act.h"
+#include "ganengine/prelu.h"
 #include "ganengine/conv.h"
 
 namespace {
@@ -149,6 +152,42 @@ void BM_conv_bias_act_unfused_fwd_bwd(benchmark::State& state, ge::Device device
   time_layer(state, device, true, false);
 }
 
+// SRGAN's residual-block conv: 64 -> 64, 3x3, stride 1, pad 1, at 24x24, then PReLU.
+void time_conv_prelu(benchmark::State& state, ge::Device device, bool backward, bool fused) {
+  if (!ge::bench::device_ready(state, device)) return;
+  const ge::TensorOptions opt = ge::TensorOptions(device).requires_grad(backward);
+  const ge::Tensor x = ge::randn({kBatch, 64, 24, 24}, opt);
+  const ge::Tensor w = (ge::randn({64, 64, 3, 3}, device) * 0.05f).requires_grad_(backward);
+  const ge::Tensor b = ge::zeros({64}, opt), a = ge::full({64}, 0.25f, opt);
+  const ge::Conv2dOptions o(1, 1);
+  for (auto _ : state) {
+    const ge::Tensor y =
+        fused ? ge::conv2d_prelu(x, w, b, a, o) : ge::prelu(ge::conv2d(x, w, b, o), a);
+    if (backward) {
+      const std::vector<ge::Tensor> g = ge::grad({y.sum()}, {x, w, b, a});
+      benchmark::DoNotOptimize(g[0].data_ptr());
+    }
+    ge::synchronize(device);
+    benchmark::DoNotOptimize(y.data_ptr());
+  }
+  const double flops = 2.0 * kBatch * 64 * 24 * 24 * 64 * 9;
+  state.counters["FLOP/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * flops * (backward ? 3 : 1),
+                         benchmark::Counter::kIsRate);
+}
+void BM_conv_prelu_fused(benchmark::State& state, ge::Device device) {
+  time_conv_prelu(state, device, false, true);
+}
+void BM_conv_prelu_unfused(benchmark::State& state, ge::Device device) {
+  time_conv_prelu(state, device, false, false);
+}
+void BM_conv_prelu_fused_fwd_bwd(benchmark::State& state, ge::Device device) {
+  time_conv_prelu(state, device, true, true);
+}
+void BM_conv_prelu_unfused_fwd_bwd(benchmark::State& state, ge::Device device) {
+  time_conv_prelu(state, device, true, false);
+}
+
 }  // namespace
 
 // The argument is the layer index in kLayers (the label names it).
@@ -175,3 +214,7 @@ GE_BENCH_DEVICES(BM_conv_bias_act_unfused, ->DenseRange(0, 3)->Unit(benchmark::k
 GE_BENCH_DEVICES(BM_conv_bias_act_fused_fwd_bwd, ->DenseRange(0, 3)->Unit(benchmark::kMillisecond));
 GE_BENCH_DEVICES(
     BM_conv_bias_act_unfused_fwd_bwd, ->DenseRange(0, 3)->Unit(benchmark::kMillisecond));
+GE_BENCH_DEVICES(BM_conv_prelu_fused, ->Unit(benchmark::kMillisecond));
+GE_BENCH_DEVICES(BM_conv_prelu_unfused, ->Unit(benchmark::kMillisecond));
+GE_BENCH_DEVICES(BM_conv_prelu_fused_fwd_bwd, ->Unit(benchmark::kMillisecond));
+GE_BENCH_DEVICES(BM_conv_prelu_unfused_fwd_bwd, ->Unit(benchmark::kMillisecond));

@@ -47,6 +47,16 @@ void check_conv_shape(const ConvShape& s, const char* op) {
            ", got ", s.out_h, "x", s.out_w);
 }
 
+void check_prelu_epilogue(const ConvEpilogue& e, const char* op, bool prelu_supported) {
+  GE_CHECK(e.pre_activation == nullptr || e.prelu != nullptr, op,
+           ": expected pre_activation only with a prelu epilogue");
+  if (e.prelu == nullptr) return;
+  GE_CHECK(prelu_supported, op, ": expected no prelu epilogue (conv2d_forward's only)");
+  GE_CHECK(e.act.act == BiasActFn::Linear && e.act.gain == 1.f && e.act.clamp < 0.f, op,
+           ": expected the identity activation with a prelu epilogue, got ", name(e.act.act),
+           " gain ", e.act.gain, " clamp ", e.act.clamp);
+}
+
 namespace cpu {
 namespace {
 
@@ -110,8 +120,8 @@ void sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, in
 }
 
 bool is_identity(const ConvEpilogue& e) {
-  return e.bias == nullptr && e.act.act == BiasActFn::Linear && e.act.gain == 1.f &&
-         e.act.clamp < 0.f;
+  return e.bias == nullptr && e.prelu == nullptr && e.act.act == BiasActFn::Linear &&
+         e.act.gain == 1.f && e.act.clamp < 0.f;
 }
 
 // f over n floats in blocks of 8: a fixed-width inner loop is what -O2 vectorizes. In place
@@ -169,6 +179,20 @@ void epilogue_row(const float* src, float* dst, int64_t n, float bias, const Bia
       });
     }
   }
+}
+
+// z = src + bias into pre (when set), dst = z > 0 ? z : slope * z, for one channel's row; src
+// may equal dst.
+void prelu_row(const float* src, float* dst, float* pre, int64_t n, float bias, float slope) {
+  if (pre != nullptr) {
+    map_floats(src, pre, n, [=](float v) { return v + bias; });
+    src = pre;
+    bias = 0.f;
+  }
+  map_floats(src, dst, n, [=](float v) {
+    const float z = v + bias;
+    return z * (z > 0.f ? 1.f : slope);
+  });
 }
 
 // Calls f.template operator()<A>() for the epilogue's activation.
@@ -248,11 +272,24 @@ void conv2d_forward(const ConvShape& s, const float* x, const float* w, const Co
   if (s.batch == 0) return;
   GE_CHECK(x != nullptr && w != nullptr && y != nullptr && workspace != nullptr,
            "conv2d: expected non-null x, w, y and workspace");
+  check_prelu_epilogue(e, "conv2d", true);
   const Plan p = make_plan(s, Pass::Forward);
   check_sizes(s, p, "conv2d");
   const Im2colArgs a = plane_im2col_args(s);
   const bool identity = is_identity(e);
   const BiasActParams act = e.act;
+  // One output row (sample n, channel c) through the epilogue, from src.
+  const auto finish = [&]<BiasActFn A>(const float* src, int64_t n, int64_t c) {
+    const float b = e.bias != nullptr ? e.bias[c] : 0.f;
+    float* dst = y + (n * s.out_c + c) * p.l;
+    if (e.prelu != nullptr) {
+      float* pre =
+          e.pre_activation != nullptr ? e.pre_activation + (n * s.out_c + c) * p.l : nullptr;
+      prelu_row(src, dst, pre, p.l, b, e.prelu[c]);
+    } else {
+      epilogue_row<A>(src, dst, p.l, b, act);
+    }
+  };
   dispatch_act(e.act.act, [&]<BiasActFn A>() {
     for_each_chunk(s, p, workspace, [&](const Chunk& ch) {
       const int64_t n0 = ch.n0, count = ch.count;
@@ -266,19 +303,15 @@ void conv2d_forward(const ConvShape& s, const float* x, const float* w, const Co
           // The GEMM writes the sample's output directly; the epilogue follows in cache.
           sgemm(false, false, p.cout_g, p.l, p.k, wg, p.k, col, p.l, 0.f, yg, p.l);
           if (identity) continue;
-          for (int64_t o = 0; o < p.cout_g; ++o) {
-            const float b = e.bias != nullptr ? e.bias[g * p.cout_g + o] : 0.f;
-            epilogue_row<A>(yg + o * p.l, yg + o * p.l, p.l, b, act);
-          }
+          for (int64_t o = 0; o < p.cout_g; ++o)
+            finish.template operator()<A>(yg + o * p.l, n0, g * p.cout_g + o);
           continue;
         }
         const int64_t ld = count * p.l;
         sgemm(false, false, p.cout_g, ld, p.k, wg, p.k, col, ld, 0.f, panel, ld);
         for (int64_t j = 0; j < count; ++j) {
-          for (int64_t o = 0; o < p.cout_g; ++o) {
-            const float b = e.bias != nullptr ? e.bias[g * p.cout_g + o] : 0.f;
-            epilogue_row<A>(panel + o * ld + j * p.l, yg + (j * s.out_c + o) * p.l, p.l, b, act);
-          }
+          for (int64_t o = 0; o < p.cout_g; ++o)
+            finish.template operator()<A>(panel + o * ld + j * p.l, n0 + j, g * p.cout_g + o);
         }
       }
     });
@@ -291,6 +324,7 @@ void conv_transpose2d_forward(const ConvShape& s, const float* y, const float* w
   if (s.batch == 0) return;
   GE_CHECK(x != nullptr && w != nullptr && y != nullptr && workspace != nullptr,
            "conv_transpose2d: expected non-null y, w, x and workspace");
+  check_prelu_epilogue(e, "conv_transpose2d", false);
   const Plan p = make_plan(s, Pass::Transpose);
   check_sizes(s, p, "conv_transpose2d");
   const Im2colArgs a = plane_im2col_args(s);

@@ -291,6 +291,45 @@ __device__ __forceinline__ void store_tile(const float (&acc)[T::TM][T::TN], flo
   }
 }
 
+// store_tile for the PReLU epilogue: z = acc + bias, out = z > 0 ? z : slope[i] * z, and z into
+// pre (when set) at the same offsets.
+template <class T>
+__device__ __forceinline__ void store_prelu_tile(const float (&acc)[T::TM][T::TN], float* out,
+                                                 float* pre, const TileDest<T>& d,
+                                                 const float (&slope)[T::TM], bool vec) {
+  const int(&row_off)[T::TM] = d.row_off;
+  const int(&col_off)[T::TN] = d.col_off;
+  GE_CONV_UNROLL
+  for (int i = 0; i < T::TM; ++i) {
+    if (row_off[i] < 0) continue;
+    GE_CONV_UNROLL
+    for (int q = 0; q < T::TN / 4; ++q) {
+      float z[4], v[4];
+      GE_CONV_UNROLL
+      for (int c = 0; c < 4; ++c) {
+        z[c] = acc[i][4 * q + c] + d.bias[i];
+        v[c] = z[c] > 0.f ? z[c] : slope[i] * z[c];
+      }
+      if (vec) {
+        if (col_off[4 * q] >= 0) {
+          const int at = row_off[i] + col_off[4 * q];
+          *reinterpret_cast<float4*>(out + at) = make_float4(v[0], v[1], v[2], v[3]);
+          if (pre != nullptr)
+            *reinterpret_cast<float4*>(pre + at) = make_float4(z[0], z[1], z[2], z[3]);
+        }
+      } else {
+        GE_CONV_UNROLL
+        for (int c = 0; c < 4; ++c) {
+          if (col_off[4 * q + c] < 0) continue;
+          const int at = row_off[i] + col_off[4 * q + c];
+          out[at] = v[c];
+          if (pre != nullptr) pre[at] = z[c];
+        }
+      }
+    }
+  }
+}
+
 template <class T>
 __device__ __forceinline__ void store_epilogue(const float (&acc)[T::TM][T::TN], float* out,
                                                const TileDest<T>& d, const BiasActParams& p,
@@ -419,6 +458,16 @@ __global__ void __launch_bounds__(kThreads, T::kMinBlocks)
     g.div_out_hw.divmod(n, nb, pix);
     return nb * g.out_c * g.out_hw + pix;
   };
+  if (e.prelu != nullptr) {  // uniform across the grid
+    float slope[T::TM];
+    GE_CONV_UNROLL
+    for (int i = 0; i < T::TM; ++i) {
+      const int m = at.m(i);
+      slope[i] = m < g.og ? __ldg(e.prelu + grp * g.og + m) : 0.f;
+    }
+    store_prelu_tile<T>(acc, y, e.pre_activation, tile_dest(at, rows, cols), slope, vec_out);
+    return;
+  }
   store_epilogue<T>(acc, y, tile_dest(at, rows, cols), e.act, vec_out);
 }
 
@@ -754,6 +803,7 @@ void conv2d_forward(const ConvShape& s, const float* x, const float* w, const Co
   const char* op = "conv2d_forward(cuda)";
   check_conv_shape(s, op);
   check_epilogue(e, op);
+  check_prelu_epilogue(e, op, true);
   check_int_range(s, op);
   if (s.batch * s.out_c * s.out_h * s.out_w == 0) return;
   const int64_t m = s.out_c / s.groups, n = s.batch * s.out_h * s.out_w;
@@ -775,6 +825,7 @@ void conv_transpose2d_forward(const ConvShape& s, const float* y, const float* w
   const char* op = "conv_transpose2d_forward(cuda)";
   check_conv_shape(s, op);
   check_epilogue(e, op);
+  check_prelu_epilogue(e, op, false);
   check_int_range(s, op);
   if (s.batch * s.in_c * s.in_h * s.in_w == 0) return;
   GE_CHECK(x != nullptr && (s.out_c == 0 || (y != nullptr && w != nullptr)), op,

@@ -304,6 +304,8 @@ size_t cudnn_workspace_bytes(CudnnConvOp op, const ConvShape& s) {
 
 void cudnn_conv2d_forward(const ConvShape& s, const float* x, const float* w, const ConvEpilogue& e,
                           float* y, void* workspace, size_t workspace_bytes, Stream stream) {
+  // The engine runs PReLU after cuDNN as a pass of its own.
+  check_prelu_epilogue(e, "cudnn_conv2d_forward", false);
   const bool ran =
       run(CudnnConvOp::Forward, s, workspace, workspace_bytes, stream, "cudnnConvolutionForward",
           [&](cudnnHandle_t h, const Plan& p, const float* one, const float* zero) {
@@ -317,6 +319,7 @@ void cudnn_conv2d_forward(const ConvShape& s, const float* x, const float* w, co
 void cudnn_conv_transpose2d_forward(const ConvShape& s, const float* y, const float* w,
                                     const ConvEpilogue& e, float* x, void* workspace,
                                     size_t workspace_bytes, Stream stream) {
+  check_prelu_epilogue(e, "cudnn_conv_transpose2d_forward", false);
   const bool ran =
       run(CudnnConvOp::TransposeForward, s, workspace, workspace_bytes, stream,
           "cudnnConvolutionBackwardData",

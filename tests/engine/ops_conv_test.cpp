@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ganengine/bias_act.h"
+#include "ganengine/prelu.h"
 
 #include "engine/op_test_util.h"
 #include "support/act_reference.h"
@@ -555,6 +556,74 @@ class EnvScope {
   const char* name_;
   std::optional<std::string> saved_;
 };
+
+class ConvPreluTest : public DeviceTest {};
+
+// conv2d_prelu against the unfused prelu(conv2d(...)) with every algorithm of the device: one
+// shared slope and per-channel slopes (negative and zero ones among them), with and without a
+// bias, forward and every gradient, and the forward again without autograd (no pre-activation).
+TEST_P(ConvPreluTest, MatchesUnfusedPair) {
+  const Device d = device();
+  const Conv2dOptions o(2, 1);
+  const std::vector<float> xv = lcg_values(2 * 3 * 7 * 6, 151), wv = lcg_values(4 * 3 * 3 * 3, 152);
+  const std::vector<float> bv = lcg_values(4, 153), gv = lcg_values(2 * 4 * 4 * 3, 154);
+  const std::vector<std::vector<float>> slope_sets = {{0.25f}, {0.3f, -0.8f, 0.f, 1.4f}};
+  for (const std::vector<float>& sv : slope_sets) {
+    for (bool with_bias : {true, false}) {
+      SCOPED_TRACE(std::to_string(sv.size()) + " slopes" + (with_bias ? ", bias" : ""));
+      for_each_algo(d, [&] {
+        const Tensor x = make(xv, {2, 3, 7, 6}, d, true), w = make(wv, {4, 3, 3, 3}, d, true);
+        const Tensor b = with_bias ? make(bv, {4}, d, true) : Tensor();
+        const Tensor a = make(sv, {static_cast<int64_t>(sv.size())}, d, true);
+        const Tensor y = conv2d_prelu(x, w, b, a, o);
+        const Tensor ref = prelu(conv2d(x, w, b, o), a);
+        ASSERT_EQ(y.shape(), (Shape{2, 4, 4, 3}));
+        EXPECT_TRUE(all_close(y, ref.to_vector(), 1e-6, 1e-6));
+        const Tensor g = make(gv, y.shape(), d);
+        const std::vector<Tensor> in =
+            with_bias ? std::vector<Tensor>{x, w, b, a} : std::vector<Tensor>{x, w, a};
+        const std::vector<Tensor> fused = grad({y}, in, {g});
+        const std::vector<Tensor> unfused = grad({ref}, in, {g});
+        for (size_t i = 0; i < in.size(); ++i)
+          EXPECT_TRUE(all_close(fused[i], unfused[i].to_vector(), 1e-5, 1e-5)) << "grad " << i;
+        NoGradGuard no_grad;
+        EXPECT_TRUE(all_close(conv2d_prelu(x, w, b, a, o), ref.to_vector(), 1e-6, 1e-6));
+      });
+    }
+  }
+}
+
+TEST_P(ConvPreluTest, Gradients) {
+  const Device d = device();
+  const Conv2dOptions o(1, 1);
+  const Tensor x = make(lcg_values(2 * 2 * 3 * 3, 161), {2, 2, 3, 3}, d, true);
+  const Tensor w = make(lcg_values(3 * 2 * 3 * 3, 162), {3, 2, 3, 3}, d, true);
+  const Tensor b = make(lcg_values(3, 163), {3}, d, true);
+  const Tensor a = make({0.4f, -0.6f, 1.2f}, {3}, d, true);
+  const auto fn = [o](const std::vector<Tensor>& in) {
+    return conv2d_prelu(in[0], in[1], in[2], in[3], o);
+  };
+  for_each_algo(d, [&] {
+    EXPECT_TRUE(grad_ok(fn, {x, w, b, a}));
+    EXPECT_TRUE(gradgrad_ok(fn, {x, w, b, a}));
+  });
+}
+
+TEST_P(ConvPreluTest, Errors) {
+  const Device d = device();
+  const Tensor x = zeros({1, 2, 4, 4}, d), w = zeros({3, 2, 3, 3}, d);
+  EXPECT_TRUE(contains(error_of([&] { conv2d_prelu(x, w, Tensor(), zeros({2}, d), {}); }),
+                       "conv2d_prelu: expected a weight of 1 or 3 (the input's channels) elements, "
+                       "got 2 (input shape [1, 3, 2, 2])"));
+  EXPECT_TRUE(contains(error_of([&] {
+                         conv2d_prelu(x, w, Tensor(), zeros({1, 3}, d), {});
+                       }),
+                       "conv2d_prelu: expected a 0-D or 1-D weight, got shape [1, 3]"));
+  EXPECT_TRUE(contains(error_of([&] { conv2d_prelu(x, w, Tensor(), Tensor(), {}); }),
+                       "conv2d_prelu: expected a defined"));
+}
+
+GE_INSTANTIATE_DEVICE_TEST(ConvPreluTest);
 
 TEST(ConvAlgoTest, ParsesEnvironment) {
   {

@@ -165,6 +165,84 @@ TEST_P(ConvKernelTest, EveryEpilogue) {
   }
 }
 
+// The PReLU epilogue: out = z > 0 ? z : slope[c] * z and z itself written beside it, z being
+// the reference conv2d + bias; with per-channel slopes (one negative, one zero), with and without
+// the pre-activation output, aligned and misaligned (the scalar store path).
+TEST_P(ConvKernelTest, PreluEpilogue) {
+  const ConvShape shapes[] = {conv_shape(2, 3, 6, 6, 4, 3, 2, 1),
+                              conv_shape(1, 4, 5, 7, 6, 3, 1, 1),
+                              conv_shape(2, 4, 4, 4, 4, 1, 1, 0, 2)};
+  for (const ConvShape& s : shapes) {
+    for (int64_t shift : {0, 1}) {
+      SCOPED_TRACE(describe(s) + " shift " + std::to_string(shift));
+      const std::vector<float> x = lcg(x_count(s), 31), w = lcg(w_count(s), 32);
+      const std::vector<float> b = lcg(s.out_c, 33);
+      std::vector<float> slopes = lcg(s.out_c, 34, -0.5f, 1.5f);
+      slopes[0] = -0.75f;
+      slopes[1] = 0.f;
+      const int64_t n = y_count(s);
+      Buffer bx(dev(), x, shift), bw(dev(), w, shift), bb(dev(), b), bs(dev(), slopes);
+      Buffer out(dev(), n + shift), pre(dev(), n + shift), out_only(dev(), n + shift);
+      ConvEpilogue e{bb.data(), {}, bs.data(), pre.data(shift)};
+      ConvEpilogue no_pre{bb.data(), {}, bs.data(), nullptr};
+      if (cuda()) {
+        cuda::conv2d_forward(s, bx.data(shift), bw.data(shift), e, out.data(shift), nullptr,
+                             tile());
+        cuda::conv2d_forward(s, bx.data(shift), bw.data(shift), no_pre, out_only.data(shift),
+                             nullptr, tile());
+        GE_TEST_CUDA(cudaDeviceSynchronize());
+      } else {
+        Buffer ws(dev(), cpu::conv_workspace_floats(s));
+        cpu::conv2d_forward(s, bx.data(shift), bw.data(shift), e, out.data(shift), ws.data());
+        cpu::conv2d_forward(s, bx.data(shift), bw.data(shift), no_pre, out_only.data(shift),
+                            ws.data());
+      }
+      const std::vector<double> z = conv2d_ref(s, x, w, b.data(), act(BiasActFn::Linear));
+      std::vector<double> y(z.size());
+      const int64_t plane = s.out_h * s.out_w;
+      for (size_t i = 0; i < z.size(); ++i) {
+        const double sl = slopes[static_cast<size_t>(static_cast<int64_t>(i) / plane % s.out_c)];
+        y[i] = z[i] > 0 ? z[i] : sl * z[i];
+      }
+      EXPECT_TRUE(close(pre.download(n, shift), z, kAtol, kRtol)) << "pre-activation";
+      EXPECT_TRUE(close(out.download(n, shift), y, kAtol, kRtol)) << "output";
+      EXPECT_TRUE(close(out_only.download(n, shift), y, kAtol, kRtol)) << "output without z";
+    }
+  }
+}
+
+TEST_P(ConvKernelTest, PreluEpilogueErrors) {
+  const ConvShape s = conv_shape(1, 2, 4, 4, 2, 3, 1, 1);
+  Buffer x(dev(), x_count(s)), w(dev(), w_count(s)), y(dev(), y_count(s)), sl(dev(), 2);
+  Buffer ws(dev(), cuda() ? 1 : cpu::conv_workspace_floats(s));
+  auto forward = [&](const ConvEpilogue& e) {
+    if (cuda()) {
+      cuda::conv2d_forward(s, x.data(), w.data(), e, y.data(), nullptr, tile());
+    } else {
+      cpu::conv2d_forward(s, x.data(), w.data(), e, y.data(), ws.data());
+    }
+  };
+  auto transposed = [&](const ConvEpilogue& e) {
+    if (cuda()) {
+      cuda::conv_transpose2d_forward(s, y.data(), w.data(), e, x.data(), nullptr, tile());
+    } else {
+      cpu::conv_transpose2d_forward(s, y.data(), w.data(), e, x.data(), ws.data());
+    }
+  };
+  EXPECT_THAT(error_of([&] {
+                forward({nullptr, act(BiasActFn::Relu), sl.data(), nullptr});
+              }),
+              HasSubstr("expected the identity activation with a prelu epilogue, got relu"));
+  EXPECT_THAT(error_of([&] {
+                forward({nullptr, {}, nullptr, y.data()});
+              }),
+              HasSubstr("expected pre_activation only with a prelu epilogue"));
+  EXPECT_THAT(error_of([&] {
+                transposed({nullptr, {}, sl.data(), nullptr});
+              }),
+              HasSubstr("expected no prelu epilogue (conv2d_forward's only)"));
+}
+
 TEST_P(ConvKernelTest, MisalignedBuffers) {
   // The vector paths (float4 weight loads, float4 stores) fall back to scalars.
   check(conv_shape(2, 4, 4, 4, 4, 3, 1, 1), act(BiasActFn::Relu), true, 24, 1);

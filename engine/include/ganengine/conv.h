@@ -13,6 +13,7 @@
 //                     applied as each output is written, so the pre-activation never reaches
 //                     memory. The backward keeps the output (as bias_act does) and reads the
 //                     activation's derivative from it.
+//   conv2d_prelu:     conv2d followed by prelu (one slope or one per output channel) in one pass.
 //
 // On CUDA the algorithm is selectable (CPU always runs im2col + OpenBLAS):
 //   Native  the engine's implicit-GEMM kernels (bias and activation fused into them)
@@ -56,6 +57,13 @@ Tensor conv2d_weight(const Tensor& x, const Tensor& grad_output, const Shape& we
 // bias_act(conv2d(x, weight), bias, act) fused; bias: [O] or undefined; act.dim must be 1.
 Tensor conv2d_bias_act(const Tensor& x, const Tensor& weight, const Tensor& bias,
                        const Conv2dOptions& conv, const BiasActOptions& act);
+// prelu(conv2d(x, weight, bias), prelu_weight) fused: the bias and PReLU are applied as each
+// output is written (on CUDA by the Native kernels; Gemm and Cudnn run PReLU as a separate pass).
+// prelu_weight: 1 slope or O slopes, as ge::prelu. Under autograd the pre-activation is written
+// too and kept for the backward (the slopes may be negative, so the output's sign does not tell
+// the pre-activation's).
+Tensor conv2d_prelu(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                    const Tensor& prelu_weight, const Conv2dOptions& conv);
 // bias_act(conv_transpose2d(x, weight), bias, act) fused; bias: [O] or undefined.
 Tensor conv_transpose2d_bias_act(const Tensor& x, const Tensor& weight, const Tensor& bias,
                                  const Conv2dOptions& conv, const BiasActOptions& act);

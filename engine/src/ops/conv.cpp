@@ -25,12 +25,14 @@
 #include <vector>
 
 #include "bias_act_grad.h"
+#include "prelu_grad.h"
 #include "cuda/runtime.h"
 #include "dispatch.h"
 #include "ganengine/autograd.h"
 #include "ganengine/autograd_function.h"
 #include "ganengine/error.h"
 #include "ganengine/kernels/bias_act.h"
+#include "ganengine/kernels/prelu.h"
 #include "ganengine/kernels/conv.h"
 #include "ganengine/kernels/im2col.h"
 #include "ganengine/kernels/matmul.h"
@@ -289,6 +291,29 @@ void fill_epilogue(const Tensor& out, const Tensor& bias, const kernels::BiasAct
   epilogue_in_place(out, bias, p);
 }
 
+// conv2d_prelu's epilogue: one slope per output channel and, when the backward needs it, the
+// tensor that receives the pre-activation z = conv + bias.
+struct PreluEpilogue {
+  Tensor slopes;  // [O], contiguous
+  Tensor pre;     // [N, O, Ho, Wo] or undefined
+};
+
+// out = prelu(out) per channel in place, z copied into p.pre first: for the paths whose
+// convolution cannot apply it as it writes.
+void prelu_in_place(const Tensor& out, const PreluEpilogue& p) {
+  if (out.numel() == 0) return;
+  if (p.pre.defined()) detail::copy_kernel(out, p.pre);
+  kernels::PreluArgs a;
+  a.x = out.data_ptr();
+  a.weight = p.slopes.data_ptr();
+  a.out = out.data_ptr();
+  a.n = out.numel();
+  a.channels = out.size(1);
+  a.inner = out.size(2) * out.size(3);
+  detail::run_kernel(out.device(), kernels::cpu::prelu, kernels::cuda::prelu,
+                     kernels::PreluMode::Forward, a);
+}
+
 // The CUDA algorithm for this call (Auto resolved), with cuDNN's presence checked.
 ConvAlgo cuda_algo(const char* op) {
   const ConvAlgo a = conv_algo();
@@ -320,7 +345,7 @@ CudnnScratch cudnn_scratch(kernels::cuda::CudnnConvOp op, const kernels::ConvSha
 // w)) for in [N, O, Ho, Wo] (the conv2d output side): [N, C, H, W]. bias may be undefined.
 Tensor run_conv(const Tensor& in, const Tensor& w, const Tensor& bias,
                 const kernels::BiasActParams& act, const Geometry& g, bool transposed,
-                const char* op) {
+                const char* op, const PreluEpilogue* prelu = nullptr) {
   namespace kc = kernels::cuda;
   NoGradGuard no_grad;
   const Device dev = in.device();
@@ -331,11 +356,17 @@ Tensor run_conv(const Tensor& in, const Tensor& w, const Tensor& bias,
   const Tensor bc = detail::contiguous_operand(bias);
   if (nothing_to_sum(g, transposed)) {
     fill_epilogue(out, bc, act);
+    if (prelu != nullptr) prelu_in_place(out, *prelu);
     return out;
   }
   const Tensor ic = detail::contiguous_operand(in), wc = detail::contiguous_operand(w);
   const kernels::ConvShape s = conv_shape(g);
-  const kernels::ConvEpilogue e{detail::data_or_null(bc), act};
+  const kernels::ConvEpilogue plain{detail::data_or_null(bc), act};
+  kernels::ConvEpilogue e = plain;
+  if (prelu != nullptr) {
+    e.prelu = prelu->slopes.data_ptr();
+    e.pre_activation = detail::data_or_null(prelu->pre);
+  }
   if (dev.is_cpu()) {
     const Tensor ws = detail::workspace_floats(kernels::cpu::conv_workspace_floats(s), dev);
     const auto cpu =
@@ -354,13 +385,15 @@ Tensor run_conv(const Tensor& in, const Tensor& w, const Tensor& bias,
     case ConvAlgo::Gemm:
       (transposed ? gemm_conv_transpose2d : gemm_conv2d)(ic, wc, bc, g, out);
       epilogue_in_place(out, Tensor(), act);
+      if (prelu != nullptr) prelu_in_place(out, *prelu);
       break;
     case ConvAlgo::Cudnn: {
       const CudnnScratch ws = cudnn_scratch(
           transposed ? kc::CudnnConvOp::TransposeForward : kc::CudnnConvOp::Forward, s, dev);
       const auto cudnn = transposed ? kc::cudnn_conv_transpose2d_forward : kc::cudnn_conv2d_forward;
-      cudnn(s, ic.data_ptr(), wc.data_ptr(), e, out.data_ptr(), detail::data_or_null(ws.buffer),
+      cudnn(s, ic.data_ptr(), wc.data_ptr(), plain, out.data_ptr(), detail::data_or_null(ws.buffer),
             ws.bytes, stream);
+      if (prelu != nullptr) prelu_in_place(out, *prelu);
       break;
     }
   }
@@ -545,6 +578,32 @@ Tensor conv2d_bias_act(const Tensor& x, const Tensor& weight, const Tensor& bias
                        const Conv2dOptions& conv_options, const BiasActOptions& act) {
   return conv("conv2d_bias_act", "Conv2dBiasActBackward", false, x, weight, bias, conv_options,
               &act);
+}
+
+// z = conv2d(x, weight) + bias is written beside y only when a gradient will need it; z then
+// carries conv2d's backward and y prelu's, so the backward is prelu's on z followed by conv2d's.
+Tensor conv2d_prelu(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                    const Tensor& prelu_weight, const Conv2dOptions& conv_options) {
+  const char* op = "conv2d_prelu";
+  detail::check_operands({x, weight, prelu_weight}, op);
+  const Geometry g = conv2d_geometry(x, weight.shape(), conv_options, op);
+  check_bias(x, bias, g.out_c, op);
+  const Shape out_shape{g.batch, g.out_c, g.out_h, g.out_w};
+  detail::check_prelu_weight(out_shape, prelu_weight, op);
+  PreluEpilogue p;
+  {
+    NoGradGuard no_grad;
+    p.slopes = detail::contiguous_kernel(prelu_weight.reshape({-1}).expand({g.out_c}));
+  }
+  const bool needs_grad =
+      autograd::needs_grad(operands(x, weight, bias)) || autograd::needs_grad({prelu_weight});
+  if (needs_grad) p.pre = detail::empty_raw(out_shape, x.device());
+  Tensor y = run_conv(x, weight, bias, kernels::BiasActParams{}, g, false, op, &p);
+  if (needs_grad) {
+    record_conv("Conv2dBackward", false, x, weight, bias, p.pre, g, nullptr);
+    detail::record_prelu(p.pre, prelu_weight, y);
+  }
+  return y;
 }
 
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias,

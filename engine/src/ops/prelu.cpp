@@ -125,15 +125,14 @@ Tensor prelu_backward(const Tensor& g, const Tensor& x, const Tensor& w, const G
 
 }  // namespace
 
-void detail::check_prelu_weight(const Tensor& x, const Tensor& weight, const char* op) {
-  detail::check_operands({x, weight}, op);
-  GE_CHECK(x.dim() >= 1, op, ": expected an input of rank >= 1, got shape ", to_string(x.shape()));
+void detail::check_prelu_weight(const Shape& x, const Tensor& weight, const char* op) {
+  GE_CHECK(!x.empty(), op, ": expected an input of rank >= 1, got shape ", to_string(x));
   GE_CHECK(weight.dim() <= 1, op, ": expected a 0-D or 1-D weight, got shape ",
            to_string(weight.shape()));
-  const int64_t channels = x.dim() >= 2 ? x.size(1) : 1;
+  const int64_t channels = x.size() >= 2 ? x[1] : 1;
   GE_CHECK(weight.numel() == 1 || weight.numel() == channels, op, ": expected a weight of 1 or ",
            channels, " (the input's channels) elements, got ", weight.numel(), " (input shape ",
-           to_string(x.shape()), ")");
+           to_string(x), ")");
 }
 
 void detail::record_prelu(const Tensor& x, const Tensor& weight, const Tensor& y) {
@@ -152,7 +151,8 @@ void detail::record_prelu(const Tensor& x, const Tensor& weight, const Tensor& y
 }
 
 Tensor prelu(const Tensor& x, const Tensor& weight) {
-  detail::check_prelu_weight(x, weight, "prelu");
+  detail::check_operands({x, weight}, "prelu");
+  detail::check_prelu_weight(x.shape(), weight, "prelu");
   Tensor y = launch(Mode::Forward, x, Tensor(), weight, geometry_of(x.shape(), weight));
   detail::record_prelu(x, weight, y);
   return y;

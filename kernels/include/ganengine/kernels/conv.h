@@ -53,13 +53,22 @@ inline Im2colArgs plane_im2col_args(const ConvShape& s) {
 
 // Applied to every output element as it is written: act.clamp/gain/alpha as in bias_act's
 // Forward mode. bias may be null. The default is the identity (Linear, gain 1, no clamp).
+// With prelu (conv2d_forward only; act must then be the identity), the output is PReLU of
+// z = conv + bias with slope prelu[c] for output channel c, and when pre_activation is set z is
+// written there too (same layout as the output): PReLU's backward needs z, whose sign the output
+// does not tell when a slope is negative.
 struct ConvEpilogue {
   const float* bias = nullptr;
   BiasActParams act{};
+  const float* prelu = nullptr;     // one slope per output channel
+  float* pre_activation = nullptr;  // only with prelu
 };
 
 // Throws ge::Error naming `op` when the sizes are inconsistent (see the file comment).
 void check_conv_shape(const ConvShape& s, const char* op);
+// Throws ge::Error naming `op` when e's prelu fields are misused: prelu where the launcher has
+// no such epilogue (prelu_supported false), prelu with an activation, pre_activation alone.
+void check_prelu_epilogue(const ConvEpilogue& e, const char* op, bool prelu_supported);
 
 namespace cpu {
 // im2col/col2im + OpenBLAS, threads over the batch (OpenMP). `workspace` holds at least
