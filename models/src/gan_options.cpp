@@ -37,6 +37,9 @@ void for_each_field(GanOptions& o, Fn&& fn) {
   fn("lambda_cycle", o.lambda_cycle);
   fn("lambda_identity", o.lambda_identity);
   fn("pool_size", o.pool_size);
+  fn("sr_blocks", o.sr_blocks);
+  fn("content_loss", o.content_loss);
+  fn("adversarial_weight", o.adversarial_weight);
 }
 
 const char* kind_of(const std::string&) {

@@ -12,6 +12,7 @@
 #include "ganengine/models/gan.h"
 #include "ganengine/models/mlp_gan.h"
 #include "ganengine/models/sngan.h"
+#include "ganengine/models/srgan.h"
 #include "ganengine/models/stylegan_lite.h"
 #include "ganengine/models/wgan_gp.h"
 
@@ -21,6 +22,9 @@ namespace {
 
 enum class Samples { Images, Points };
 enum class Labels { None, Required, Optional };
+// The image sides an architecture takes: powers of two >= 8 (the GANs' up- and downsampling
+// stacks), or multiples of the super-resolution scale.
+enum class Sides { PowerOfTwo, MultipleOfScale };
 
 struct Architecture {
   const char* name;
@@ -30,6 +34,8 @@ struct Architecture {
   bool gradient_penalty;  // uses gp_lambda
   std::function<std::unique_ptr<Model>(const GanOptions&, Generator&)> make;
   std::function<void(const GanOptions&)> check = nullptr;  // the architecture's own options
+  Sides sides = Sides::PowerOfTwo;
+  int64_t default_resolution = 32;  // the side it trains at unless told
 };
 
 template <class T>
@@ -52,6 +58,15 @@ void check_cyclegan(const GanOptions& o) {
   GE_CHECK(o.pool_size >= 0, "make_model: expected pool_size >= 0, got ", o.pool_size);
 }
 
+void check_super_resolution(const GanOptions& o) {
+  GE_CHECK(o.sr_blocks >= 0, "make_model: expected sr_blocks >= 0, got ", o.sr_blocks);
+  GE_CHECK(o.content_loss == "mse" || (o.arch == "srgan" && o.content_loss == "features"),
+           "make_model: content_loss \"", o.content_loss, "\" is not accepted by ", o.arch,
+           "; expected ", o.arch == "srgan" ? "\"mse\" or \"features\"" : "\"mse\"");
+  GE_CHECK(o.adversarial_weight >= 0.f, "make_model: expected adversarial_weight >= 0, got ",
+           o.adversarial_weight);
+}
+
 const std::vector<Architecture>& registry() {
   static const std::vector<Architecture> archs = {
       {"dcgan", Samples::Images, Labels::None, false, false, build<Dcgan>},
@@ -64,6 +79,10 @@ const std::vector<Architecture>& registry() {
       {"wgan-gp-mlp", Samples::Points, Labels::None, false, true, build<MlpGan>},
       {"sngan-mlp", Samples::Points, Labels::None, false, false, build<MlpGan>},
       {"cyclegan", Samples::Images, Labels::None, false, false, build<CycleGan>, check_cyclegan},
+      {"srresnet", Samples::Images, Labels::None, false, false, build<SrGan>,
+       check_super_resolution, Sides::MultipleOfScale, 96},
+      {"srgan", Samples::Images, Labels::None, false, false, build<SrGan>, check_super_resolution,
+       Sides::MultipleOfScale, 96},
   };
   return archs;
 }
@@ -97,9 +116,14 @@ void check_options(const Architecture& a, const GanOptions& o) {
     GE_CHECK(o.channels > 0, "make_model: arch ", arch,
              " makes images and needs channels > 0, got ", o.channels,
              " (2-D points: ", names_of(Samples::Points), ")");
-    GE_CHECK(power_of_two(o.resolution) && o.resolution >= 8, "make_model: resolution ",
-             o.resolution, " is not accepted by ", arch,
-             "; expected a power of two >= 8 (pad 28x28 data to 32)");
+    if (a.sides == Sides::PowerOfTwo)
+      GE_CHECK(power_of_two(o.resolution) && o.resolution >= 8, "make_model: resolution ",
+               o.resolution, " is not accepted by ", arch,
+               "; expected a power of two >= 8 (pad 28x28 data to 32)");
+    else
+      GE_CHECK(o.resolution >= kSrScale && o.resolution % kSrScale == 0, "make_model: resolution ",
+               o.resolution, " is not accepted by ", arch, "; expected a multiple of the scale ",
+               kSrScale, " (the side of the high-resolution crops)");
   } else {
     GE_CHECK(o.channels == 0, "make_model: arch ", arch,
              " models 2-D points and needs channels 0, got ", o.channels);
@@ -132,6 +156,10 @@ std::vector<std::string> architecture_names() {
   for (const Architecture& a : registry())
     out.emplace_back(a.name);
   return out;
+}
+
+int64_t default_resolution(const std::string& arch) {
+  return find(arch).default_resolution;
 }
 
 std::unique_ptr<Gan> make_gan(const GanOptions& options, Generator& generator) {

@@ -1,5 +1,6 @@
 // The image-to-image report: translators whose outputs are known (the identity, a blank image)
 // give answers the test works out on its own, from the data sets and the classifier directly.
+#include "ganengine/models/metrics/evaluate_model.h"
 #include "ganengine/models/metrics/translation.h"
 
 #include <gtest/gtest.h>

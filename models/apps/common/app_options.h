@@ -34,7 +34,7 @@ inline int64_t channels_of(const std::string& data) {
   if (data == "ring8" || data == "grid25") return 0;
   if (data.starts_with("mnist:") || data.starts_with("typeset")) return 1;
   if (data.starts_with("stacked-mnist:")) return 3;
-  if (data.starts_with("images:")) return 3;
+  if (data.starts_with("images:") || data.starts_with("folder:")) return 3;
   std::error_code ec;
   return std::filesystem::exists(std::filesystem::path(data) / "train-images-idx3-ubyte", ec) ? 1
                                                                                               : 3;
@@ -82,10 +82,11 @@ struct TrainArgs {
 inline void add_train_options(CLI::App& cmd, TrainArgs& a) {
   a.command = &cmd;
   auto& t = a.train;
-  cmd.add_option("--data,--data-a", a.data,
-                 "data set (domain A of an image-to-image model): mnist:DIR, stacked-mnist:DIR, "
-                 "images:DIR, typeset[:FONTDIR] (digits typeset in the system's fonts; "
-                 "typeset-test[:FONTDIR] is the held-out split), ring8 or grid25")
+  cmd.add_option(
+         "--data,--data-a", a.data,
+         "data set (domain A of an image-to-image model): mnist:DIR, stacked-mnist:DIR, "
+         "images:DIR (or folder:DIR), typeset[:FONTDIR] (digits typeset in the system's fonts; "
+         "typeset-test[:FONTDIR] is the held-out split), ring8 or grid25")
       ->capture_default_str();
   cmd.add_option("--data-b", a.data_b,
                  "domain B of an image-to-image model (cyclegan), in the forms of --data");
@@ -100,6 +101,9 @@ inline void add_train_options(CLI::App& cmd, TrainArgs& a) {
   cmd.add_option("--seed", t.seed, "seed of the initialisation, data order and training noise")
       ->capture_default_str();
   add_device_option(cmd, a.device);
+  cmd.add_option("--init", t.init,
+                 "a training directory whose checkpoint gives this fresh run the networks it "
+                 "shares by name (srgan: G from a trained srresnet)");
   cmd.add_flag("--resume", t.resume,
                "continue from OUT/checkpoint.json: its model, and its settings unless given");
   cmd.add_option("--g-lr", t.g_lr, "generator learning rate (default: the architecture's)");

@@ -11,6 +11,7 @@
 #include "ganengine/models/data/loader.h"
 #include "ganengine/models/gan.h"
 #include "ganengine/models/metrics/evaluate.h"
+#include "ganengine/models/metrics/evaluate_model.h"
 #include "ganengine/models/metrics/translation.h"
 #include "ganengine/models/train/checkpoint.h"
 #include "ganengine/models/train/trainer.h"
@@ -48,20 +49,37 @@ inline void run_training(models::GanOptions model, TrainArgs args, bool arch_giv
            model.channels == 0 ? "2-D points (use ring8 or grid25)"
                                : "images (the -mlp architectures model 2-D points)");
   const models::data::ImageFormat format{model.resolution, std::max<int64_t>(model.channels, 1)};
-  std::vector<std::shared_ptr<models::data::Dataset>> datasets = {
-      models::data::open_dataset(args.data, format)};
-  if (!args.data_b.empty()) datasets.push_back(models::data::open_dataset(args.data_b, format));
-  if (model.arch == "cgan" && model.num_classes == 0)
-    model.num_classes = datasets.front()->num_classes();
+  std::shared_ptr<models::data::Dataset> first;
+  if (model.arch == "cgan" && model.num_classes == 0) {
+    first = models::data::open_dataset(args.data, format);
+    model.num_classes = first->num_classes();
+  }
   Generator init(t.seed + kInitSeedOffset);
   const auto net = models::make_model(model, init);
+  if (!t.resume && !t.init.empty()) {
+    std::string names;
+    for (const std::string& n : models::train::init_networks_from(*net, t.init))
+      names += (names.empty() ? "" : ", ") + n;
+    std::fprintf(stderr, "%s: %s from %s\n", t.out_dir.c_str(), names.c_str(), t.init.c_str());
+  }
   // A fresh run without --batch takes the architecture's batch where it has one.
   const int64_t default_batch = net->train_defaults().batch;
   if (!t.resume && !args.given("--batch") && default_batch > 0) t.batch = default_batch;
   const std::vector<models::DataSlot> slots = net->data_slots();
-  GE_CHECK(slots.size() == datasets.size(), "--arch ", model.arch, " reads ", slots.size(),
+  const size_t given = args.data_b.empty() ? 1 : 2;
+  GE_CHECK(slots.size() == given, "--arch ", model.arch, " reads ", slots.size(),
            slots.size() == 2 ? " domains: give --data-a and --data-b"
                              : " data set: give --data, not --data-b");
+  std::vector<std::shared_ptr<models::data::Dataset>> datasets;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const std::string& spec = i == 0 ? args.data : args.data_b;
+    if (i == 0 && first)
+      datasets.push_back(first);
+    else if (slots[i].crops)
+      datasets.push_back(models::data::open_patch_dataset(spec, format));
+    else
+      datasets.push_back(models::data::open_dataset(spec, format));
+  }
   std::vector<std::unique_ptr<models::data::DataLoader>> loaders;
   models::train::DataLoaders by_slot;
   for (size_t i = 0; i < slots.size(); ++i) {

@@ -9,6 +9,7 @@
 #include "app_options.h"
 #include "ganengine/error.h"
 #include "ganengine/models/metrics/evaluate.h"
+#include "ganengine/models/metrics/evaluate_model.h"
 #include "ganengine/models/metrics/translation.h"
 #include "ganengine/models/npy.h"
 #include "ganengine/models/train/checkpoint.h"

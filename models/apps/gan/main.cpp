@@ -1,5 +1,6 @@
 // gan: train and sample the classic GANs (DCGAN, cGAN, WGAN-GP, SNGAN) on images and their MLP
-// variants on 2-D Gaussian mixtures; train CycleGAN and translate images with it.
+// variants on 2-D Gaussian mixtures; train CycleGAN and translate images with it; train SRResNet
+// and SRGAN and upscale images with them.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
@@ -13,6 +14,7 @@
 #include "sample_output.h"
 #include "training.h"
 #include "translate_command.h"
+#include "upscale_command.h"
 
 namespace {
 
@@ -44,7 +46,9 @@ void generate(const GenerateArgs& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"gan: DCGAN, cGAN, WGAN-GP, SNGAN and CycleGAN on images; MLP GANs on 2-D mixtures"};
+  CLI::App app{
+      "gan: DCGAN, cGAN, WGAN-GP, SNGAN, CycleGAN, SRResNet and SRGAN on images; MLP GANs on 2-D "
+      "mixtures"};
   models::GanOptions model;
   apps::TrainArgs train;
   train.data = "mnist:data/mnist";
@@ -61,8 +65,11 @@ int main(int argc, char** argv) {
     t->add_option("--latent-dim", model.latent_dim, "latent size")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
-    t->add_option("--resolution", model.resolution, "image side (a power of two >= 8)")
-        ->capture_default_str();
+    CLI::Option* resolution =
+        t->add_option("--resolution", model.resolution,
+                      "image side (a power of two >= 8; super-resolution: the side of the "
+                      "high-resolution crops, a multiple of 4, default 96)")
+            ->capture_default_str();
     t->add_option("--gp-lambda", model.gp_lambda, "gradient penalty weight (wgan-gp)")
         ->capture_default_str();
     t->add_option("--resnet-blocks", model.resnet_blocks,
@@ -79,8 +86,18 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     t->add_option("--pool-size", model.pool_size, "fake images kept for D updates (cyclegan)")
         ->capture_default_str();
+    t->add_option("--sr-blocks", model.sr_blocks,
+                  "residual blocks of the super-resolution generator (srresnet, srgan)")
+        ->capture_default_str();
+    t->add_option("--content-loss", model.content_loss,
+                  "srgan's content loss: mse (pixels) or features (the discriminator's)")
+        ->capture_default_str();
+    t->add_option("--adversarial-weight", model.adversarial_weight,
+                  "weight of srgan's adversarial loss beside the content loss")
+        ->capture_default_str();
     apps::add_train_options(*t, train);
     t->callback([&] {
+      if (resolution->count() == 0) model.resolution = models::default_resolution(model.arch);
       model.channels =
           model.arch.ends_with("-mlp")
               ? 0
@@ -105,5 +122,6 @@ int main(int argc, char** argv) {
     apps::add_eval_command(app);
     apps::add_classifier_command(app);
     apps::add_translate_command(app);
+    apps::add_upscale_command(app);
   });
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "app_options.h"
+#include "image_files.h"
 #include "ganengine/autograd.h"
 #include "ganengine/error.h"
 #include "ganengine/models/cyclegan.h"
@@ -31,29 +32,6 @@ constexpr int64_t kBatch = 16;
 struct TranslateArgs {
   std::string ckpt, direction, in, out, device = "cpu";
 };
-
-// `in` itself when it is a file, else every image in the directory (sorted by name).
-std::vector<std::string> input_files(const std::string& in) {
-  std::error_code ec;
-  if (fs::is_directory(in, ec)) return models::data::list_image_files(in);
-  GE_CHECK(fs::exists(in, ec), "--in ", in, ": no such file or directory");
-  return {in};
-}
-
-// OUT/<stem>.png for each input; two inputs of one stem would overwrite each other.
-std::vector<std::string> output_files(const std::vector<std::string>& inputs,
-                                      const std::string& out) {
-  std::map<std::string, std::string> taken;
-  std::vector<std::string> outputs;
-  for (const std::string& input : inputs) {
-    const std::string stem = fs::path(input).stem().string();
-    const auto [it, fresh] = taken.emplace(stem, input);
-    GE_CHECK(fresh, "--in: '", it->second, "' and '", input, "' would both be written to ", out,
-             "/", stem, ".png");
-    outputs.push_back((fs::path(out) / (stem + ".png")).string());
-  }
-  return outputs;
-}
 
 void run_translate(const TranslateArgs& a) {
   GE_CHECK(a.direction == "a2b" || a.direction == "b2a", "--direction: expected a2b or b2a, got \"",

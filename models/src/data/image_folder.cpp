@@ -1,5 +1,4 @@
 // A folder of PNG/JPEG/BMP files, decoded once at load time into the model's format.
-#include <stb/stb_image.h>
 #include <stb/stb_image_resize.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 
 #include "ganengine/error.h"
 #include "ganengine/models/data/dataset.h"
+#include "decoded_image.h"
 #include "image_format.h"
 
 namespace ge::models::data {
@@ -47,41 +47,14 @@ std::vector<std::string> list_images(const char* op, const std::string& dir) {
   return paths;
 }
 
-struct StbImage {
-  unsigned char* pixels = nullptr;
-  ~StbImage() { stbi_image_free(pixels); }
-};
-
-// PIL's convert("L"): ITU-R 601 luma in 16-bit fixed point, rounded to nearest (stb's own
-// conversion truncates, so it would differ by a level from data prepared with PIL).
-unsigned char luma(const unsigned char* rgb) {
-  return static_cast<unsigned char>(
-      (rgb[0] * 19595u + rgb[1] * 38470u + rgb[2] * 7471u + 0x8000u) >> 16);
-}
-
-// Decodes `path` with `channels` channels (colour to one channel is luma, gray to three repeats
-// the value, alpha is dropped), center-crops it to a square and resizes that to `side`:
-// interleaved [side, side, channels]. `op` names the caller in errors.
+// Decodes `path` with `channels` channels (see decoded_image.h), center-crops it to a square and
+// resizes that to `side`: interleaved [side, side, channels]. `op` names the caller in errors.
 void decode(const char* op, const std::string& path, int channels, int side, unsigned char* out) {
-  int w = 0, h = 0, file_channels = 0;
-  StbImage image;
-  image.pixels = stbi_load(path.c_str(), &w, &h, &file_channels, channels == 1 ? 0 : channels);
-  if (image.pixels == nullptr)
-    fail(op, ": cannot decode '", path, "': ", stbi_failure_reason(),
-         " (expected a PNG, JPEG or BMP image)");
-  const unsigned char* pixels = image.pixels;
-  std::vector<unsigned char> gray;
-  if (channels == 1 && file_channels != 1) {
-    gray.resize(static_cast<size_t>(w) * h);
-    for (size_t i = 0; i < gray.size(); ++i) {
-      const unsigned char* p = image.pixels + i * file_channels;
-      gray[i] = file_channels >= 3 ? luma(p) : p[0];  // gray + alpha: the gray
-    }
-    pixels = gray.data();
-  }
+  const DecodedImage image = decode_image(op, path, channels);
+  const int w = image.width, h = image.height;
   const int crop = std::min(w, h);
   const unsigned char* corner =
-      pixels + (static_cast<size_t>((h - crop) / 2) * w + (w - crop) / 2) * channels;
+      image.pixels.data() + (static_cast<size_t>((h - crop) / 2) * w + (w - crop) / 2) * channels;
   // A triangle filter: bilinear when enlarging, an area average when shrinking (no ringing).
   const int ok =
       stbir_resize_uint8_generic(corner, crop, crop, w * channels, out, side, side, side * channels,

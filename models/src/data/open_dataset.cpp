@@ -12,7 +12,8 @@ namespace ge::models::data {
 namespace {
 
 constexpr const char* kForms =
-    "expected \"mnist:DIR\", \"stacked-mnist:DIR\", \"images:DIR\", \"typeset[:FONTDIR]\", "
+    "expected \"mnist:DIR\", \"stacked-mnist:DIR\", \"images:DIR\" (or \"folder:DIR\"), "
+    "\"typeset[:FONTDIR]\", "
     "\"typeset-test[:FONTDIR]\", \"ring8\", \"grid25\" or a directory";
 // The size and seed of Stacked MNIST as the mode-collapse papers use it (Metz et al.; VEEGAN).
 constexpr int64_t kStackedMnistCount = 60000;
@@ -22,6 +23,18 @@ std::string after_prefix(const std::string& spec, const std::string& prefix) {
   const std::string dir = spec.substr(prefix.size());
   GE_CHECK(!dir.empty(), "open_dataset: \"", spec, "\" names no directory after \"", prefix, "\"");
   return dir;
+}
+
+// The image folder a spec names ("images:DIR", "folder:DIR" or a directory without MNIST's IDX
+// files), or "" for any other spec.
+std::string image_folder_of(const std::string& spec) {
+  for (const char* prefix : {"images:", "folder:"})
+    if (spec.starts_with(prefix)) return after_prefix(spec, prefix);
+  std::error_code ec;
+  if (std::filesystem::is_directory(spec, ec) &&
+      !std::filesystem::exists(std::filesystem::path(spec) / "train-images-idx3-ubyte", ec))
+    return spec;
+  return "";
 }
 
 // "NAME" or "NAME:FONTDIR" (an empty FONTDIR is the system's), as typeset digit specs take it.
@@ -48,14 +61,17 @@ std::shared_ptr<Dataset> open_dataset(const std::string& spec, const ImageFormat
     return make_typeset_digits(format, 0, 0, "train", font_dir);
   if (typeset_spec(spec, "typeset-test", font_dir))
     return make_typeset_digits(format, 0, 0, "test", font_dir);
-  if (spec.starts_with("images:")) return load_image_folder(after_prefix(spec, "images:"), format);
+  if (const std::string folder = image_folder_of(spec); !folder.empty())
+    return load_image_folder(folder, format);
   std::error_code ec;
-  if (std::filesystem::is_directory(spec, ec)) {
-    if (std::filesystem::exists(std::filesystem::path(spec) / "train-images-idx3-ubyte", ec))
-      return load_mnist(spec, format);
-    return load_image_folder(spec, format);
-  }
+  if (std::filesystem::is_directory(spec, ec)) return load_mnist(spec, format);
   fail("open_dataset: \"", spec, "\" is neither a known data set nor a directory; ", kForms);
+}
+
+std::shared_ptr<Dataset> open_patch_dataset(const std::string& spec, const ImageFormat& format) {
+  if (const std::string folder = image_folder_of(spec); !folder.empty())
+    return make_photo_patches(list_image_files(folder), format);
+  return open_dataset(spec, format);
 }
 
 }  // namespace ge::models::data

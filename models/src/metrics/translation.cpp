@@ -238,17 +238,4 @@ std::string evaluate_cyclegan(CycleGan& model, const std::string& data_a, const 
   return report.dump(2);
 }
 
-std::string evaluate_model(Model& model, const std::string& data, const std::string& data_b,
-                           const EvalOptions& options) {
-  if (auto* cyclegan = dynamic_cast<CycleGan*>(&model))
-    return evaluate_cyclegan(*cyclegan, data, data_b, options);
-  if (auto* gan = dynamic_cast<Gan*>(&model)) {
-    GE_CHECK(data_b.empty(), "evaluate: arch ", model.options().arch,
-             " reads one data set, but a second domain \"", data_b, "\" was given");
-    return evaluate(*gan, data, options);
-  }
-  fail("evaluate: no metrics cover arch ", model.options().arch,
-       " (expected a latent GAN or an image-to-image model)");
-}
-
 }  // namespace ge::models::metrics

@@ -242,4 +242,26 @@ void load_module_state(nn::Module& module, const std::map<std::string, Tensor>& 
   module.load_state_dict(entries_with_prefix(tensors, prefix), /*strict=*/true);
 }
 
+std::vector<std::string> init_networks_from(Model& model, const std::string& out_dir) {
+  read_checkpoint(out_dir);  // the pair is whole and consistent
+  const std::map<std::string, Tensor> tensors = read_checkpoint_tensors(out_dir);
+  const std::string file = (std::filesystem::path(out_dir) / kCheckpointTensors).string();
+  std::vector<std::pair<std::string, nn::Module*>> shared;
+  std::string names;
+  for (const auto& [name, module] : model.networks()) {
+    names += (names.empty() ? "" : ", ") + name;
+    if (!entries_with_prefix(tensors, name + ".").empty()) shared.emplace_back(name, module);
+  }
+  GE_CHECK(!shared.empty(), "--init ", out_dir, ": ", file, " holds none of the networks ", names,
+           " of arch ", model.options().arch);
+  for (const auto& [name, module] : shared)
+    check_module_state(*module, tensors, name + ".", file);
+  std::vector<std::string> loaded;
+  for (const auto& [name, module] : shared) {
+    load_module_state(*module, tensors, name + ".", file);
+    loaded.push_back(name);
+  }
+  return loaded;
+}
+
 }  // namespace ge::models::train

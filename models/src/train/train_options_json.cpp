@@ -31,7 +31,8 @@ std::string train_options_to_json(const TrainOptions& o) {
             {"progress", o.progress},
             {"eval_every", o.eval_every},
             {"data", o.data},
-            {"data_b", o.data_b}};
+            {"data_b", o.data_b},
+            {"init", o.init}};
   return j.dump();
 }
 
@@ -90,6 +91,8 @@ TrainOptions train_options_from_json(const std::string& text) {
         o.data = value.get<std::string>();
       else if (key == "data_b")
         o.data_b = value.get<std::string>();
+      else if (key == "init")
+        o.init = value.get<std::string>();
       else if (key == "progress")
         o.progress = value.get<bool>();
       else

@@ -9,10 +9,13 @@ namespace ge::models {
 // its model without the command line that made it.
 struct GanOptions {
   // "dcgan", "cgan", "wgan-gp", "sngan", "stylegan-lite"; "gan-mlp", "dcgan-mlp", "wgan-gp-mlp",
-  // "sngan-mlp" for 2-D points; "cyclegan" for unpaired image-to-image translation.
+  // "sngan-mlp" for 2-D points; "cyclegan" for unpaired image-to-image translation; "srresnet"
+  // and "srgan" for 4x super-resolution.
   std::string arch = "dcgan";
-  int64_t channels = 1;     // image channels; 0 for 2-D points
-  int64_t resolution = 32;  // image side, a power of two >= 8 (28x28 data is padded to 32)
+  int64_t channels = 1;  // image channels; 0 for 2-D points
+  // Image side, a power of two >= 8 (28x28 data is padded to 32); for super-resolution the side
+  // of the high-resolution training crops, a multiple of the scale (SRGAN's 96).
+  int64_t resolution = 32;
   int64_t latent_dim = 100;
   int64_t num_classes = 0;  // > 0: conditional (cgan)
   int64_t width = 64;       // base channel count (images) or hidden width (MLPs)
@@ -37,6 +40,12 @@ struct GanOptions {
   float lambda_cycle = 10.f;
   float lambda_identity = 0.5f;
   int64_t pool_size = 50;
+  // srresnet / srgan (Ledig et al. 2017): residual blocks of the generator (16 in the paper), the
+  // content loss ("mse": pixels; "features": the discriminator's features, see srgan.h) and the
+  // adversarial weight of srgan's generator loss.
+  int64_t sr_blocks = 16;
+  std::string content_loss = "mse";
+  float adversarial_weight = 1e-3f;
 
   std::string to_json() const;
   // Unknown keys are an error naming them; missing keys keep their defaults.

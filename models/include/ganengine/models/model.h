@@ -77,6 +77,9 @@ struct DataSlot {
   std::string role;    // for messages: "real images", "domain A", ...
   Shape sample_shape;  // [C, H, W] or [2]
   bool needs_labels = false;
+  // Random crops of the images at the sample side (data::open_patch_dataset), not whole images
+  // resized to it: super-resolution trains on crops of photographs.
+  bool crops = false;
 };
 
 // Settings resolved from the trainer's options and the architecture's defaults.
@@ -165,5 +168,8 @@ class ModelEvalGuard {
 std::unique_ptr<Model> make_model(const GanOptions& options, Generator& generator);
 // The registered architecture names, in registration order.
 std::vector<std::string> architecture_names();
+// The image side `arch` trains at unless told (32 for the GANs and CycleGAN, 96 for super-
+// resolution); an unknown arch throws as make_model does.
+int64_t default_resolution(const std::string& arch);
 
 }  // namespace ge::models

@@ -45,6 +45,23 @@ std::vector<std::string> list_image_files(const std::string& dir);
 // and resized to the format): [C, R, R] floats in [-1, 1] written to `out`. A file that does not
 // decode throws ge::Error naming it.
 void load_image(const std::string& path, const ImageFormat& format, float* out);
+// One image file at its own size, its channels converted as load_image converts them: planar
+// [channels, height, width] floats in [-1, 1]. A file that does not decode throws ge::Error
+// naming it.
+struct ImageData {
+  int64_t channels = 0, height = 0, width = 0;
+  int64_t file_channels = 0;  // as stored: 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA
+  std::vector<float> pixels;
+};
+ImageData read_image(const std::string& path, int64_t channels);
+// Super-resolution training crops: sample i is a format.resolution-square crop of one of `files`
+// (each crop position of each photograph equally likely), flipped and turned by one of the 8
+// symmetries of the square, channels converted as load_image converts them. The crop is a hash of
+// (seed, i) alone. `count` 0 means 2^20 samples per nominal epoch. A photograph smaller than the
+// crop, or one that does not decode, throws ge::Error naming it.
+std::shared_ptr<Dataset> make_photo_patches(const std::vector<std::string>& files,
+                                            const ImageFormat& format, int64_t count = 0,
+                                            uint64_t seed = 0);
 // 2-D Gaussian mixtures, `count` samples drawn with `seed`: "ring8" (means (cos 2 pi i / 8,
 // sin 2 pi i / 8), std 0.01) and "grid25" (means {-4, -2, 0, 2, 4}^2, std 0.05). Points are not
 // rescaled; labels are the mode index.
@@ -87,11 +104,16 @@ struct TypesetFont {
 };
 std::vector<TypesetFont> typeset_fonts();
 
-// "mnist:DIR", "stacked-mnist:DIR", "images:DIR", "ring8", "grid25" (or a bare DIR: MNIST IDX
-// files if present there, else an image folder); "typeset" or "typeset:" (typeset digits, the
-// train split, 60,000 samples, seed 0) and "typeset-test" (the held-out split, 10,000), each
-// optionally naming the font directory after the colon ("typeset-test:DIR"). Every image data set
-// takes the format's channels: gray sources repeat into 3, colour folders read as 1 become luma.
+// "mnist:DIR", "stacked-mnist:DIR", "images:DIR" (or "folder:DIR"), "ring8", "grid25" (or a bare
+// DIR: MNIST IDX files if present there, else an image folder); "typeset" or "typeset:" (typeset
+// digits, the train split, 60,000 samples, seed 0) and "typeset-test" (the held-out split, 10,000),
+// each optionally naming the font directory after the colon ("typeset-test:DIR"). Every image data
+// set takes the format's channels: gray sources repeat into 3, colour folders read as 1 become
+// luma.
 std::shared_ptr<Dataset> open_dataset(const std::string& spec, const ImageFormat& format);
+// What a super-resolution model trains on: an image folder spec ("images:DIR", "folder:DIR", a
+// directory of images) gives make_photo_patches of its files, crops at the format's side; any
+// other spec (MNIST, typeset digits) gives open_dataset's whole images at that side.
+std::shared_ptr<Dataset> open_patch_dataset(const std::string& spec, const ImageFormat& format);
 
 }  // namespace ge::models::data

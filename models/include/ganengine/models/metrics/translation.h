@@ -46,10 +46,4 @@ std::string evaluate_translation(const Translator& translate, const data::ImageF
 std::string evaluate_cyclegan(CycleGan& model, const std::string& data_a, const std::string& data_b,
                               const EvalOptions& options);
 
-// The report that fits the model: evaluate() on `data` for a latent GAN (`data_b` must be empty),
-// evaluate_cyclegan on `data` and `data_b` for CycleGAN. Any other model throws ge::Error naming
-// its arch.
-std::string evaluate_model(Model& model, const std::string& data, const std::string& data_b,
-                           const EvalOptions& options);
-
 }  // namespace ge::models::metrics

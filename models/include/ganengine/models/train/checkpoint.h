@@ -66,6 +66,12 @@ void check_module_state(const nn::Module& module, const std::map<std::string, Te
 void load_module_state(nn::Module& module, const std::map<std::string, Tensor>& tensors,
                        const std::string& prefix, const std::string& file);
 
+// Loads into `model` every network it shares by name with the checkpoint in `out_dir` (SRGAN's
+// G from an SRResNet run), each checked key by key before anything changes, and returns their
+// names. A checkpoint sharing no network, or one whose network differs in a key or shape (another
+// width or block count), throws ge::Error naming the file and what differs.
+std::vector<std::string> init_networks_from(Model& model, const std::string& out_dir);
+
 uint64_t fnv1a64_file(const std::string& path);
 
 }  // namespace ge::models::train

@@ -41,6 +41,9 @@ struct TrainOptions {
   // (a GAN's real data; the two domains of an image-to-image model), recorded so --resume and
   // `gan eval` find the data the run trained on; the trainer itself reads the loaders it is given.
   std::string data, data_b;
+  // The training directory whose checkpoint a fresh run took its shared networks from
+  // (init_networks_from; SRGAN starts from a trained SRResNet), recorded for reference.
+  std::string init;
 };
 
 // Files in out_dir: checkpoint.json + checkpoint.safetensors (the last good checkpoint; both
