@@ -2,12 +2,12 @@
 # Reproduces docs/results.md: trains every model of the results page, evaluates it with
 # `gan eval`, and prints one summary line per run. Each part can be run alone:
 #
-#   scripts/results.sh [classifier|mixtures|stacked|mnist|cyclegan|all]   (default: all)
+#   scripts/results.sh [classifier|mixtures|stacked|mnist|cyclegan|sr|all]   (default: all)
 #
 # Runs go to runs/results/<name>/ (checkpoint, samples, eval.json); a run whose eval.json exists
 # is not trained again, so an interrupted call picks up where it stopped. Settings are those of
 # the results page; SEEDS, MIXTURE_STEPS, MIXTURE_ARCHS, STACKED_STEPS, MNIST_STEPS,
-# STYLEGAN_STEPS, CYCLEGAN_EVAL and DEVICE override them.
+# STYLEGAN_STEPS, CYCLEGAN_EVAL, SRRESNET_STEPS, SRGAN_STEPS and DEVICE override them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/cuda/bin:$PATH
@@ -21,6 +21,8 @@ STACKED_STEPS=${STACKED_STEPS:-2000}
 MNIST_STEPS=${MNIST_STEPS:-1500}
 STYLEGAN_STEPS=${STYLEGAN_STEPS:-4000}
 CYCLEGAN_EVAL=${CYCLEGAN_EVAL:-2000}
+SRRESNET_STEPS=${SRRESNET_STEPS:-1900}
+SRGAN_STEPS=${SRGAN_STEPS:-400}
 DEVICE=${DEVICE:-cpu}
 GAN=build/dev/models/apps/gan
 SGL=build/dev/models/apps/stylegan-lite
@@ -96,6 +98,18 @@ cyclegan() {
   done
 }
 
+# 4x super-resolution of the opencv-doc photographs (scripts/fetch_photos.sh): SRResNet on pixel
+# MSE, then SRGAN from its generator; both scored on data/photos/test beside bicubic.
+sr() {
+  scripts/fetch_photos.sh
+  run "srresnet" "$GAN" --arch srresnet --data folder:data/photos/train --width 32 --sr-blocks 8 \
+    --batch 16 --steps "$SRRESNET_STEPS" --g-lr 1e-3 --lr-decay-steps $((SRRESNET_STEPS / 2)) \
+    --checkpoint-every 0 --sample-every 0
+  run "srgan" "$GAN" --arch srgan --data folder:data/photos/train --width 32 --sr-blocks 8 \
+    --batch 16 --steps "$SRGAN_STEPS" --init "$OUT/srresnet" --content-loss features \
+    --checkpoint-every 0 --sample-every 0
+}
+
 setup
 case "$part" in
   classifier) classifier ;;
@@ -103,6 +117,7 @@ case "$part" in
   stacked) stacked ;;
   mnist) mnist ;;
   cyclegan) cyclegan ;;
-  all) classifier && mixtures && stacked && mnist && cyclegan ;;
-  *) echo "usage: scripts/results.sh [classifier|mixtures|stacked|mnist|cyclegan|all]" >&2; exit 2 ;;
+  sr) sr ;;
+  all) classifier && mixtures && stacked && mnist && cyclegan && sr ;;
+  *) echo "usage: scripts/results.sh [classifier|mixtures|stacked|mnist|cyclegan|sr|all]" >&2; exit 2 ;;
 esac

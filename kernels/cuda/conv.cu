@@ -260,43 +260,13 @@ __device__ __forceinline__ void main_loop(L& ld, int k_begin, int k_end, float* 
   }
 }
 
-// Writes the register tile through the epilogue: out[row_off[i] + col_off[j]], skipping rows
-// and columns marked -1. With vec, each 4-column block is contiguous and 16-byte aligned
-// whenever its first column is valid.
-template <class T, BiasActFn A>
-__device__ __forceinline__ void store_tile(const float (&acc)[T::TM][T::TN], float* out,
-                                           const TileDest<T>& d, const BiasActParams& p, bool vec) {
-  const int(&row_off)[T::TM] = d.row_off;
-  const int(&col_off)[T::TN] = d.col_off;
-  GE_CONV_UNROLL
-  for (int i = 0; i < T::TM; ++i) {
-    if (row_off[i] < 0) continue;
-    GE_CONV_UNROLL
-    for (int q = 0; q < T::TN / 4; ++q) {
-      float v[4];
-      GE_CONV_UNROLL
-      for (int c = 0; c < 4; ++c)
-        v[c] = bias_act_apply<BiasActMode::Forward, A>(acc[i][4 * q + c], d.bias[i], 0.f, 0.f, p);
-      if (vec) {
-        if (col_off[4 * q] >= 0) {
-          *reinterpret_cast<float4*>(out + row_off[i] + col_off[4 * q]) =
-              make_float4(v[0], v[1], v[2], v[3]);
-        }
-      } else {
-        GE_CONV_UNROLL
-        for (int c = 0; c < 4; ++c)
-          if (col_off[4 * q + c] >= 0) out[row_off[i] + col_off[4 * q + c]] = v[c];
-      }
-    }
-  }
-}
-
-// store_tile for the PReLU epilogue: z = acc + bias, out = z > 0 ? z : slope[i] * z, and z into
-// pre (when set) at the same offsets.
-template <class T>
-__device__ __forceinline__ void store_prelu_tile(const float (&acc)[T::TM][T::TN], float* out,
-                                                 float* pre, const TileDest<T>& d,
-                                                 const float (&slope)[T::TM], bool vec) {
+// Writes the register tile: with z = acc + bias[i], out[row_off[i] + col_off[j]] = f(i, z),
+// skipping rows and columns marked -1, and z into `pre` at the same offsets when it is set (the
+// pre-activation a PReLU backward reads, since its slopes may be negative). With vec, each
+// 4-column block is contiguous and 16-byte aligned whenever its first column is valid.
+template <class T, class F>
+__device__ __forceinline__ void store_tile(const float (&acc)[T::TM][T::TN], float* out, float* pre,
+                                           const TileDest<T>& d, bool vec, F f) {
   const int(&row_off)[T::TM] = d.row_off;
   const int(&col_off)[T::TN] = d.col_off;
   GE_CONV_UNROLL
@@ -308,7 +278,7 @@ __device__ __forceinline__ void store_prelu_tile(const float (&acc)[T::TM][T::TN
       GE_CONV_UNROLL
       for (int c = 0; c < 4; ++c) {
         z[c] = acc[i][4 * q + c] + d.bias[i];
-        v[c] = z[c] > 0.f ? z[c] : slope[i] * z[c];
+        v[c] = f(i, z[c]);
       }
       if (vec) {
         if (col_off[4 * q] >= 0) {
@@ -330,21 +300,31 @@ __device__ __forceinline__ void store_prelu_tile(const float (&acc)[T::TM][T::TN
   }
 }
 
+// store_tile through bias_act's activation A (the bias is already in z).
+template <class T, BiasActFn A>
+__device__ __forceinline__ void store_act_tile(const float (&acc)[T::TM][T::TN], float* out,
+                                               const TileDest<T>& d, const BiasActParams& p,
+                                               bool vec) {
+  store_tile<T>(acc, out, nullptr, d, vec, [&p](int, float z) {
+    return bias_act_apply<BiasActMode::Forward, A>(z, 0.f, 0.f, 0.f, p);
+  });
+}
+
 template <class T>
 __device__ __forceinline__ void store_epilogue(const float (&acc)[T::TM][T::TN], float* out,
                                                const TileDest<T>& d, const BiasActParams& p,
                                                bool vec) {
   switch (p.act) {
     case BiasActFn::Linear:
-      return store_tile<T, BiasActFn::Linear>(acc, out, d, p, vec);
+      return store_act_tile<T, BiasActFn::Linear>(acc, out, d, p, vec);
     case BiasActFn::Relu:
-      return store_tile<T, BiasActFn::Relu>(acc, out, d, p, vec);
+      return store_act_tile<T, BiasActFn::Relu>(acc, out, d, p, vec);
     case BiasActFn::LeakyRelu:
-      return store_tile<T, BiasActFn::LeakyRelu>(acc, out, d, p, vec);
+      return store_act_tile<T, BiasActFn::LeakyRelu>(acc, out, d, p, vec);
     case BiasActFn::Tanh:
-      return store_tile<T, BiasActFn::Tanh>(acc, out, d, p, vec);
+      return store_act_tile<T, BiasActFn::Tanh>(acc, out, d, p, vec);
     case BiasActFn::Sigmoid:
-      return store_tile<T, BiasActFn::Sigmoid>(acc, out, d, p, vec);
+      return store_act_tile<T, BiasActFn::Sigmoid>(acc, out, d, p, vec);
   }
 }
 
@@ -465,7 +445,8 @@ __global__ void __launch_bounds__(kThreads, T::kMinBlocks)
       const int m = at.m(i);
       slope[i] = m < g.og ? __ldg(e.prelu + grp * g.og + m) : 0.f;
     }
-    store_prelu_tile<T>(acc, y, e.pre_activation, tile_dest(at, rows, cols), slope, vec_out);
+    store_tile<T>(acc, y, e.pre_activation, tile_dest(at, rows, cols), vec_out,
+                  [&slope](int i, float z) { return z > 0.f ? z : slope[i] * z; });
     return;
   }
   store_epilogue<T>(acc, y, tile_dest(at, rows, cols), e.act, vec_out);
@@ -665,7 +646,8 @@ __global__ void __launch_bounds__(kThreads, T::kMinBlocks)
     return RowDest{m < g.og ? slice + (grp * g.og + m) * N : -1, 0.f};
   };
   const auto cols = [&](int n) { return n < N ? n : -1; };
-  store_tile<T, BiasActFn::Linear>(acc, out, tile_dest(at, rows, cols), BiasActParams{}, vec_out);
+  store_act_tile<T, BiasActFn::Linear>(acc, out, tile_dest(at, rows, cols), BiasActParams{},
+                                       vec_out);
 }
 
 // dw[i] = sum over splits s of parts[s * n + i], s ascending.

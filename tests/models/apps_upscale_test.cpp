@@ -165,6 +165,31 @@ TEST_F(SrApp, UpscaleRefusesWhatIsNotAnImage) {
   EXPECT_NE(c.rc, 0);
 }
 
+TEST_F(SrApp, CropsSideBySide) {
+  const std::string fig = file("crops.png");
+  const std::string photo = file("photos/test/t.png");
+  const AppResult a =
+      run_gan("sr-crops --ckpt " + sh_quoted(photos_) + " --ckpt " + sh_quoted(srgan_) + " --in " +
+              sh_quoted(photo) + " --crop 4,6,8 --zoom 2 --out " + sh_quoted(fig));
+  ASSERT_EQ(a.rc, 0) << a.output;
+  // Four panels (bicubic, two models, the original) of 8 px zoomed to 16, 4 px apart.
+  const datatest::Decoded d = datatest::decode_png(fig);
+  EXPECT_EQ(d.width, 4 * (16 + 4) + 4);
+  EXPECT_EQ(d.height, 16 + 8);
+  // The last panel is the original region, each pixel repeated 2x2.
+  const datatest::Decoded original = datatest::decode_png(photo);
+  for (int yy = 0; yy < 16; ++yy)
+    for (int xx = 0; xx < 16; ++xx)
+      for (int c = 0; c < 3; ++c)
+        ASSERT_EQ(d.pixels[static_cast<size_t>(((4 + yy) * d.width + 3 * 20 + 4 + xx) * 3 + c)],
+                  original.pixels[static_cast<size_t>(((6 + yy / 2) * 33 + 4 + xx / 2) * 3 + c)])
+            << yy << " " << xx;
+  const AppResult b = run_gan("sr-crops --ckpt " + sh_quoted(photos_) + " --in " +
+                              sh_quoted(photo) + " --crop 30,0,8 --out " + sh_quoted(fig));
+  EXPECT_NE(b.rc, 0);
+  EXPECT_OUTPUT(b, "--crop 30,0,8: the region must lie in the 32x28 image");
+}
+
 TEST_F(SrApp, EvalReportsPsnrAndSsimBesideBicubic) {
   const std::string report = file("photos_eval.json");
   const AppResult a = run_gan("eval --ckpt " + sh_quoted(photos_) + " --out " + sh_quoted(report));

@@ -14,6 +14,7 @@
 #include "sample_output.h"
 #include "training.h"
 #include "translate_command.h"
+#include "sr_crops_command.h"
 #include "upscale_command.h"
 
 namespace {
@@ -123,5 +124,6 @@ int main(int argc, char** argv) {
     apps::add_classifier_command(app);
     apps::add_translate_command(app);
     apps::add_upscale_command(app);
+    apps::add_sr_crops_command(app);
   });
 }

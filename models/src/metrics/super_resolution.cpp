@@ -58,24 +58,14 @@ std::string held_out_folder(const std::string& dir) {
   return dir;
 }
 
-// [-1, 1] values rounded to their 8-bit levels, as an image file holds them.
-Tensor quantised(const Tensor& x) {
-  std::vector<float> v = x.to_vector();
-  for (float& f : v)
-    f = std::clamp(std::floor((f + 1.f) * 127.5f + 0.5f), 0.f, 255.f) / 127.5f - 1.f;
-  return from_vector(v, x.shape(), x.device());
-}
-
 Scores score(SrGan& model, const Original& hr_image, int64_t channels) {
   const int64_t h = hr_image.height / kSrScale * kSrScale, w = hr_image.width / kSrScale * kSrScale;
   GE_CHECK(h >= kSrScale && w >= kSrScale, kOp, ": '", hr_image.name, "' is ", hr_image.width, "x",
            hr_image.height, "; expected at least ", kSrScale, "x", kSrScale);
   const Tensor full = from_vector(hr_image.pixels, {1, channels, hr_image.height, hr_image.width});
   const Tensor hr = full.slice(2, 0, h).slice(3, 0, w).contiguous();
-  const Tensor lr = quantised(SrGan::downscale(hr));
-  BicubicOptions aa;
-  aa.antialias = true;
-  const Tensor bicubic = resize_bicubic2d(lr, {h, w}, aa);
+  const Tensor lr = low_resolution_input(hr);
+  const Tensor bicubic = bicubic_x4(lr);
   const Tensor sr = upscale_tiled(model, lr.to(model.device()), kTile);
   const std::vector<double> y_hr = luma_y(hr.to_vector(), channels, h, w);
   const std::vector<double> y_sr = luma_y(sr.to_vector(), channels, h, w);
@@ -89,6 +79,20 @@ Scores score(SrGan& model, const Original& hr_image, int64_t channels) {
 }
 
 }  // namespace
+
+Tensor low_resolution_input(const Tensor& hr) {
+  std::vector<float> v = SrGan::downscale(hr).to_vector();
+  for (float& f : v)
+    f = std::clamp(std::floor((f + 1.f) * 127.5f + 0.5f), 0.f, 255.f) / 127.5f - 1.f;
+  return from_vector(v, {hr.size(0), hr.size(1), hr.size(2) / kSrScale, hr.size(3) / kSrScale},
+                     hr.device());
+}
+
+Tensor bicubic_x4(const Tensor& lr) {
+  BicubicOptions aa;
+  aa.antialias = true;
+  return resize_bicubic2d(lr, {lr.size(2) * kSrScale, lr.size(3) * kSrScale}, aa);
+}
 
 std::string evaluate_super_resolution(SrGan& model, const std::string& data,
                                       const EvalOptions& options) {

@@ -20,6 +20,12 @@ namespace ge::models::metrics {
 // pretty-printed JSON: arch, eval_data, scale, border, images, psnr, ssim, bicubic_psnr,
 // bicubic_ssim (means) and per_image [{name, width, height, psnr, ssim, bicubic_psnr,
 // bicubic_ssim}] (per_image for folders only).
+// The low-resolution input an original hr [N, C, H, W] (H, W multiples of 4) is scored from:
+// SrGan::downscale quantised to 8-bit levels, as a saved low-resolution image holds it.
+Tensor low_resolution_input(const Tensor& hr);
+// The bicubic x4 baseline of a low-resolution image (PIL/MATLAB convention, a = -0.5).
+Tensor bicubic_x4(const Tensor& lr);
+
 std::string evaluate_super_resolution(SrGan& model, const std::string& data,
                                       const EvalOptions& options);
 
