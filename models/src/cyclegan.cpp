@@ -154,19 +154,8 @@ TrainDefaults CycleGan::train_defaults() const {
 }
 
 std::vector<OptimizerGroup> CycleGan::optimizer_groups(const TrainSettings& s) {
-  auto group = [&](const char* name, const char* role, std::vector<std::string> nets, float lr) {
-    OptimizerGroup g;
-    g.name = name;
-    g.role = role;
-    g.networks = std::move(nets);
-    g.adam.lr = lr;
-    g.adam.beta1 = s.beta1;
-    g.adam.beta2 = s.beta2;
-    g.schedule = {s.steps, s.lr_decay_steps};
-    return g;
-  };
-  return {group("G", "generators", {"G_AB", "G_BA"}, s.g_lr),
-          group("D", "discriminators", {"D_A", "D_B"}, s.d_lr)};
+  return {adam_group("G", "generators", {"G_AB", "G_BA"}, s.g_lr, s),
+          adam_group("D", "discriminators", {"D_A", "D_B"}, s.d_lr, s)};
 }
 
 std::vector<Phase> CycleGan::schedule(const TrainSettings&) {
@@ -254,8 +243,8 @@ class CycleGanSampler : public Sampler {
   static constexpr int64_t kPerRow = 8;
 
   CycleGanSampler(CycleGan& model, const SamplerInputs& in) : model_(model) {
-    a_ = fixed_images(in, "A");
-    b_ = fixed_images(in, "B");
+    a_ = in.fixed_samples("A", kPerRow, "CycleGan");
+    b_ = in.fixed_samples("B", kPerRow, "CycleGan");
   }
 
   void write(const std::string& path) override {
@@ -268,22 +257,6 @@ class CycleGanSampler : public Sampler {
   }
 
  private:
-  // kPerRow images spread over the data set, on the training device.
-  static Tensor fixed_images(const SamplerInputs& in, const std::string& slot) {
-    auto it = in.datasets.find(slot);
-    GE_CHECK(it != in.datasets.end() && it->second != nullptr,
-             "CycleGan: the sampler needs the data set of slot '", slot, "'");
-    const data::Dataset& ds = *it->second;
-    const Shape shape = ds.sample_shape();
-    const int64_t per = numel(shape), n = std::min<int64_t>(kPerRow, ds.size());
-    std::vector<float> host(static_cast<size_t>(n * per));
-    for (int64_t i = 0; i < n; ++i)
-      ds.get(i * ds.size() / n, host.data() + i * per);
-    Shape batch = shape;
-    batch.insert(batch.begin(), n);
-    return from_vector(host, batch, in.device);
-  }
-
   CycleGan& model_;
   Tensor a_, b_;
 };

@@ -53,18 +53,8 @@ std::vector<std::pair<std::string, nn::Module*>> Gan::networks() {
 }
 
 std::vector<OptimizerGroup> Gan::optimizer_groups(const TrainSettings& s) {
-  auto group = [&](const char* name, const char* role, float lr) {
-    OptimizerGroup g;
-    g.name = name;
-    g.role = role;
-    g.networks = {name};
-    g.adam.lr = lr;
-    g.adam.beta1 = s.beta1;
-    g.adam.beta2 = s.beta2;
-    g.schedule = {s.steps, s.lr_decay_steps};
-    return g;
-  };
-  return {group("G", "generator", s.g_lr), group("D", "discriminator", s.d_lr)};
+  return {adam_group("G", "generator", {"G"}, s.g_lr, s),
+          adam_group("D", "discriminator", {"D"}, s.d_lr, s)};
 }
 
 std::vector<Phase> Gan::schedule(const TrainSettings& s) {

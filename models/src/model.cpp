@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ganengine/error.h"
+#include "ganengine/ops.h"
 
 namespace ge::models {
 
@@ -11,6 +12,34 @@ const data::Batch& StepContext::batch(const std::string& slot) const {
   GE_CHECK(it != batches.end(), "StepContext: no batch for data slot '", slot,
            "' (the schedule has not drawn one, or the model has no such slot)");
   return it->second;
+}
+
+OptimizerGroup adam_group(std::string name, std::string role, std::vector<std::string> networks,
+                          float lr, const TrainSettings& settings) {
+  OptimizerGroup g;
+  g.name = std::move(name);
+  g.role = std::move(role);
+  g.networks = std::move(networks);
+  g.adam.lr = lr;
+  g.adam.beta1 = settings.beta1;
+  g.adam.beta2 = settings.beta2;
+  g.schedule = {settings.steps, settings.lr_decay_steps};
+  return g;
+}
+
+Tensor SamplerInputs::fixed_samples(const std::string& slot, int64_t n, const char* who) const {
+  auto it = datasets.find(slot);
+  GE_CHECK(it != datasets.end() && it->second != nullptr, who,
+           ": the sampler needs the data set of slot '", slot, "'");
+  const data::Dataset& ds = *it->second;
+  const Shape shape = ds.sample_shape();
+  const int64_t per = numel(shape), count = std::min<int64_t>(n, ds.size());
+  std::vector<float> host(static_cast<size_t>(count * per));
+  for (int64_t i = 0; i < count; ++i)
+    ds.get(i * ds.size() / count, host.data() + i * per);
+  Shape batch = shape;
+  batch.insert(batch.begin(), count);
+  return from_vector(host, batch, device);
 }
 
 float LrSchedule::factor(int64_t step) const {

@@ -191,19 +191,8 @@ TrainDefaults SrGan::train_defaults() const {
 }
 
 std::vector<OptimizerGroup> SrGan::optimizer_groups(const TrainSettings& s) {
-  auto group = [&](const char* name, const char* role, const char* net, float lr) {
-    OptimizerGroup g;
-    g.name = name;
-    g.role = role;
-    g.networks = {net};
-    g.adam.lr = lr;
-    g.adam.beta1 = s.beta1;
-    g.adam.beta2 = s.beta2;
-    g.schedule = {s.steps, s.lr_decay_steps};
-    return g;
-  };
-  std::vector<OptimizerGroup> groups = {group("G", "generator", "G", s.g_lr)};
-  if (d_) groups.push_back(group("D", "discriminator", "D", s.d_lr));
+  std::vector<OptimizerGroup> groups = {adam_group("G", "generator", {"G"}, s.g_lr, s)};
+  if (d_) groups.push_back(adam_group("D", "discriminator", {"D"}, s.d_lr, s));
   return groups;
 }
 
@@ -289,20 +278,8 @@ class SrSampler : public Sampler {
  public:
   static constexpr int64_t kPerRow = 8;
 
-  SrSampler(SrGan& model, const SamplerInputs& in) : model_(model) {
-    auto it = in.datasets.find("hr");
-    GE_CHECK(it != in.datasets.end() && it->second != nullptr,
-             "SrGan: the sampler needs the data set of slot 'hr'");
-    const data::Dataset& ds = *it->second;
-    const Shape shape = ds.sample_shape();
-    const int64_t per = numel(shape), n = std::min<int64_t>(kPerRow, ds.size());
-    std::vector<float> host(static_cast<size_t>(n * per));
-    for (int64_t i = 0; i < n; ++i)
-      ds.get(i * ds.size() / n, host.data() + i * per);
-    Shape batch = shape;
-    batch.insert(batch.begin(), n);
-    hr_ = from_vector(host, batch, in.device);
-  }
+  SrSampler(SrGan& model, const SamplerInputs& in)
+      : model_(model), hr_(in.fixed_samples("hr", kPerRow, "SrGan")) {}
 
   void write(const std::string& path) override {
     NoGradGuard no_grad;

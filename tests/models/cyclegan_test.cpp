@@ -261,19 +261,6 @@ TEST(CycleGan, OptionsAreChecked) {
             std::string::npos);
 }
 
-// Images that turn NaN from sample `nan_from` on.
-class ImageSet : public TinyDataset {
- public:
-  ImageSet(int64_t n, int64_t nan_from = -1) : TinyDataset(n, true), nan_from_(nan_from) {}
-  void get(int64_t index, float* out) const override {
-    TinyDataset::get(index, out);
-    if (nan_from_ >= 0 && index >= nan_from_) out[0] = std::numeric_limits<float>::quiet_NaN();
-  }
-
- private:
-  int64_t nan_from_;
-};
-
 TrainOptions cyclegan_options(const std::string& dir, int64_t steps, Device device) {
   TrainOptions o;
   o.out_dir = dir;
@@ -289,7 +276,8 @@ TrainOptions cyclegan_options(const std::string& dir, int64_t steps, Device devi
 }
 
 struct CycleGanRun {
-  std::shared_ptr<ImageSet> a = std::make_shared<ImageSet>(10), b = std::make_shared<ImageSet>(14);
+  std::shared_ptr<NanImageSet> a = std::make_shared<NanImageSet>(10),
+                               b = std::make_shared<NanImageSet>(14);
   std::unique_ptr<CycleGan> model;
   CycleGanRun() {
     Generator g(21);
@@ -349,7 +337,7 @@ TEST_P(CycleGanTraining, NanStopsAndKeepsTheLastCheckpoint) {
   const auto before = models::train::read_checkpoint_tensors(dir);
 
   CycleGanRun bad;
-  bad.b = std::make_shared<ImageSet>(14, 0);  // every B image holds a NaN
+  bad.b = std::make_shared<NanImageSet>(14, 0);  // every B image holds a NaN
   o.resume = true;
   o.eval_every = 0;
   const std::string m = error_of([&] { bad.train(o); });

@@ -243,19 +243,6 @@ TEST(SrGan, OptionsAreChecked) {
   EXPECT_EQ(models::default_resolution("dcgan"), 32);
 }
 
-// Images that turn NaN from sample `nan_from` on.
-class ImageSet : public TinyDataset {
- public:
-  ImageSet(int64_t n, int64_t nan_from = -1) : TinyDataset(n, true), nan_from_(nan_from) {}
-  void get(int64_t index, float* out) const override {
-    TinyDataset::get(index, out);
-    if (nan_from_ >= 0 && index >= nan_from_) out[0] = std::numeric_limits<float>::quiet_NaN();
-  }
-
- private:
-  int64_t nan_from_;
-};
-
 TrainOptions sr_options(const std::string& dir, int64_t steps, Device device) {
   TrainOptions o;
   o.out_dir = dir;
@@ -270,7 +257,7 @@ TrainOptions sr_options(const std::string& dir, int64_t steps, Device device) {
 }
 
 struct SrRun {
-  std::shared_ptr<ImageSet> hr = std::make_shared<ImageSet>(12);
+  std::shared_ptr<NanImageSet> hr = std::make_shared<NanImageSet>(12);
   std::unique_ptr<SrGan> model;
   explicit SrRun(const GanOptions& o) {
     Generator g(23);
@@ -319,7 +306,7 @@ TEST_P(SrGanTraining, NanStopsAndKeepsTheLastCheckpoint) {
   EXPECT_NE(error_of([&] { good.train(t, 3); }).find("killed"), std::string::npos);
   const auto before = models::train::read_checkpoint_tensors(dir);
   SrRun bad(tiny_sr());
-  bad.hr = std::make_shared<ImageSet>(12, 0);
+  bad.hr = std::make_shared<NanImageSet>(12, 0);
   t.resume = true;
   t.eval_every = 0;
   const std::string m = error_of([&] { bad.train(t); });

@@ -166,4 +166,19 @@ class TinyDataset : public models::data::Dataset {
   int64_t classes_;
 };
 
+// TinyDataset's 8x8 images, every sample from `nan_from` on with a NaN (-1: none), for the
+// NaN-stop tests.
+class NanImageSet : public TinyDataset {
+ public:
+  explicit NanImageSet(int64_t n, int64_t nan_from = -1)
+      : TinyDataset(n, true), nan_from_(nan_from) {}
+  void get(int64_t index, float* out) const override {
+    TinyDataset::get(index, out);
+    if (nan_from_ >= 0 && index >= nan_from_) out[0] = std::numeric_limits<float>::quiet_NaN();
+  }
+
+ private:
+  int64_t nan_from_;
+};
+
 }  // namespace ge::testing

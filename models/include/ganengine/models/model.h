@@ -103,6 +103,11 @@ struct TrainDefaults {
   int64_t batch = 0;  // the batch the apps train with unless told; 0: theirs
 };
 
+// Adam over `networks` at `lr` with the settings' betas and learning-rate schedule (linear decay
+// over the last settings.lr_decay_steps of settings.steps).
+OptimizerGroup adam_group(std::string name, std::string role, std::vector<std::string> networks,
+                          float lr, const TrainSettings& settings);
+
 // Writes a PNG of what a model draws at this point of training (fixed inputs, so images of one
 // run compare step to step). Sampling must not change training state.
 class Sampler {
@@ -117,6 +122,10 @@ struct SamplerInputs {
   int64_t grid_size = 64;
   uint64_t seed = 0;
   Device device = kCPU;
+
+  // Up to `n` samples of slot `slot` spread evenly over its data set, as one batch on `device`;
+  // a missing slot throws ge::Error naming `who` and the slot.
+  Tensor fixed_samples(const std::string& slot, int64_t n, const char* who) const;
 };
 
 class Model {
