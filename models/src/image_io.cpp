@@ -28,14 +28,13 @@ std::string encode_png(const char* op, const std::string& path, const unsigned c
   return png;
 }
 
-// [-1, 1] -> [0, 255], rounding to nearest as torchvision's save_image does; NaN -> 0.
+}  // namespace
+
 unsigned char to_byte(float v) {
   const float scaled = (v + 1.f) * 127.5f + 0.5f;
   if (!(scaled > 0.f)) return 0;
   return static_cast<unsigned char>(std::min(scaled, 255.f));
 }
-
-}  // namespace
 
 void save_image_grid(const std::string& path, const Tensor& images, int64_t nrow, int64_t padding) {
   constexpr const char* op = "save_image_grid";

@@ -161,6 +161,8 @@ SrGan::SrGan(const GanOptions& o, Generator& generator) : Model(o) {
   g_ = std::make_shared<SrResNetGenerator>(o.channels, o.width, o.sr_blocks, generator);
   if (o.arch == "srgan")
     d_ = std::make_shared<SrganDiscriminator>(o.channels, o.width, o.resolution, generator);
+  GE_CHECK(o.content_loss == "mse" || d_ != nullptr, "SrGan: content loss \"", o.content_loss,
+           "\" needs the discriminator (arch srgan)");
 }
 
 Tensor SrGan::upscale(const Tensor& x) {
@@ -196,11 +198,7 @@ std::vector<OptimizerGroup> SrGan::optimizer_groups(const TrainSettings& s) {
   return groups;
 }
 
-Tensor SrGan::content_loss(const Tensor& sr, const Tensor& hr) {
-  if (options_.content_loss == "mse") return mse_loss(sr, hr);
-  GE_CHECK(d_ != nullptr, "SrGan: content loss \"", options_.content_loss,
-           "\" needs the discriminator (arch srgan)");
-  const std::vector<Tensor> fake = d_->forward_features(sr);
+Tensor SrGan::feature_matching(const std::vector<Tensor>& fake, const Tensor& hr) {
   std::vector<Tensor> real;
   {
     NoGradGuard no_grad;  // the targets
@@ -208,7 +206,7 @@ Tensor SrGan::content_loss(const Tensor& sr, const Tensor& hr) {
   }
   Tensor loss;
   for (size_t i = 0; i + 1 < fake.size(); ++i) {
-    const Tensor term = l1_loss(fake[i], real[i].detach());
+    const Tensor term = l1_loss(fake[i], real[i]);
     loss = loss.defined() ? loss + term : term;
   }
   return loss * (1.f / static_cast<float>(fake.size() - 1));
@@ -227,19 +225,25 @@ std::vector<Phase> SrGan::schedule(const TrainSettings&) {
       lr = downscale(hr);
     }
     const Tensor sr = g_->forward(lr);
+    // The discriminator's features and logits of sr, once for both losses (srgan).
+    const std::vector<Tensor> fake = d_ ? d_->forward_features(sr) : std::vector<Tensor>{};
+    const bool pixels = options_.content_loss == "mse";
+    const Tensor content = pixels ? mse_loss(sr, hr) : feature_matching(fake, hr);
     LossResult r;
-    const Tensor content = content_loss(sr, hr);
-    {
+    float mse = 0.f;
+    if (pixels) {
+      mse = content.item();
+    } else {
       NoGradGuard no_grad;
-      // PSNR of [-1, 1] images: peak-to-peak 2.
-      const float mse = mse_loss(sr, hr).item();
-      r.logs["psnr"] = 10.f * std::log10(4.f / std::max(mse, 1e-12f));
+      mse = mse_loss(sr, hr).item();
     }
+    // PSNR of [-1, 1] images: peak-to-peak 2.
+    r.logs["psnr"] = 10.f * std::log10(4.f / std::max(mse, 1e-12f));
     if (!d_) {
       r.loss = content;
       return r;
     }
-    const Tensor adv = binary_cross_entropy_with_logits(d_->forward(sr), ctx.real_label);
+    const Tensor adv = binary_cross_entropy_with_logits(fake.back(), ctx.real_label);
     r.loss = content + options_.adversarial_weight * adv;
     r.logs["content"] = content.item();
     r.logs["g_adv"] = adv.item();

@@ -41,9 +41,9 @@ void write_gray(const std::string& path, int w, int h) {
   ASSERT_TRUE(stbi_write_png(path.c_str(), w, h, 1, px.data(), w));
 }
 
-// One set of runs shared by the tests: a 2-step SRResNet of width 4 with one block on 20 MNIST
-// digits, a 2-step RGB SRResNet on 24x24 crops of three photographs (test/ beside train/), and a
-// 2-step SRGAN initialised from it.
+// One set of runs shared by the tests: a 2-step SRResNet of width 4 with one block on 20 MNIST-
+// format digits (bright blocks), a 2-step RGB SRResNet on 24x24 crops of three photographs (test/
+// beside train/), and a 2-step SRGAN initialised from it.
 class SrApp : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -51,19 +51,8 @@ class SrApp : public ::testing::Test {
     fs::remove_all(root_);
     const std::string mnist = file("mnist");
     fs::create_directories(mnist);
-    for (const char* prefix : {"train", "t10k"}) {
-      std::vector<unsigned char> pixels, labels;
-      for (int i = 0; i < 20; ++i) {
-        for (int y = 0; y < 28; ++y)
-          for (int x = 0; x < 28; ++x)
-            pixels.push_back(static_cast<unsigned char>(((x + i) / 4 + y / 5) % 2 ? 255 : 0));
-        labels.push_back(static_cast<unsigned char>(i % 10));
-      }
-      datatest::write_bytes((fs::path(mnist) / (std::string(prefix) + "-images-idx3-ubyte")),
-                            datatest::idx_images(pixels, 20));
-      datatest::write_bytes((fs::path(mnist) / (std::string(prefix) + "-labels-idx1-ubyte")),
-                            datatest::idx_labels(labels));
-    }
+    datatest::write_block_mnist(mnist, "train", 20, 1);
+    datatest::write_block_mnist(mnist, "t10k", 20, 2);
     digits_ = file("digits");
     digits_train_ = run_gan("train --arch srresnet --data mnist:" + sh_quoted(mnist) +
                             " --resolution 28 --width 4 --sr-blocks 1 --steps 2 --batch 4 --out " +
@@ -159,10 +148,16 @@ TEST_F(SrApp, UpscaleRefusesWhatIsNotAnImage) {
   EXPECT_NE(b.rc, 0);
   EXPECT_OUTPUT(b, "tiny.png' is 1x1; expected at least 4x4 pixels");
   EXPECT_FALSE(fs::exists(file("y.png")));
-  // A CycleGAN-like misuse: a checkpoint that is not super-resolution is named.
-  const AppResult c = run_gan("upscale --ckpt " + sh_quoted(file("nowhere")) + " --in " +
-                              sh_quoted(tiny) + " --out " + sh_quoted(file("z.png")));
+  // A checkpoint of another kind of model is refused by name.
+  const std::string mlp = file("mlp");
+  const AppResult t =
+      run_gan("train --arch gan-mlp --data ring8 --steps 1 --batch 8 --width 8 --out " +
+              sh_quoted(mlp) + " --quiet");
+  ASSERT_EQ(t.rc, 0) << t.output;
+  const AppResult c = run_gan("upscale --ckpt " + sh_quoted(mlp) + " --in " + sh_quoted(tiny) +
+                              " --out " + sh_quoted(file("z.png")));
   EXPECT_NE(c.rc, 0);
+  EXPECT_OUTPUT(c, "arch gan-mlp is not a super-resolution model");
 }
 
 TEST_F(SrApp, CropsSideBySide) {

@@ -14,6 +14,7 @@
 #include "ganengine/models/train/checkpoint.h"
 #include "ganengine/models/train/trainer.h"
 #include "ganengine/ops.h"
+#include "models/host_losses.h"
 #include "models/tiny_gan.h"
 #include "models/train_test_util.h"
 #include "support/devices.h"
@@ -39,13 +40,6 @@ GanOptions tiny_cyclegan(int64_t channels = 1) {
   o.d_layers = 1;
   o.pool_size = 2;
   return o;
-}
-
-int64_t parameter_count(nn::Module& m) {
-  int64_t n = 0;
-  for (const Tensor& p : m.parameters())
-    n += p.numel();
-  return n;
 }
 
 TEST(CycleGan, NetworksHaveTheReferenceSizes) {
@@ -104,22 +98,6 @@ TEST_P(CycleGanDevice, ShapesOfEveryNetwork) {
     const int64_t side = (32 >> layers) - 2;
     EXPECT_EQ(model.network("D_A").forward(x).shape(), (Shape{2, 1, side, side})) << layers;
   }
-}
-
-// mean((v - t)^2) and mean(|a - b|) on the host, in double.
-double host_mse(const Tensor& v, double target) {
-  double s = 0;
-  const auto x = v.to_vector();
-  for (float e : x)
-    s += (e - target) * (e - target);
-  return s / static_cast<double>(x.size());
-}
-double host_l1(const Tensor& a, const Tensor& b) {
-  double s = 0;
-  const auto x = a.to_vector(), y = b.to_vector();
-  for (size_t i = 0; i < x.size(); ++i)
-    s += std::fabs(static_cast<double>(x[i]) - y[i]);
-  return s / static_cast<double>(x.size());
 }
 
 TEST_P(CycleGanDevice, LossesAreTheReferenceObjectives) {
@@ -262,15 +240,7 @@ TEST(CycleGan, OptionsAreChecked) {
 }
 
 TrainOptions cyclegan_options(const std::string& dir, int64_t steps, Device device) {
-  TrainOptions o;
-  o.out_dir = dir;
-  o.steps = steps;
-  o.batch = 2;
-  o.seed = 11;
-  o.device = device;
-  o.sample_every = 0;
-  o.grid_size = 4;
-  o.progress = false;
+  TrainOptions o = quiet_run(dir, steps, 2, 11, device);
   o.lr_decay_steps = 5;  // decaying from the second step on
   return o;
 }

@@ -95,7 +95,7 @@ inline std::vector<unsigned char> idx_labels(const std::vector<unsigned char>& l
 // MNIST IDX files <prefix>-images-idx3-ubyte and <prefix>-labels-idx1-ubyte in `dir`: image i is
 // a bright block whose place and size follow (i, seed) over faint noise, so the features (and the
 // classes a random classifier reads) differ from image to image; label i % 10.
-inline void write_block_mnist(const ScratchDir& dir, const std::string& prefix, int n,
+inline void write_block_mnist(const std::string& dir, const std::string& prefix, int n,
                               uint32_t seed) {
   std::vector<unsigned char> pixels, labels;
   uint32_t s = seed;
@@ -110,9 +110,13 @@ inline void write_block_mnist(const ScratchDir& dir, const std::string& prefix, 
       }
     labels.push_back(static_cast<unsigned char>(i % 10));
   }
-  write_bytes(dir.file(prefix + "-images-idx3-ubyte"),
+  write_bytes(dir + "/" + prefix + "-images-idx3-ubyte",
               idx_images(pixels, static_cast<uint32_t>(n)));
-  write_bytes(dir.file(prefix + "-labels-idx1-ubyte"), idx_labels(labels));
+  write_bytes(dir + "/" + prefix + "-labels-idx1-ubyte", idx_labels(labels));
+}
+inline void write_block_mnist(const ScratchDir& dir, const std::string& prefix, int n,
+                              uint32_t seed) {
+  write_block_mnist(dir.str(), prefix, n, seed);
 }
 
 struct Decoded {

@@ -15,6 +15,7 @@
 #include "ganengine/models/train/trainer.h"
 #include "ganengine/ops.h"
 #include "ganengine/resize.h"
+#include "models/host_losses.h"
 #include "models/tiny_gan.h"
 #include "models/train_test_util.h"
 #include "support/devices.h"
@@ -24,6 +25,7 @@ namespace ge::testing {
 namespace {
 
 using models::GanOptions;
+using models::kSrScale;
 using models::SrGan;
 using models::train::Trainer;
 using models::train::TrainOptions;
@@ -36,13 +38,6 @@ GanOptions tiny_sr(const std::string& arch = "srresnet", int64_t channels = 1) {
   o.width = 4;
   o.sr_blocks = 1;
   return o;
-}
-
-int64_t parameter_count(nn::Module& m) {
-  int64_t n = 0;
-  for (const Tensor& p : m.parameters())
-    n += p.numel();
-  return n;
 }
 
 TEST(SrGan, NetworksHaveThePaperSizes) {
@@ -105,29 +100,6 @@ TEST_P(SrGanDevice, ShapesOfEveryNetwork) {
   EXPECT_EQ(f[8].shape(), (Shape{2, 1}));
 }
 
-// Host mean((a - b)^2), mean(|a - b|) and mean BCE-with-logits, in double.
-double host_mse(const Tensor& a, const Tensor& b) {
-  const auto x = a.to_vector(), y = b.to_vector();
-  double s = 0;
-  for (size_t i = 0; i < x.size(); ++i)
-    s += (static_cast<double>(x[i]) - y[i]) * (static_cast<double>(x[i]) - y[i]);
-  return s / static_cast<double>(x.size());
-}
-double host_l1(const Tensor& a, const Tensor& b) {
-  const auto x = a.to_vector(), y = b.to_vector();
-  double s = 0;
-  for (size_t i = 0; i < x.size(); ++i)
-    s += std::fabs(static_cast<double>(x[i]) - y[i]);
-  return s / static_cast<double>(x.size());
-}
-double host_bce(const Tensor& logits, double target) {
-  double s = 0;
-  const auto z = logits.to_vector();
-  for (float v : z)
-    s += std::log1p(std::exp(-std::fabs(v))) + std::max<double>(v, 0) - v * target;
-  return s / static_cast<double>(z.size());
-}
-
 TEST_P(SrGanDevice, LossesAreThePaperObjectives) {
   const Device device = GetParam();
   for (const char* content : {"mse", "features"}) {
@@ -185,21 +157,28 @@ TEST_P(SrGanDevice, LossesAreThePaperObjectives) {
   EXPECT_NEAR(r.logs.at("psnr"), 10 * std::log10(4 / expected), 1e-3);
 }
 
+// Batch norm in eval mode with statistics that are not the identity, so every layer counts.
+void perturb_running_means(SrGan& model, Device device) {
+  NoGradGuard no_grad;
+  for (auto& [key, t] : model.generator().state_dict())
+    if (key.find("running_mean") != std::string::npos) t.copy_(rand(t.shape(), device) * 0.2f);
+}
+
 TEST_P(SrGanDevice, TiledUpscaleEqualsTheWholeImage) {
   const Device device = GetParam();
   Generator g(5);
   GanOptions o = tiny_sr("srresnet", 3);
-  o.sr_blocks = 2;
+  o.sr_blocks = 0;  // receptive radius 8: tiles with their margins still cut the 30x27 image
   SrGan model(o, g);
   model.to(device);
   models::ModelEvalGuard eval(model);
+  perturb_running_means(model, device);
   NoGradGuard no_grad;
-  // Batch norm in eval mode with statistics that are not the identity, so every layer counts.
-  for (auto& [key, t] : model.generator().state_dict())
-    if (key.find("running_mean") != std::string::npos) t.copy_(rand(t.shape(), device) * 0.2f);
-  const Tensor x = rand({1, 3, 13, 11}, device) * 2.f - 1.f;
+  const int64_t margin = model.generator().receptive_radius();
+  const Tensor x = rand({1, 3, 30, 27}, device) * 2.f - 1.f;
   const auto whole = model.upscale(x).to_vector();
-  for (int64_t tile : {3, 4, 5, 12}) {
+  for (int64_t tile : {4, 5, 7, 13}) {
+    ASSERT_LT(tile + 2 * margin, 30) << "tile " << tile << " would see the whole image";
     const auto tiled = models::upscale_tiled(model, x, tile).to_vector();
     ASSERT_EQ(tiled.size(), whole.size());
     double worst = 0;
@@ -207,12 +186,38 @@ TEST_P(SrGanDevice, TiledUpscaleEqualsTheWholeImage) {
       worst = std::max(worst, std::fabs(static_cast<double>(tiled[i]) - whole[i]));
     EXPECT_LT(worst, 1e-5) << "tile " << tile;
   }
-  // A margin one pixel short of the receptive field changes the result: the radius is tight
-  // enough to matter and the tiles really are cut.
-  EXPECT_GT(model.generator().receptive_radius(), 4);
 }
 
 GE_INSTANTIATE_DEVICE_TEST(SrGanDevice);
+
+TEST(SrGan, ReceptiveRadiusIsWhereOnePixelsChangeReaches) {
+  // One low-resolution pixel changed: the outputs that change lie within receptive_radius() low-
+  // resolution pixels of its 4x4 block, and reach into the last of them (the radius is tight).
+  for (int64_t blocks : {0, 1, 2}) {
+    Generator g(6);
+    GanOptions o = tiny_sr("srresnet");
+    o.sr_blocks = blocks;
+    SrGan model(o, g);
+    models::ModelEvalGuard eval(model);
+    perturb_running_means(model, kCPU);
+    NoGradGuard no_grad;
+    const int64_t side = 45, at = 22, radius = model.generator().receptive_radius();
+    ASSERT_LT(radius, at);
+    const Tensor x = rand({1, 1, side, side}) * 2.f - 1.f;
+    std::vector<float> bumped = x.to_vector();
+    bumped[static_cast<size_t>(at * side + at)] += 0.5f;
+    const auto a = model.upscale(x).to_vector();
+    const auto b = model.upscale(from_vector(bumped, {1, 1, side, side})).to_vector();
+    const int64_t out = side * kSrScale, lo = at * kSrScale, hi = lo + kSrScale - 1;
+    int64_t reach = 0;  // output pixels beyond the block's edge, along either axis
+    for (int64_t y = 0; y < out; ++y)
+      for (int64_t xx = 0; xx < out; ++xx)
+        if (a[static_cast<size_t>(y * out + xx)] != b[static_cast<size_t>(y * out + xx)])
+          reach = std::max({reach, lo - y, y - hi, lo - xx, xx - hi});
+    const int64_t reach_lr = (reach + kSrScale - 1) / kSrScale;
+    EXPECT_EQ(reach_lr, radius) << blocks << " blocks: " << reach << " output pixels";
+  }
+}
 
 TEST(SrGan, OptionsAreChecked) {
   Generator g(0);
@@ -243,19 +248,6 @@ TEST(SrGan, OptionsAreChecked) {
   EXPECT_EQ(models::default_resolution("dcgan"), 32);
 }
 
-TrainOptions sr_options(const std::string& dir, int64_t steps, Device device) {
-  TrainOptions o;
-  o.out_dir = dir;
-  o.steps = steps;
-  o.batch = 2;
-  o.seed = 13;
-  o.device = device;
-  o.sample_every = 0;
-  o.grid_size = 4;
-  o.progress = false;
-  return o;
-}
-
 struct SrRun {
   std::shared_ptr<NanImageSet> hr = std::make_shared<NanImageSet>(12);
   std::unique_ptr<SrGan> model;
@@ -281,9 +273,9 @@ TEST_P(SrGanTraining, ResumeIsBitwiseIdentical) {
   o.content_loss = "features";
   const std::string straight = fresh_dir("straight"), split = fresh_dir("split");
   SrRun a(o);
-  a.train(sr_options(straight, 5, device));
+  a.train(quiet_run(straight, 5, 2, 13, device));
   SrRun b(o);
-  TrainOptions t = sr_options(split, 5, device);
+  TrainOptions t = quiet_run(split, 5, 2, 13, device);
   t.checkpoint_every = 2;
   t.eval_every = 3;
   EXPECT_NE(error_of([&] { b.train(t, 3); }).find("killed at step 3"), std::string::npos);
@@ -300,7 +292,7 @@ TEST_P(SrGanTraining, NanStopsAndKeepsTheLastCheckpoint) {
   const Device device = GetParam();
   const std::string dir = fresh_dir("nan");
   SrRun good(tiny_sr());
-  TrainOptions t = sr_options(dir, 5, device);
+  TrainOptions t = quiet_run(dir, 5, 2, 13, device);
   t.checkpoint_every = 2;
   t.eval_every = 3;
   EXPECT_NE(error_of([&] { good.train(t, 3); }).find("killed"), std::string::npos);
@@ -320,7 +312,7 @@ GE_INSTANTIATE_DEVICE_TEST(SrGanTraining);
 TEST(SrGan, InitTakesTheGeneratorOfAnSrResNetRun) {
   const std::string dir = fresh_dir("srresnet");
   SrRun pre(tiny_sr());
-  pre.train(sr_options(dir, 2, kCPU));
+  pre.train(quiet_run(dir, 2, 2, 13, kCPU));
   const auto saved = models::train::read_checkpoint_tensors(dir);
 
   Generator g(7);

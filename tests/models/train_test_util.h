@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "ganengine/models/train/trainer.h"
 #include "ganengine/tensor.h"
 
 namespace ge::testing {
@@ -39,6 +40,21 @@ inline std::string fresh_dir(const std::string& name) {
   std::filesystem::create_directories(dir);
   temp_dirs.dirs.push_back(dir);
   return dir.string();
+}
+
+// A quiet short run into `dir`: no sample grids, small grids at the end, no progress bar.
+inline models::train::TrainOptions quiet_run(const std::string& dir, int64_t steps, int64_t batch,
+                                             uint64_t seed, Device device = kCPU) {
+  models::train::TrainOptions o;
+  o.out_dir = dir;
+  o.steps = steps;
+  o.batch = batch;
+  o.seed = seed;
+  o.device = device;
+  o.sample_every = 0;
+  o.grid_size = 4;
+  o.progress = false;
+  return o;
 }
 
 inline std::string read_text(const std::string& path) {

@@ -7,6 +7,7 @@
 
 #include "ganengine/device.h"
 #include "ganengine/error.h"
+#include "ganengine/models/data/dataset.h"
 #include "ganengine/models/gan.h"
 #include "ganengine/models/train/trainer.h"
 
@@ -34,7 +35,8 @@ inline int64_t channels_of(const std::string& data) {
   if (data == "ring8" || data == "grid25") return 0;
   if (data.starts_with("mnist:") || data.starts_with("typeset")) return 1;
   if (data.starts_with("stacked-mnist:")) return 3;
-  if (data.starts_with("images:") || data.starts_with("folder:")) return 3;
+  if (!models::data::image_folder_of(data).empty()) return 3;
+  // MNIST's IDX files in a bare directory; anything else is refused later by name.
   std::error_code ec;
   return std::filesystem::exists(std::filesystem::path(data) / "train-images-idx3-ubyte", ec) ? 1
                                                                                               : 3;

@@ -42,16 +42,12 @@ void run_sr_crops(const SrCropsArgs& a) {
   }
   const models::data::ImageData im = models::data::read_image(a.in, channels);
   const int64_t x = a.crop[0], y = a.crop[1], side = a.crop[2];
-  const int64_t h = im.height / models::kSrScale * models::kSrScale;
-  const int64_t w = im.width / models::kSrScale * models::kSrScale;
+  NoGradGuard no_grad;
+  const Tensor hr = models::metrics::cut_to_scale(im, a.in);
+  const int64_t h = hr.size(2), w = hr.size(3);
   GE_CHECK(side > 0 && x >= 0 && y >= 0 && x + side <= w && y + side <= h, "--crop ", x, ",", y,
            ",", side, ": the region must lie in the ", w, "x", h,
            " image (its sides cut to multiples of 4)");
-  NoGradGuard no_grad;
-  const Tensor hr = from_vector(im.pixels, {1, channels, im.height, im.width})
-                        .slice(2, 0, h)
-                        .slice(3, 0, w)
-                        .contiguous();
   const Tensor lr = models::metrics::low_resolution_input(hr);
   auto region = [&](const Tensor& full) {
     return full.to(kCPU).slice(2, y, y + side).slice(3, x, x + side).contiguous();

@@ -1,6 +1,7 @@
 #pragma once
 // Image files decoded at their own size, shared by the data sets that resize them and those that
 // crop them.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,19 @@ struct DecodedImage {
   int file_channels = 0;  // as stored: 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA
   std::vector<unsigned char> pixels;
 };
+
+// A stored byte as the data sets' float in [-1, 1].
+inline float pixel_value(unsigned char v) {
+  return (v - 127.5f) / 127.5f;
+}
+
+// Interleaved [plane, channels] bytes to planar [channels, plane] floats in [-1, 1].
+inline void to_planar_floats(const unsigned char* src, int64_t channels, int64_t plane,
+                             float* out) {
+  for (int64_t i = 0; i < plane; ++i)
+    for (int64_t k = 0; k < channels; ++k)
+      out[k * plane + i] = pixel_value(src[i * channels + k]);
+}
 
 // Decodes the PNG/JPEG/BMP `path` with `channels` (1 or 3) channels: colour to one channel is
 // luma as PIL's convert("L") computes it, gray to three repeats the value, alpha is dropped. A

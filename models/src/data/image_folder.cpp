@@ -20,6 +20,7 @@ namespace {
 constexpr const char* kOp = "load_image_folder";
 constexpr const char* kListOp = "list_image_files";
 constexpr const char* kLoadOp = "load_image";
+constexpr const char* kReadOp = "read_image";
 
 bool is_image_file(const std::filesystem::path& path) {
   std::string ext = path.extension().string();
@@ -65,10 +66,7 @@ void decode(const char* op, const std::string& path, int channels, int side, uns
 
 // Interleaved [R, R, C] bytes to planar [C, R, R] floats in [-1, 1].
 void to_planar_floats(const unsigned char* src, const ImageFormat& format, float* out) {
-  const int64_t c = format.channels, plane = format.resolution * format.resolution;
-  for (int64_t i = 0; i < plane; ++i)
-    for (int64_t k = 0; k < c; ++k)
-      out[k * plane + i] = (src[i * c + k] - 127.5f) / 127.5f;
+  data::to_planar_floats(src, format.channels, format.resolution * format.resolution, out);
 }
 
 class ImageFolder final : public Dataset {
@@ -108,6 +106,19 @@ void load_image(const std::string& path, const ImageFormat& format, float* out) 
   std::vector<unsigned char> pixels(static_cast<size_t>(side) * side * channels);
   decode(kLoadOp, path, channels, side, pixels.data());
   to_planar_floats(pixels.data(), format, out);
+}
+
+ImageData read_image(const std::string& path, int64_t channels) {
+  GE_CHECK(channels == 1 || channels == 3, kReadOp, ": expected 1 or 3 channels, got ", channels);
+  const DecodedImage im = decode_image(kReadOp, path, static_cast<int>(channels));
+  ImageData out;
+  out.channels = channels;
+  out.height = im.height;
+  out.width = im.width;
+  out.file_channels = im.file_channels;
+  out.pixels.resize(im.pixels.size());
+  data::to_planar_floats(im.pixels.data(), channels, out.height * out.width, out.pixels.data());
+  return out;
 }
 
 std::shared_ptr<Dataset> load_image_folder(const std::string& dir, const ImageFormat& format) {

@@ -25,8 +25,15 @@ std::string after_prefix(const std::string& spec, const std::string& prefix) {
   return dir;
 }
 
-// The image folder a spec names ("images:DIR", "folder:DIR" or a directory without MNIST's IDX
-// files), or "" for any other spec.
+// "NAME" or "NAME:FONTDIR" (an empty FONTDIR is the system's), as typeset digit specs take it.
+bool typeset_spec(const std::string& spec, const std::string& name, std::string& font_dir) {
+  if (spec != name && !spec.starts_with(name + ":")) return false;
+  font_dir = spec.size() > name.size() + 1 ? spec.substr(name.size() + 1) : kSystemFontDir;
+  return true;
+}
+
+}  // namespace
+
 std::string image_folder_of(const std::string& spec) {
   for (const char* prefix : {"images:", "folder:"})
     if (spec.starts_with(prefix)) return after_prefix(spec, prefix);
@@ -36,15 +43,6 @@ std::string image_folder_of(const std::string& spec) {
     return spec;
   return "";
 }
-
-// "NAME" or "NAME:FONTDIR" (an empty FONTDIR is the system's), as typeset digit specs take it.
-bool typeset_spec(const std::string& spec, const std::string& name, std::string& font_dir) {
-  if (spec != name && !spec.starts_with(name + ":")) return false;
-  font_dir = spec.size() > name.size() + 1 ? spec.substr(name.size() + 1) : kSystemFontDir;
-  return true;
-}
-
-}  // namespace
 
 std::shared_ptr<Dataset> open_dataset(const std::string& spec, const ImageFormat& format) {
   GE_CHECK(!spec.empty(), "open_dataset: empty data set spec; ", kForms);

@@ -16,7 +16,6 @@ namespace ge::models::data {
 namespace {
 
 constexpr const char* kOp = "make_photo_patches";
-constexpr const char* kReadOp = "read_image";
 // Crops per nominal epoch: enough that a run of any length here never repeats one.
 constexpr int64_t kDefaultCount = int64_t{1} << 20;
 
@@ -77,7 +76,7 @@ class PhotoPatches final : public Dataset {
         const unsigned char* src =
             im.pixels.data() + ((top + sy) * static_cast<int64_t>(im.width) + left + sx) * c;
         for (int64_t k = 0; k < c; ++k)
-          out[k * plane + y * p + x0] = (src[k] - 127.5f) / 127.5f;
+          out[k * plane + y * p + x0] = pixel_value(src[k]);
       }
     }
   }
@@ -91,23 +90,6 @@ class PhotoPatches final : public Dataset {
 };
 
 }  // namespace
-
-ImageData read_image(const std::string& path, int64_t channels) {
-  GE_CHECK(channels == 1 || channels == 3, kReadOp, ": expected 1 or 3 channels, got ", channels);
-  const DecodedImage im = decode_image(kReadOp, path, static_cast<int>(channels));
-  ImageData out;
-  out.channels = channels;
-  out.height = im.height;
-  out.width = im.width;
-  out.file_channels = im.file_channels;
-  const int64_t plane = out.height * out.width;
-  out.pixels.resize(static_cast<size_t>(plane * channels));
-  for (int64_t i = 0; i < plane; ++i)
-    for (int64_t k = 0; k < channels; ++k)
-      out.pixels[static_cast<size_t>(k * plane + i)] =
-          (im.pixels[static_cast<size_t>(i * channels + k)] - 127.5f) / 127.5f;
-  return out;
-}
 
 std::shared_ptr<Dataset> make_photo_patches(const std::vector<std::string>& files,
                                             const ImageFormat& format, int64_t count,

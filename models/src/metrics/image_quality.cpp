@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ganengine/error.h"
+#include "ganengine/models/image_io.h"
 
 namespace ge::models::metrics {
 namespace {
@@ -14,12 +15,6 @@ constexpr int64_t kWindow = 11;
 constexpr double kSigma = 1.5;
 constexpr double kC1 = (0.01 * 255) * (0.01 * 255);
 constexpr double kC2 = (0.03 * 255) * (0.03 * 255);
-
-// [-1, 1] -> the nearest of the 256 levels save_image_grid writes, as a value in [0, 255].
-double level(float v) {
-  const double scaled = std::floor((static_cast<double>(v) + 1.0) * 127.5 + 0.5);
-  return std::clamp(scaled, 0.0, 255.0);
-}
 
 // The [h, w] plane of `a` without `border` pixels on each side.
 std::vector<double> crop(const std::vector<double>& a, int64_t height, int64_t width,
@@ -78,11 +73,11 @@ std::vector<double> luma_y(const std::vector<float>& image, int64_t channels, in
   std::vector<double> y(static_cast<size_t>(plane));
   for (int64_t i = 0; i < plane; ++i) {
     if (channels == 1) {
-      y[static_cast<size_t>(i)] = level(image[static_cast<size_t>(i)]);
+      y[static_cast<size_t>(i)] = to_byte(image[static_cast<size_t>(i)]);
     } else {
-      const double r = level(image[static_cast<size_t>(i)]);
-      const double g = level(image[static_cast<size_t>(plane + i)]);
-      const double b = level(image[static_cast<size_t>(2 * plane + i)]);
+      const double r = to_byte(image[static_cast<size_t>(i)]);
+      const double g = to_byte(image[static_cast<size_t>(plane + i)]);
+      const double b = to_byte(image[static_cast<size_t>(2 * plane + i)]);
       y[static_cast<size_t>(i)] = 16.0 + (65.481 * r + 128.553 * g + 24.966 * b) / 255.0;
     }
   }

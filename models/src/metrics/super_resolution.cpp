@@ -13,6 +13,7 @@
 #include "ganengine/autograd.h"
 #include "ganengine/error.h"
 #include "ganengine/models/data/dataset.h"
+#include "ganengine/models/image_io.h"
 #include "ganengine/models/metrics/image_quality.h"
 #include "ganengine/ops.h"
 #include "ganengine/resize.h"
@@ -30,23 +31,12 @@ constexpr int64_t kTile = 128;
 
 struct Original {
   std::string name;
-  int64_t height = 0, width = 0;
-  std::vector<float> pixels;  // [C, H, W] in [-1, 1]
+  data::ImageData image;
 };
 
 struct Scores {
   double psnr = 0, ssim = 0, bicubic_psnr = 0, bicubic_ssim = 0;
 };
-
-// The image folder `data` names, or "" for another spec.
-std::string folder_of(const std::string& data) {
-  for (const char* prefix : {"images:", "folder:"})
-    if (data.starts_with(prefix)) return data.substr(std::string(prefix).size());
-  std::error_code ec;
-  if (fs::is_directory(data, ec) && !fs::exists(fs::path(data) / "train-images-idx3-ubyte", ec))
-    return data;
-  return "";
-}
 
 // DIR/../test for a DIR named train that has one, else DIR.
 std::string held_out_folder(const std::string& dir) {
@@ -58,12 +48,9 @@ std::string held_out_folder(const std::string& dir) {
   return dir;
 }
 
-Scores score(SrGan& model, const Original& hr_image, int64_t channels) {
-  const int64_t h = hr_image.height / kSrScale * kSrScale, w = hr_image.width / kSrScale * kSrScale;
-  GE_CHECK(h >= kSrScale && w >= kSrScale, kOp, ": '", hr_image.name, "' is ", hr_image.width, "x",
-           hr_image.height, "; expected at least ", kSrScale, "x", kSrScale);
-  const Tensor full = from_vector(hr_image.pixels, {1, channels, hr_image.height, hr_image.width});
-  const Tensor hr = full.slice(2, 0, h).slice(3, 0, w).contiguous();
+Scores score(SrGan& model, const Original& original) {
+  const Tensor hr = cut_to_scale(original.image, original.name);
+  const int64_t channels = hr.size(1), h = hr.size(2), w = hr.size(3);
   const Tensor lr = low_resolution_input(hr);
   const Tensor bicubic = bicubic_x4(lr);
   const Tensor sr = upscale_tiled(model, lr.to(model.device()), kTile);
@@ -80,10 +67,20 @@ Scores score(SrGan& model, const Original& hr_image, int64_t channels) {
 
 }  // namespace
 
+Tensor cut_to_scale(const data::ImageData& image, const std::string& name) {
+  const int64_t h = image.height / kSrScale * kSrScale, w = image.width / kSrScale * kSrScale;
+  GE_CHECK(h >= kSrScale && w >= kSrScale, kOp, ": '", name, "' is ", image.width, "x",
+           image.height, "; expected at least ", kSrScale, "x", kSrScale);
+  return from_vector(image.pixels, {1, image.channels, image.height, image.width})
+      .slice(2, 0, h)
+      .slice(3, 0, w)
+      .contiguous();
+}
+
 Tensor low_resolution_input(const Tensor& hr) {
   std::vector<float> v = SrGan::downscale(hr).to_vector();
   for (float& f : v)
-    f = std::clamp(std::floor((f + 1.f) * 127.5f + 0.5f), 0.f, 255.f) / 127.5f - 1.f;
+    f = static_cast<float>(to_byte(f)) / 127.5f - 1.f;
   return from_vector(v, {hr.size(0), hr.size(1), hr.size(2) / kSrScale, hr.size(3) / kSrScale},
                      hr.device());
 }
@@ -100,13 +97,11 @@ std::string evaluate_super_resolution(SrGan& model, const std::string& data,
   const int64_t channels = model.options().channels;
   std::vector<Original> originals;
   std::string eval_data;
-  const std::string folder = folder_of(data);
+  const std::string folder = data::image_folder_of(data);
   if (!folder.empty()) {
     eval_data = held_out_folder(folder);
     for (const std::string& path : data::list_image_files(eval_data)) {
-      data::ImageData im = data::read_image(path, channels);
-      originals.push_back(
-          {fs::path(path).filename().string(), im.height, im.width, std::move(im.pixels)});
+      originals.push_back({fs::path(path).filename().string(), data::read_image(path, channels)});
     }
   } else {
     GE_CHECK(data.starts_with("mnist:"), kOp, ": \"", data,
@@ -117,9 +112,9 @@ std::string evaluate_super_resolution(SrGan& model, const std::string& data,
     eval_data = data + " (test split)";
     const int64_t n = std::min(options.num_samples, set->size());
     for (int64_t i = 0; i < n; ++i) {
-      Original o{"test " + std::to_string(i), side, side,
-                 std::vector<float>(static_cast<size_t>(channels * side * side))};
-      set->get(i, o.pixels.data());
+      Original o{"test " + std::to_string(i), {channels, side, side, channels, {}}};
+      o.image.pixels.resize(static_cast<size_t>(channels * side * side));
+      set->get(i, o.image.pixels.data());
       originals.push_back(std::move(o));
     }
   }
@@ -128,15 +123,15 @@ std::string evaluate_super_resolution(SrGan& model, const std::string& data,
   json per_image = json::array();
   Scores mean;
   for (const Original& o : originals) {
-    const Scores s = score(model, o, channels);
+    const Scores s = score(model, o);
     mean.psnr += s.psnr;
     mean.ssim += s.ssim;
     mean.bicubic_psnr += s.bicubic_psnr;
     mean.bicubic_ssim += s.bicubic_ssim;
     if (!folder.empty())
       per_image.push_back({{"name", o.name},
-                           {"width", o.width},
-                           {"height", o.height},
+                           {"width", o.image.width},
+                           {"height", o.image.height},
                            {"psnr", s.psnr},
                            {"ssim", s.ssim},
                            {"bicubic_psnr", s.bicubic_psnr},

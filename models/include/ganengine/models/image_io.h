@@ -7,6 +7,10 @@
 
 namespace ge::models {
 
+// [-1, 1] -> its 8-bit level in [0, 255], rounded to nearest as torchvision's save_image does
+// (outside [-1, 1] clamped, NaN 0): what save_image_grid writes.
+unsigned char to_byte(float v);
+
 // Writes images [N, C, H, W] (C 1 or 3, values in [-1, 1], any device) as one PNG grid with
 // `nrow` images per row and `padding` pixels between them (torchvision's make_grid layout).
 // Atomic (temporary file + rename); errors name the path.

@@ -119,7 +119,9 @@ class SrGan : public Model {
   std::unique_ptr<Sampler> make_sampler(const SamplerInputs& inputs) override;
 
  private:
-  Tensor content_loss(const Tensor& sr, const Tensor& hr);
+  // The mean L1 distance between the discriminator's conv features `fake` (forward_features of
+  // the super-resolved batch) and those of hr, stage by stage.
+  Tensor feature_matching(const std::vector<Tensor>& fake, const Tensor& hr);
 
   std::shared_ptr<SrResNetGenerator> g_;
   std::shared_ptr<SrganDiscriminator> d_;  // srgan only

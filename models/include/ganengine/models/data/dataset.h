@@ -111,6 +111,9 @@ std::vector<TypesetFont> typeset_fonts();
 // set takes the format's channels: gray sources repeat into 3, colour folders read as 1 become
 // luma.
 std::shared_ptr<Dataset> open_dataset(const std::string& spec, const ImageFormat& format);
+// The image folder `spec` names: DIR for "images:DIR", "folder:DIR" or a directory without MNIST's
+// IDX files; "" for any other spec.
+std::string image_folder_of(const std::string& spec);
 // What a super-resolution model trains on: an image folder spec ("images:DIR", "folder:DIR", a
 // directory of images) gives make_photo_patches of its files, crops at the format's side; any
 // other spec (MNIST, typeset digits) gives open_dataset's whole images at that side.

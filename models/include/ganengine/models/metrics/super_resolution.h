@@ -4,6 +4,8 @@
 // originals, per image and as means.
 #include <string>
 
+#include "ganengine/models/data/dataset.h"
+
 #include "ganengine/models/metrics/evaluate.h"
 #include "ganengine/models/srgan.h"
 
@@ -20,6 +22,9 @@ namespace ge::models::metrics {
 // pretty-printed JSON: arch, eval_data, scale, border, images, psnr, ssim, bicubic_psnr,
 // bicubic_ssim (means) and per_image [{name, width, height, psnr, ssim, bicubic_psnr,
 // bicubic_ssim}] (per_image for folders only).
+// An original image as a batch of one [1, C, H, W], cut at the bottom and right to sides that
+// are multiples of the scale (MATLAB's modcrop); under 4x4 it throws ge::Error naming `name`.
+Tensor cut_to_scale(const data::ImageData& image, const std::string& name);
 // The low-resolution input an original hr [N, C, H, W] (H, W multiples of 4) is scored from:
 // SrGan::downscale quantised to 8-bit levels, as a saved low-resolution image holds it.
 Tensor low_resolution_input(const Tensor& hr);
