@@ -38,6 +38,8 @@ void for_each_field(GanOptions& o, Fn&& fn) {
   fn("lambda_identity", o.lambda_identity);
   fn("pool_size", o.pool_size);
   fn("sr_blocks", o.sr_blocks);
+  fn("sr_norm", o.sr_norm);
+  fn("sr_skip", o.sr_skip);
   fn("content_loss", o.content_loss);
   fn("adversarial_weight", o.adversarial_weight);
 }

@@ -60,6 +60,10 @@ void check_cyclegan(const GanOptions& o) {
 
 void check_super_resolution(const GanOptions& o) {
   GE_CHECK(o.sr_blocks >= 0, "make_model: expected sr_blocks >= 0, got ", o.sr_blocks);
+  GE_CHECK(o.sr_norm == "batch" || o.sr_norm == "none",
+           "make_model: expected sr_norm \"batch\" or \"none\", got \"", o.sr_norm, "\"");
+  GE_CHECK(o.sr_skip == "none" || o.sr_skip == "bicubic",
+           "make_model: expected sr_skip \"none\" or \"bicubic\", got \"", o.sr_skip, "\"");
   GE_CHECK(o.content_loss == "mse" || (o.arch == "srgan" && o.content_loss == "features"),
            "make_model: content_loss \"", o.content_loss, "\" is not accepted by ", o.arch,
            "; expected ", o.arch == "srgan" ? "\"mse\" or \"features\"" : "\"mse\"");

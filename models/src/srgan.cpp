@@ -65,28 +65,33 @@ Tensor ConvPReLU::forward(const Tensor& x) {
   return shuffle > 1 ? pixel_shuffle(y, shuffle) : y;
 }
 
-SrResidualBlock::SrResidualBlock(int64_t channels, Generator& generator) {
+SrResidualBlock::SrResidualBlock(int64_t channels, bool batch_norm, Generator& generator) {
   conv1 = register_module("conv1", make_conv(channels, channels, 3, 1, generator));
-  bn1 = register_module("bn1", std::make_shared<nn::BatchNorm2d>(channels));
+  if (batch_norm) bn1 = register_module("bn1", std::make_shared<nn::BatchNorm2d>(channels));
   prelu = register_module("prelu", std::make_shared<nn::PReLU>(channels, kPReLUInit));
   conv2 = register_module("conv2", make_conv(channels, channels, 3, 1, generator));
-  bn2 = register_module("bn2", std::make_shared<nn::BatchNorm2d>(channels));
+  if (batch_norm) bn2 = register_module("bn2", std::make_shared<nn::BatchNorm2d>(channels));
 }
 
 Tensor SrResidualBlock::forward(const Tensor& x) {
+  if (!bn1) {
+    const Tensor h = conv2d_prelu(x, conv1->weight, conv1->bias, prelu->weight, conv1->conv);
+    return x + conv2->forward(h);
+  }
   const Tensor h = prelu->forward(bn1->forward(conv1->forward(x)));
   return x + bn2->forward(conv2->forward(h));
 }
 
 SrResNetGenerator::SrResNetGenerator(int64_t channels_, int64_t width, int64_t blocks_,
-                                     Generator& generator)
-    : channels(channels_), num_blocks(blocks_) {
+                                     const SrGeneratorOptions& options_, Generator& generator)
+    : channels(channels_), num_blocks(blocks_), options(options_) {
   head = register_module("head", std::make_shared<ConvPReLU>(channels, width, 9, 1, generator));
   blocks = register_module("blocks", std::make_shared<nn::Sequential>());
   for (int64_t i = 0; i < num_blocks; ++i)
-    blocks->push_back(std::make_shared<SrResidualBlock>(width, generator));
+    blocks->push_back(std::make_shared<SrResidualBlock>(width, options.batch_norm, generator));
   body_conv = register_module("body_conv", make_conv(width, width, 3, 1, generator));
-  body_bn = register_module("body_bn", std::make_shared<nn::BatchNorm2d>(width));
+  if (options.batch_norm)
+    body_bn = register_module("body_bn", std::make_shared<nn::BatchNorm2d>(width));
   upsample = register_module("upsample", std::make_shared<nn::Sequential>());
   for (int64_t s = 1; s < kSrScale; s *= 2)
     upsample->push_back(std::make_shared<ConvPReLU>(width, width, 3, 2, generator));
@@ -98,8 +103,13 @@ Tensor SrResNetGenerator::forward(const Tensor& x) {
            "SrResNetGenerator: expected images [N, ", channels, ", h, w], got shape ",
            to_string(x.shape()));
   const Tensor h = head->forward(x);
-  const Tensor body = body_bn->forward(body_conv->forward(blocks->forward(h)));
-  return tail->forward(upsample->forward(h + body));
+  Tensor body = body_conv->forward(blocks->forward(h));
+  if (body_bn) body = body_bn->forward(body);
+  const Tensor out = tail->forward(upsample->forward(h + body));
+  if (!options.bicubic_skip) return out;
+  BicubicOptions pil;
+  pil.antialias = true;  // a = -0.5; upscaling, so no window stretch
+  return out + resize_bicubic2d(x, {x.size(2) * kSrScale, x.size(3) * kSrScale}, pil);
 }
 
 int64_t SrResNetGenerator::receptive_radius() const {
@@ -158,7 +168,10 @@ Tensor SrganDiscriminator::forward(const Tensor& x) {
 }
 
 SrGan::SrGan(const GanOptions& o, Generator& generator) : Model(o) {
-  g_ = std::make_shared<SrResNetGenerator>(o.channels, o.width, o.sr_blocks, generator);
+  SrGeneratorOptions g;
+  g.batch_norm = o.sr_norm == "batch";
+  g.bicubic_skip = o.sr_skip == "bicubic";
+  g_ = std::make_shared<SrResNetGenerator>(o.channels, o.width, o.sr_blocks, g, generator);
   if (o.arch == "srgan")
     d_ = std::make_shared<SrganDiscriminator>(o.channels, o.width, o.resolution, generator);
   GE_CHECK(o.content_loss == "mse" || d_ != nullptr, "SrGan: content loss \"", o.content_loss,

@@ -14,6 +14,8 @@
 #include "ganengine/models/train/checkpoint.h"
 #include "ganengine/models/train/trainer.h"
 #include "ganengine/ops.h"
+#include "ganengine/pixel_shuffle.h"
+#include "ganengine/prelu.h"
 #include "ganengine/resize.h"
 #include "models/host_losses.h"
 #include "models/tiny_gan.h"
@@ -48,9 +50,16 @@ TEST(SrGan, NetworksHaveThePaperSizes) {
   const int64_t c = 64, conv3 = c * c * 9 + c, bn = 2 * c;
   const int64_t expected_g = (3 * 81 * c + c + c) + 16 * (2 * conv3 + 2 * bn + c) + (conv3 + bn) +
                              2 * (c * 9 * 4 * c + 4 * c + c) + (c * 81 * 3 + 3);
-  models::SrResNetGenerator gen(3, 64, 16, g);
+  models::SrResNetGenerator gen(3, 64, 16, {}, g);
   EXPECT_EQ(parameter_count(gen), expected_g);
   EXPECT_EQ(expected_g, 1550659);
+  // Without batch norm (EDSR's, MSRResNet's): the same less the 33 batch norms' weights and
+  // biases; the bicubic skip has no parameters.
+  models::SrGeneratorOptions plain;
+  plain.batch_norm = false;
+  plain.bicubic_skip = true;
+  models::SrResNetGenerator gen_plain(3, 64, 16, plain, g);
+  EXPECT_EQ(parameter_count(gen_plain), expected_g - 33 * bn);
   // The discriminator at 96 px: k3n64s1 (bias), then seven convs without bias, each with a batch
   // norm: n64s2, n128s1, n128s2, n256s1, n256s2, n512s1, n512s2; 96 / 16 = 6, so dense
   // 512 * 6 * 6 -> 1024 -> 1.
@@ -67,7 +76,7 @@ TEST(SrGan, NetworksHaveThePaperSizes) {
 
 TEST(SrGan, StateDictKeysNameTheLayers) {
   Generator g(0);
-  models::SrResNetGenerator gen(3, 8, 2, g);
+  models::SrResNetGenerator gen(3, 8, 2, {}, g);
   const auto keys = gen.state_dict();
   for (const char* key :
        {"head.conv.weight", "head.prelu.weight", "blocks.0.conv1.weight",
@@ -77,6 +86,13 @@ TEST(SrGan, StateDictKeysNameTheLayers) {
   // PReLU slopes: one per channel, 0.25 as torch.nn.PReLU starts.
   EXPECT_EQ(gen.head->prelu->weight.shape(), Shape({8}));
   EXPECT_EQ(gen.head->prelu->weight.to_vector(), std::vector<float>(8, 0.25f));
+  // Without batch norm there is none to save.
+  models::SrGeneratorOptions plain;
+  plain.batch_norm = false;
+  models::SrResNetGenerator gen_plain(3, 8, 2, plain, g);
+  for (const auto& [key, t] : gen_plain.state_dict())
+    EXPECT_EQ(key.find("bn"), std::string::npos) << key;
+  EXPECT_EQ(gen_plain.state_dict().count("blocks.1.conv2.bias"), 1u);
 }
 
 class SrGanDevice : public DeviceTest {};
@@ -164,27 +180,77 @@ void perturb_running_means(SrGan& model, Device device) {
     if (key.find("running_mean") != std::string::npos) t.copy_(rand(t.shape(), device) * 0.2f);
 }
 
-TEST_P(SrGanDevice, TiledUpscaleEqualsTheWholeImage) {
+// The generator's variants: (sr_norm, sr_skip).
+const std::pair<const char*, const char*> kVariants[] = {
+    {"batch", "none"}, {"none", "none"}, {"batch", "bicubic"}, {"none", "bicubic"}};
+
+TEST_P(SrGanDevice, GeneratorWithoutBatchNormWithSkipComposesItsLayers) {
+  // MSRResNet's form, against the same layers composed from the unfused ops:
+  // bicubic(x) + tail(up(up(h + body_conv(blocks(h))))), h = prelu(head(x)), each block
+  // x + conv2(prelu(conv1(x))), each up prelu(pixel_shuffle(conv(x))).
   const Device device = GetParam();
-  Generator g(5);
+  Generator g(7);
   GanOptions o = tiny_sr("srresnet", 3);
-  o.sr_blocks = 0;  // receptive radius 8: tiles with their margins still cut the 30x27 image
+  o.sr_blocks = 2;
+  o.sr_norm = "none";
+  o.sr_skip = "bicubic";
   SrGan model(o, g);
   model.to(device);
-  models::ModelEvalGuard eval(model);
-  perturb_running_means(model, device);
   NoGradGuard no_grad;
-  const int64_t margin = model.generator().receptive_radius();
-  const Tensor x = rand({1, 3, 30, 27}, device) * 2.f - 1.f;
-  const auto whole = model.upscale(x).to_vector();
-  for (int64_t tile : {4, 5, 7, 13}) {
-    ASSERT_LT(tile + 2 * margin, 30) << "tile " << tile << " would see the whole image";
-    const auto tiled = models::upscale_tiled(model, x, tile).to_vector();
-    ASSERT_EQ(tiled.size(), whole.size());
-    double worst = 0;
-    for (size_t i = 0; i < whole.size(); ++i)
-      worst = std::max(worst, std::fabs(static_cast<double>(tiled[i]) - whole[i]));
-    EXPECT_LT(worst, 1e-5) << "tile " << tile;
+  // Biases and slopes away from their initial values, so each one counts.
+  for (auto& [key, t] : model.generator().state_dict())
+    if (key.ends_with("bias") || key.ends_with("prelu.weight"))
+      t.copy_(rand(t.shape(), device) * 0.6f - 0.3f);
+  auto& gen = model.generator();
+  const Tensor x = rand({2, 3, 6, 5}, device) * 2.f - 1.f;
+  const auto conv = [](const Tensor& in, const nn::Conv2d& c) {
+    return conv2d(in, c.weight, c.bias, c.conv);
+  };
+  const Tensor h = prelu(conv(x, *gen.head->conv), gen.head->prelu->weight);
+  Tensor b = h;
+  for (int64_t i = 0; i < 2; ++i) {
+    auto& block = dynamic_cast<models::SrResidualBlock&>(*(*gen.blocks)[static_cast<size_t>(i)]);
+    b = b + conv(prelu(conv(b, *block.conv1), block.prelu->weight), *block.conv2);
+  }
+  Tensor u = h + conv(b, *gen.body_conv);
+  for (int64_t i = 0; i < 2; ++i) {
+    auto& up = dynamic_cast<models::ConvPReLU&>(*(*gen.upsample)[static_cast<size_t>(i)]);
+    u = prelu(pixel_shuffle(conv(u, *up.conv), 2), up.prelu->weight);
+  }
+  BicubicOptions pil;
+  pil.antialias = true;
+  const Tensor expected = conv(u, *gen.tail) + resize_bicubic2d(x, {24, 20}, pil);
+  const auto got = model.upscale(x).to_vector(), want = expected.to_vector();
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i)
+    ASSERT_NEAR(got[i], want[i], 1e-5 + 1e-5 * std::fabs(want[i])) << "at " << i;
+}
+
+TEST_P(SrGanDevice, TiledUpscaleEqualsTheWholeImage) {
+  const Device device = GetParam();
+  for (const auto& [norm, skip] : kVariants) {
+    Generator g(5);
+    GanOptions o = tiny_sr("srresnet", 3);
+    o.sr_blocks = 0;  // receptive radius 8: tiles with their margins still cut the 30x27 image
+    o.sr_norm = norm;
+    o.sr_skip = skip;
+    SrGan model(o, g);
+    model.to(device);
+    models::ModelEvalGuard eval(model);
+    perturb_running_means(model, device);
+    NoGradGuard no_grad;
+    const int64_t margin = model.generator().receptive_radius();
+    const Tensor x = rand({1, 3, 30, 27}, device) * 2.f - 1.f;
+    const auto whole = model.upscale(x).to_vector();
+    for (int64_t tile : {4, 5, 7, 13}) {
+      ASSERT_LT(tile + 2 * margin, 30) << "tile " << tile << " would see the whole image";
+      const auto tiled = models::upscale_tiled(model, x, tile).to_vector();
+      ASSERT_EQ(tiled.size(), whole.size());
+      double worst = 0;
+      for (size_t i = 0; i < whole.size(); ++i)
+        worst = std::max(worst, std::fabs(static_cast<double>(tiled[i]) - whole[i]));
+      EXPECT_LT(worst, 1e-5) << "tile " << tile << ", norm " << norm << ", skip " << skip;
+    }
   }
 }
 
@@ -193,30 +259,34 @@ GE_INSTANTIATE_DEVICE_TEST(SrGanDevice);
 TEST(SrGan, ReceptiveRadiusIsWhereOnePixelsChangeReaches) {
   // One low-resolution pixel changed: the outputs that change lie within receptive_radius() low-
   // resolution pixels of its 4x4 block, and reach into the last of them (the radius is tight).
-  for (int64_t blocks : {0, 1, 2}) {
-    Generator g(6);
-    GanOptions o = tiny_sr("srresnet");
-    o.sr_blocks = blocks;
-    SrGan model(o, g);
-    models::ModelEvalGuard eval(model);
-    perturb_running_means(model, kCPU);
-    NoGradGuard no_grad;
-    const int64_t side = 45, at = 22, radius = model.generator().receptive_radius();
-    ASSERT_LT(radius, at);
-    const Tensor x = rand({1, 1, side, side}) * 2.f - 1.f;
-    std::vector<float> bumped = x.to_vector();
-    bumped[static_cast<size_t>(at * side + at)] += 0.5f;
-    const auto a = model.upscale(x).to_vector();
-    const auto b = model.upscale(from_vector(bumped, {1, 1, side, side})).to_vector();
-    const int64_t out = side * kSrScale, lo = at * kSrScale, hi = lo + kSrScale - 1;
-    int64_t reach = 0;  // output pixels beyond the block's edge, along either axis
-    for (int64_t y = 0; y < out; ++y)
-      for (int64_t xx = 0; xx < out; ++xx)
-        if (a[static_cast<size_t>(y * out + xx)] != b[static_cast<size_t>(y * out + xx)])
-          reach = std::max({reach, lo - y, y - hi, lo - xx, xx - hi});
-    const int64_t reach_lr = (reach + kSrScale - 1) / kSrScale;
-    EXPECT_EQ(reach_lr, radius) << blocks << " blocks: " << reach << " output pixels";
-  }
+  for (int64_t blocks : {0, 1, 2})
+    for (const auto& [norm, skip] : kVariants) {
+      Generator g(6);
+      GanOptions o = tiny_sr("srresnet");
+      o.sr_blocks = blocks;
+      o.sr_norm = norm;
+      o.sr_skip = skip;
+      SrGan model(o, g);
+      models::ModelEvalGuard eval(model);
+      perturb_running_means(model, kCPU);
+      NoGradGuard no_grad;
+      const int64_t side = 45, at = 22, radius = model.generator().receptive_radius();
+      ASSERT_LT(radius, at);
+      const Tensor x = rand({1, 1, side, side}) * 2.f - 1.f;
+      std::vector<float> bumped = x.to_vector();
+      bumped[static_cast<size_t>(at * side + at)] += 0.5f;
+      const auto a = model.upscale(x).to_vector();
+      const auto b = model.upscale(from_vector(bumped, {1, 1, side, side})).to_vector();
+      const int64_t out = side * kSrScale, lo = at * kSrScale, hi = lo + kSrScale - 1;
+      int64_t reach = 0;  // output pixels beyond the block's edge, along either axis
+      for (int64_t y = 0; y < out; ++y)
+        for (int64_t xx = 0; xx < out; ++xx)
+          if (a[static_cast<size_t>(y * out + xx)] != b[static_cast<size_t>(y * out + xx)])
+            reach = std::max({reach, lo - y, y - hi, lo - xx, xx - hi});
+      const int64_t reach_lr = (reach + kSrScale - 1) / kSrScale;
+      EXPECT_EQ(reach_lr, radius) << blocks << " blocks, norm " << norm << ", skip " << skip << ": "
+                                  << reach << " output pixels";
+    }
 }
 
 TEST(SrGan, OptionsAreChecked) {
@@ -243,6 +313,18 @@ TEST(SrGan, OptionsAreChecked) {
   o = tiny_sr();
   o.sr_blocks = -1;
   EXPECT_NE(error_of([&] { models::make_model(o, g); }).find("expected sr_blocks >= 0, got -1"),
+            std::string::npos);
+  o = tiny_sr();
+  o.sr_norm = "instance";
+  EXPECT_NE(error_of([&] {
+              models::make_model(o, g);
+            }).find("expected sr_norm \"batch\" or \"none\", got \"instance\""),
+            std::string::npos);
+  o = tiny_sr();
+  o.sr_skip = "bilinear";
+  EXPECT_NE(error_of([&] {
+              models::make_model(o, g);
+            }).find("expected sr_skip \"none\" or \"bicubic\", got \"bilinear\""),
             std::string::npos);
   EXPECT_EQ(models::default_resolution("srgan"), 96);
   EXPECT_EQ(models::default_resolution("dcgan"), 32);

@@ -90,6 +90,14 @@ int main(int argc, char** argv) {
     t->add_option("--sr-blocks", model.sr_blocks,
                   "residual blocks of the super-resolution generator (srresnet, srgan)")
         ->capture_default_str();
+    t->add_option("--sr-norm", model.sr_norm,
+                  "normalisation in the super-resolution generator: batch (the paper's) or none "
+                  "(EDSR's, MSRResNet's)")
+        ->capture_default_str();
+    t->add_option("--sr-skip", model.sr_skip,
+                  "global skip of the super-resolution generator: none (the paper's) or bicubic "
+                  "(it learns the residual over bicubic x4)")
+        ->capture_default_str();
     t->add_option("--content-loss", model.content_loss,
                   "srgan's content loss: mse (pixels) or features (the discriminator's)")
         ->capture_default_str();

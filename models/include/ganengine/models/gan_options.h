@@ -40,10 +40,15 @@ struct GanOptions {
   float lambda_cycle = 10.f;
   float lambda_identity = 0.5f;
   int64_t pool_size = 50;
-  // srresnet / srgan (Ledig et al. 2017): residual blocks of the generator (16 in the paper), the
-  // content loss ("mse": pixels; "features": the discriminator's features, see srgan.h) and the
-  // adversarial weight of srgan's generator loss.
+  // srresnet / srgan (Ledig et al. 2017): residual blocks of the generator (16 in the paper), its
+  // normalisation ("batch": the paper's batch norm; "none": EDSR's and ESRGAN's MSRResNet's, no
+  // normalisation), its global skip ("none": the paper's; "bicubic": the output is the bicubic
+  // x4 of the input plus the network's, so it learns the residual detail, as VDSR and
+  // MSRResNet), the content loss ("mse": pixels; "features": the discriminator's features, see
+  // srgan.h) and the adversarial weight of srgan's generator loss.
   int64_t sr_blocks = 16;
+  std::string sr_norm = "batch";
+  std::string sr_skip = "none";
   std::string content_loss = "mse";
   float adversarial_weight = 1e-3f;
 

@@ -50,10 +50,11 @@ class ConvPReLU : public nn::Module {
   const int64_t shuffle;
 };
 
-// x + bn2(conv2(prelu(bn1(conv1(x))))), 3x3 convs.
+// x + bn2(conv2(prelu(bn1(conv1(x))))), 3x3 convs; without batch norm (bn1, bn2 null):
+// x + conv2(prelu(conv1(x))), the PReLU fused into conv1.
 class SrResidualBlock : public nn::Module {
  public:
-  SrResidualBlock(int64_t channels, Generator& generator);
+  SrResidualBlock(int64_t channels, bool batch_norm, Generator& generator);
   std::string name() const override { return "SrResidualBlock"; }
   Tensor forward(const Tensor& x) override;
   std::shared_ptr<nn::Conv2d> conv1, conv2;
@@ -61,10 +62,19 @@ class SrResidualBlock : public nn::Module {
   std::shared_ptr<nn::PReLU> prelu;
 };
 
-// SRResNet: [N, C, h, w] -> [N, C, 4h, 4w], any h, w >= 1.
+// How the generator is built beyond its size: GanOptions::sr_norm == "batch" and
+// GanOptions::sr_skip == "bicubic".
+struct SrGeneratorOptions {
+  bool batch_norm = true;
+  bool bicubic_skip = false;
+};
+
+// SRResNet: [N, C, h, w] -> [N, C, 4h, 4w], any h, w >= 1. With the bicubic skip, the output is
+// bicubic x4 of the input (PIL's cubic, as `gan eval`'s bicubic) plus the network's.
 class SrResNetGenerator : public nn::Module {
  public:
-  SrResNetGenerator(int64_t channels, int64_t width, int64_t blocks, Generator& generator);
+  SrResNetGenerator(int64_t channels, int64_t width, int64_t blocks,
+                    const SrGeneratorOptions& options, Generator& generator);
   std::string name() const override { return "SrResNetGenerator"; }
   Tensor forward(const Tensor& x) override;
   // Low-resolution pixels on each side of an output region that its values depend on: tiles with
@@ -73,10 +83,11 @@ class SrResNetGenerator : public nn::Module {
   std::shared_ptr<ConvPReLU> head;
   std::shared_ptr<nn::Sequential> blocks;
   std::shared_ptr<nn::Conv2d> body_conv;
-  std::shared_ptr<nn::BatchNorm2d> body_bn;
+  std::shared_ptr<nn::BatchNorm2d> body_bn;  // null without batch norm
   std::shared_ptr<nn::Sequential> upsample;
   std::shared_ptr<nn::Conv2d> tail;
   const int64_t channels, num_blocks;
+  const SrGeneratorOptions options;
 };
 
 // The SRGAN discriminator on [N, C, R, R] -> logits [N, 1]; `width` 64 is the paper's.
