@@ -1,9 +1,11 @@
-// Multi-tensor Adam and EMA over a DCGAN-sized parameter list (40 tensors, 1.13M floats: conv
-// weights, biases and norm parameters of uneven sizes). Adam against the same update done per
-// tensor with separate in-place ops, the way a loop over params without a multi-tensor kernel
-// would do it. Bytes counted are the fused kernel's compulsory traffic (Adam: read param, grad
-// and both moments, write param and both moments; EMA: read both, write the average), the same
-// for both Adam variants, so bytes/s compares them directly.
+// Multi-tensor Adam, RMSprop, weight clipping and EMA over a DCGAN-sized parameter list (40
+// tensors, 1.13M floats: conv weights, biases and norm parameters of uneven sizes). Adam and
+// clipping against the same update done per tensor with separate in-place ops, the way a loop
+// over params without a multi-tensor kernel would do it. Bytes counted are the fused kernel's
+// compulsory traffic (Adam: read param, grad and both moments, write param and both moments;
+// RMSprop: read param, grad and square_avg, write param and square_avg; clipping: read and write
+// the param; EMA: read both, write the average), the same for both variants of an update, so
+// bytes/s compares them directly.
 #include <cmath>
 #include <vector>
 
@@ -94,6 +96,44 @@ void BM_adam_per_tensor_ops(benchmark::State& state, ge::Device device) {
   state.SetBytesProcessed(state.iterations() * total_numel(p) * 7 * kFloat);
 }
 
+void BM_rmsprop_step(benchmark::State& state, ge::Device device) {
+  if (!ge::bench::device_ready(state, device)) return;
+  const std::vector<ge::Shape> shapes = model_shapes();
+  const std::vector<ge::Tensor> p = randn_list(shapes, device), g = randn_list(shapes, device);
+  const std::vector<ge::Tensor> v = zeros_list(shapes, device);
+  ge::optim::RmspropOptions o;
+  o.lr = 5e-5f;
+  for (auto _ : state) {
+    ge::optim::rmsprop_step(p, g, v, o);
+    ge::synchronize(device);
+  }
+  state.SetBytesProcessed(state.iterations() * total_numel(p) * 5 * kFloat);
+}
+
+void BM_clip_weights(benchmark::State& state, ge::Device device) {
+  if (!ge::bench::device_ready(state, device)) return;
+  const std::vector<ge::Tensor> p = randn_list(model_shapes(), device);
+  for (auto _ : state) {
+    ge::optim::clip_weights(p, 0.01f);
+    ge::synchronize(device);
+  }
+  state.SetBytesProcessed(state.iterations() * total_numel(p) * 2 * kFloat);
+}
+
+// The same clipping tensor by tensor, as `for p in netD.parameters(): p.data.clamp_(-c, c)` does
+// it; the engine has no in-place clamp, so each tensor takes a clamp and a copy back.
+void BM_clip_per_tensor_ops(benchmark::State& state, ge::Device device) {
+  if (!ge::bench::device_ready(state, device)) return;
+  const std::vector<ge::Tensor> p = randn_list(model_shapes(), device);
+  ge::NoGradGuard no_grad;
+  for (auto _ : state) {
+    for (const ge::Tensor& t : p)
+      ge::Tensor(t).copy_(ge::clamp(t, -0.01f, 0.01f));
+    ge::synchronize(device);
+  }
+  state.SetBytesProcessed(state.iterations() * total_numel(p) * 2 * kFloat);
+}
+
 void BM_ema_update(benchmark::State& state, ge::Device device) {
   if (!ge::bench::device_ready(state, device)) return;
   const std::vector<ge::Shape> shapes = model_shapes();
@@ -110,4 +150,7 @@ void BM_ema_update(benchmark::State& state, ge::Device device) {
 
 GE_BENCH_DEVICES(BM_adam_step, );
 GE_BENCH_DEVICES(BM_adam_per_tensor_ops, );
+GE_BENCH_DEVICES(BM_rmsprop_step, );
+GE_BENCH_DEVICES(BM_clip_weights, );
+GE_BENCH_DEVICES(BM_clip_per_tensor_ops, );
 GE_BENCH_DEVICES(BM_ema_update, );

@@ -681,6 +681,30 @@ def optim_family():
             st = opt.state[p]
             c.put(**{f"exp_avg{i}": st["exp_avg"], f"exp_avg_sq{i}": st["exp_avg_sq"]})
 
+    rms_configs = {
+        "rmsprop": dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0),
+        "rmsprop_l2": dict(lr=5e-3, alpha=0.9, eps=1e-6, weight_decay=0.1),
+    }
+    for name, kw in rms_configs.items():
+        kw = {k: f32(v) for k, v in kw.items()}
+        c = g.case(name, steps=steps, params=len(shapes), **kw)
+        params = [torch.nn.Parameter(c.randn(*s)) for s in shapes]
+        for i, p in enumerate(params):
+            c.put(**{f"p{i}_init": p})
+        opt = torch.optim.RMSprop(params, momentum=0.0, centered=False, **kw)
+        for s in range(1, steps + 1):
+            for i, p in enumerate(params):
+                gr = c.randn(*p.shape)
+                gr.view(-1)[0] = 0.0
+                gr.view(-1)[1] *= 1e-6  # sqrt(square_avg) ~ eps territory
+                p.grad = gr
+                c.put(**{f"g{i}_step{s}": gr})
+            opt.step()
+            for i, p in enumerate(params):
+                c.put(**{f"p{i}_step{s}": p})
+        for i, p in enumerate(params):
+            c.put(**{f"square_avg{i}": opt.state[p]["square_avg"]})
+
     decay = f32(0.9)
     c = g.case("ema", decay=decay, steps=steps, params=len(shapes))
     avgs = [c.randn(*s) for s in shapes]

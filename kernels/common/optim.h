@@ -49,6 +49,20 @@ GE_HOST_DEVICE void adam_update(const AdamScalars& s, float& param, float& exp_a
   exp_avg_sq = v;
 }
 
+// One element of one RMSprop step, in the order of PyTorch's single-tensor loop.
+GE_HOST_DEVICE void rmsprop_update(const RmspropParams& p, float& param, float& square_avg,
+                                   float grad) {
+  const float g = grad + p.weight_decay * param;
+  const float v = p.alpha * square_avg + (1.f - p.alpha) * g * g;
+  param = param - p.lr * (g / (sqrtf(v) + p.eps));
+  square_avg = v;
+}
+
+// NaN stays NaN, as torch.clamp_ keeps it (fminf/fmaxf would drop it).
+GE_HOST_DEVICE float clamp_update(float x, float lo, float hi) {
+  return x < lo ? lo : (x > hi ? hi : x);
+}
+
 GE_HOST_DEVICE float ema_update(float average, float source, float decay) {
   return source + decay * (average - source);
 }
@@ -70,6 +84,35 @@ inline void adam_check(const AdamParams& p, const AdamTensor* tensors, int64_t c
                           t.exp_avg_sq != nullptr),
              "adam: expected non-null param, grad, exp_avg and exp_avg_sq for tensor ", i, " of ",
              t.n, " elements");
+  }
+}
+
+inline void rmsprop_check(const RmspropParams& p, const RmspropTensor* tensors, int64_t count) {
+  GE_CHECK(count >= 0, "rmsprop: expected a tensor count >= 0, got ", count);
+  GE_CHECK(count == 0 || tensors != nullptr, "rmsprop: expected a tensor table for ", count,
+           " tensors, got null");
+  GE_CHECK(p.lr >= 0.f, "rmsprop: expected lr >= 0, got ", p.lr);
+  GE_CHECK(p.alpha >= 0.f && p.alpha <= 1.f, "rmsprop: expected alpha in [0, 1], got ", p.alpha);
+  GE_CHECK(p.eps >= 0.f, "rmsprop: expected eps >= 0, got ", p.eps);
+  GE_CHECK(p.weight_decay >= 0.f, "rmsprop: expected weight_decay >= 0, got ", p.weight_decay);
+  for (int64_t i = 0; i < count; ++i) {
+    const RmspropTensor& t = tensors[i];
+    GE_CHECK(t.n >= 0, "rmsprop: expected n >= 0 for tensor ", i, ", got ", t.n);
+    GE_CHECK(t.n == 0 || (t.param != nullptr && t.grad != nullptr && t.square_avg != nullptr),
+             "rmsprop: expected non-null param, grad and square_avg for tensor ", i, " of ", t.n,
+             " elements");
+  }
+}
+
+inline void clamp_check(float lo, float hi, const InPlaceTensor* tensors, int64_t count) {
+  GE_CHECK(count >= 0, "clamp: expected a tensor count >= 0, got ", count);
+  GE_CHECK(count == 0 || tensors != nullptr, "clamp: expected a tensor table for ", count,
+           " tensors, got null");
+  GE_CHECK(lo <= hi, "clamp: expected lo <= hi, got [", lo, ", ", hi, "]");
+  for (int64_t i = 0; i < count; ++i) {
+    GE_CHECK(tensors[i].n >= 0, "clamp: expected n >= 0 for tensor ", i, ", got ", tensors[i].n);
+    GE_CHECK(tensors[i].n == 0 || tensors[i].data != nullptr,
+             "clamp: expected non-null data for tensor ", i, " of ", tensors[i].n, " elements");
   }
 }
 

@@ -1,4 +1,4 @@
-// CPU Adam and EMA: one flat loop per tensor over the shared element math.
+// CPU Adam, RMSprop, clamp and EMA: one flat loop per tensor over the shared element math.
 #include "common/optim.h"
 
 #include "ganengine/kernels/optim.h"
@@ -17,6 +17,27 @@ void adam(const AdamParams& p, const AdamTensor* tensors, int64_t count) {
     float* __restrict__ v = a.exp_avg_sq;
     for (int64_t i = 0; i < a.n; ++i)
       adam_update(s, param[i], m[i], v[i], grad[i]);
+  }
+}
+
+void rmsprop(const RmspropParams& p, const RmspropTensor* tensors, int64_t count) {
+  rmsprop_check(p, tensors, count);
+  for (int64_t t = 0; t < count; ++t) {
+    const RmspropTensor& a = tensors[t];
+    float* __restrict__ param = a.param;
+    const float* __restrict__ grad = a.grad;
+    float* __restrict__ v = a.square_avg;
+    for (int64_t i = 0; i < a.n; ++i)
+      rmsprop_update(p, param[i], v[i], grad[i]);
+  }
+}
+
+void clamp(float lo, float hi, const InPlaceTensor* tensors, int64_t count) {
+  clamp_check(lo, hi, tensors, count);
+  for (int64_t t = 0; t < count; ++t) {
+    float* __restrict__ x = tensors[t].data;
+    for (int64_t i = 0; i < tensors[t].n; ++i)
+      x[i] = clamp_update(x[i], lo, hi);
   }
 }
 

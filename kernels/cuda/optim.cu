@@ -1,10 +1,10 @@
-// CUDA multi-tensor Adam and EMA. A launch takes a table of up to N tensors by value in its
-// kernel parameters (under 4 KiB, so any toolkit and architecture accepts it): W written and R
-// read-only pointers per tensor, its size, and the prefix sums of its chunk counts. Block b
-// finds its tensor by a binary search of those prefix sums and updates one chunk of it. Keeping
-// prefix sums rather than PyTorch's per-block (tensor, chunk) entries means the table's size
-// bounds the number of tensors a launch takes, never the number of blocks, so a list of up to N
-// tensors is always one launch however large they are.
+// CUDA multi-tensor Adam, RMSprop, clamp and EMA. A launch takes a table of up to N tensors by
+// value in its kernel parameters (under 4 KiB, so any toolkit and architecture accepts it): W
+// written and R read-only pointers per tensor, its size, and the prefix sums of its chunk counts.
+// Block b finds its tensor by a binary search of those prefix sums and updates one chunk of it.
+// Keeping prefix sums rather than PyTorch's per-block (tensor, chunk) entries means the table's
+// size bounds the number of tensors a launch takes, never the number of blocks, so a list of up to
+// N tensors is always one launch however large they are.
 //
 // The chunk size is chosen per launch so that the grid fills the GPU (about 8 blocks per SM)
 // for small lists and stays at 64 Ki elements per block for large ones; a chunk is a multiple of
@@ -25,10 +25,14 @@ constexpr int64_t kMinChunk = 4 * kThreads;  // one float4 per thread
 constexpr int64_t kMaxChunk = 64 * kMinChunk;
 constexpr int64_t kTargetBlocks = 132 * 8;  // H100: 132 SMs, 8 resident blocks of 256 each
 
+// Arrays of R read-only operands keep one slot when R is 0 (clamp reads nothing else).
+template <int R>
+inline constexpr int kSlots = R > 0 ? R : 1;
+
 template <int W, int R, int N>
 struct TensorTable {
   float* out[W][N];
-  const float* in[R][N];
+  const float* in[kSlots<R>][N];
   int64_t n[N];
   int first_block[N + 1];  // tensor i owns blocks [first_block[i], first_block[i + 1])
   int count;
@@ -37,6 +41,9 @@ struct TensorTable {
 // Kernel parameters are limited to 4 KiB on toolkits before 12.1; stay below with room for the
 // op and the chunk size.
 static_assert(sizeof(TensorTable<3, 1, kAdamTensorsPerLaunch>) <= 3584, "Adam table too large");
+static_assert(sizeof(TensorTable<2, 1, kRmspropTensorsPerLaunch>) <= 3584,
+              "RMSprop table too large");
+static_assert(sizeof(TensorTable<1, 0, kClampTensorsPerLaunch>) <= 3584, "clamp table too large");
 static_assert(sizeof(TensorTable<1, 1, kEmaTensorsPerLaunch>) <= 3584, "EMA table too large");
 
 // lanes[k][slot] = element k of v.
@@ -48,8 +55,8 @@ __device__ __forceinline__ void scatter4(const float4& v, float (&lanes)[4][S], 
   lanes[3][slot] = v.w;
 }
 
-// Op: a functor with `void operator()(float (&out)[W], const float (&in)[R]) const` that updates
-// one element in place.
+// Op: a functor with `void operator()(float (&out)[W], const float (&in)[kSlots<R>]) const` that
+// updates one element in place.
 template <int W, int R, int N, typename Op>
 __global__ void __launch_bounds__(kThreads)
     multi_tensor_kernel(const __grid_constant__ TensorTable<W, R, N> table, int64_t chunk, Op op) {
@@ -70,7 +77,7 @@ __global__ void __launch_bounds__(kThreads)
   const int64_t end = start + chunk < n ? start + chunk : n;
 
   float* out[W];
-  const float* in[R];
+  const float* in[kSlots<R>];
   bool vec = true;
   for (int w = 0; w < W; ++w) {
     out[w] = table.out[w][t];
@@ -87,7 +94,7 @@ __global__ void __launch_bounds__(kThreads)
     for (int64_t j = threadIdx.x; j < nvec; j += kThreads) {
       const int64_t e = start + 4 * j;
       // Element-major, so that op updates o[k] and reads x[k] in place.
-      float o[4][W], x[4][R];
+      float o[4][W], x[4][kSlots<R>];
       for (int w = 0; w < W; ++w)
         scatter4(load4(out[w] + e), o, w);
       for (int r = 0; r < R; ++r)
@@ -100,7 +107,7 @@ __global__ void __launch_bounds__(kThreads)
     scalar_from = start + 4 * nvec;  // at most 3 elements, in a tensor's last chunk
   }
   for (int64_t e = scalar_from + threadIdx.x; e < end; e += kThreads) {
-    float ok[W], xk[R];
+    float ok[W], xk[kSlots<R>];
     for (int w = 0; w < W; ++w)
       ok[w] = out[w][e];
     for (int r = 0; r < R; ++r)
@@ -115,6 +122,20 @@ struct AdamOp {
   AdamScalars s;
   __device__ __forceinline__ void operator()(float (&o)[3], const float (&g)[1]) const {
     adam_update(s, o[0], o[1], o[2], g[0]);
+  }
+};
+
+struct RmspropOp {
+  RmspropParams p;
+  __device__ __forceinline__ void operator()(float (&o)[2], const float (&g)[1]) const {
+    rmsprop_update(p, o[0], o[1], g[0]);
+  }
+};
+
+struct ClampOp {
+  float lo, hi;
+  __device__ __forceinline__ void operator()(float (&x)[1], const float (&)[1]) const {
+    x[0] = clamp_update(x[0], lo, hi);
   }
 };
 
@@ -177,6 +198,28 @@ void adam(const AdamParams& p, const AdamTensor* tensors, int64_t count, Stream 
         table.out[1][slot] = tensors[i].exp_avg;
         table.out[2][slot] = tensors[i].exp_avg_sq;
         table.in[0][slot] = tensors[i].grad;
+      });
+}
+
+void rmsprop(const RmspropParams& p, const RmspropTensor* tensors, int64_t count, Stream stream) {
+  rmsprop_check(p, tensors, count);
+  constexpr int N = kRmspropTensorsPerLaunch;
+  for_each_table<2, 1, N>(
+      count, RmspropOp{p}, stream, [&](int64_t i) { return tensors[i].n; },
+      [&](int64_t i, TensorTable<2, 1, N>& table, int slot) {
+        table.out[0][slot] = tensors[i].param;
+        table.out[1][slot] = tensors[i].square_avg;
+        table.in[0][slot] = tensors[i].grad;
+      });
+}
+
+void clamp(float lo, float hi, const InPlaceTensor* tensors, int64_t count, Stream stream) {
+  clamp_check(lo, hi, tensors, count);
+  constexpr int N = kClampTensorsPerLaunch;
+  for_each_table<1, 0, N>(
+      count, ClampOp{lo, hi}, stream, [&](int64_t i) { return tensors[i].n; },
+      [&](int64_t i, TensorTable<1, 0, N>& table, int slot) {
+        table.out[0][slot] = tensors[i].data;
       });
 }
 

@@ -1,8 +1,8 @@
 #pragma once
-// Optimizers and parameter averaging: in-place, history-free updates of whole parameter lists,
-// one multi-tensor kernel launch per device for a list (a few for lists longer than a launch's
-// table). Updated tensors get their version bumped, so a graph that saved one of them before
-// the update refuses to run backward through stale values.
+// Optimizers, weight clipping and parameter averaging: in-place, history-free updates of whole
+// parameter lists, one multi-tensor kernel launch per device for a list (a few for lists longer
+// than a launch's table). Updated tensors get their version bumped, so a graph that saved one of
+// them before the update refuses to run backward through stale values.
 #include <cstdint>
 #include <vector>
 
@@ -51,6 +51,45 @@ class Adam {
   AdamOptions options_;
   int64_t steps_ = 0;
 };
+
+struct RmspropOptions {
+  float lr = 1e-2f, alpha = 0.99f, eps = 1e-8f;
+  float weight_decay = 0.f;  // L2 into the gradient
+};
+
+// PyTorch's torch.optim.RMSprop update (momentum 0, centered false: the WGAN critic's) of every
+// param with its grad and running mean of squared gradients. All three lists: the same length,
+// matching shapes, float32, contiguous, on one device. Updates params and square_avg in place
+// without recording history.
+void rmsprop_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                  const std::vector<Tensor>& square_avg, const RmspropOptions& options);
+
+// RMSprop over a fixed list of parameters, owning their square_avg buffers (zeros, allocated up
+// front on each param's device). step() reads each param's .grad() and skips params without one.
+class RMSprop {
+ public:
+  RMSprop(std::vector<Tensor> params, RmspropOptions options = {});
+
+  void step();
+  void zero_grad();                         // sets grads to undefined (set_to_none)
+  int64_t steps() const { return steps_; }  // calls to step() so far
+  const RmspropOptions& options() const { return options_; }
+  RmspropOptions& options() { return options_; }
+  const std::vector<Tensor>& params() const { return params_; }
+  const std::vector<Tensor>& square_avg() const { return square_avg_; }
+  // Restores a saved optimizer's step count; square_avg is restored by copying into it.
+  void set_steps(int64_t steps);
+
+ private:
+  std::vector<Tensor> params_, square_avg_;
+  RmspropOptions options_;
+  int64_t steps_ = 0;
+};
+
+// params[i] = clamp(params[i], -c, c) for every tensor of the list, in one multi-tensor launch
+// per device (the original WGAN's weight clipping of its critic, c = 0.01). c >= 0; float32,
+// contiguous, on one device. In place, without history.
+void clip_weights(const std::vector<Tensor>& params, float c);
 
 // averages[i] = sources[i] + decay * (averages[i] - sources[i]), i.e. lerp(source, average,
 // decay) as StyleGAN keeps its generator's EMA. decay in [0, 1]; both lists the same length,

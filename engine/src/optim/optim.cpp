@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "dispatch.h"
+#include "list_checks.h"
 #include "ganengine/autograd.h"
 #include "ganengine/error.h"
 #include "ganengine/kernels/optim.h"
@@ -19,29 +20,8 @@ namespace ge::optim {
 namespace {
 
 namespace k = kernels;
-
-std::string item(const char* list, size_t i) {
-  return std::string(list) + "[" + std::to_string(i) + "]";
-}
-
-// `t` = list[i] is a float32, contiguous tensor shaped and placed like `like` (= ref[i]).
-void check_entry(const char* op, const Tensor& t, const char* list, size_t i, const Tensor& like,
-                 const char* ref, Device device, bool need_contiguous) {
-  GE_CHECK(t.defined(), op, ": expected ", item(list, i), " to be a defined tensor, got undefined");
-  GE_CHECK(t.dtype() == Dtype::Float32, op, ": expected ", item(list, i), " of dtype float32, got ",
-           name(t.dtype()));
-  GE_CHECK(t.device() == device, op, ": expected ", item(list, i), " on ", device.str(),
-           " (the device of the whole list), got ", t.device().str());
-  GE_CHECK(t.shape() == like.shape(), op, ": expected ", item(list, i), " of shape ",
-           to_string(like.shape()), " (", item(ref, i), "'s shape), got ", to_string(t.shape()));
-  GE_CHECK(!need_contiguous || t.is_contiguous(), op, ": expected ", item(list, i),
-           " to be contiguous (it is updated in place), got shape ", to_string(t.shape()),
-           " with strides ", to_string(t.strides()));
-}
-
-void check_lengths(const char* op, const char* first, size_t n, const char* other, size_t m) {
-  GE_CHECK(m == n, op, ": expected as many ", other, " as ", first, " (", n, "), got ", m);
-}
+using checks::check_entry;
+using checks::check_lengths;
 
 void check_adam_options(const char* op, const AdamOptions& o) {
   GE_CHECK(o.lr >= 0.f, op, ": expected lr >= 0, got ", o.lr);
