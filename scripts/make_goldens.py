@@ -424,6 +424,35 @@ def minibatch_stddev_family():
     return g.write()
 
 
+def minibatch_discrimination_torch(x, T):
+    """Salimans et al. 2016's MinibatchLayer (improved-GAN code): the sample itself left out by
+    1e6 on the diagonal of the L1 distances."""
+    n = x.shape[0]
+    a, b, cdim = T.shape
+    m = (x @ T.reshape(a, b * cdim)).reshape(n, b, cdim)
+    l1 = (m[:, None] - m[None, :]).abs().sum(3)
+    l1 = l1 + 1e6 * torch.eye(n)[:, :, None]
+    return torch.exp(-l1).sum(1)
+
+
+def minibatch_discrimination_family():
+    g = Golden("minibatch_discrimination")
+    for name, (n, a, b, cdim) in {"n6_a4_b3_c2": (6, 4, 3, 2), "n1_a3_b2_c2": (1, 3, 2, 2),
+                                  "n8_a5_b4_c5": (8, 5, 4, 5)}.items():
+        c = g.case(name)
+        x = c.randn(n, a)
+        T = c.randn(a, b, cdim, scale=0.3)
+        gy = c.randn(n, b)
+        vx = c.randn(n, a)
+        vT = c.randn(a, b, cdim)
+        xl, Tl = leaf(x), leaf(T)
+        y = minibatch_discrimination_torch(xl, Tl)
+        gx, gT = grad(y, [xl, Tl], gy, create_graph=True)
+        ggx, ggT = grad((gx * vx).sum() + (gT * vT).sum(), [xl, Tl])
+        c.put(x=x, T=T, gy=gy, vx=vx, vT=vT, y=y, gx=gx, gT=gT, ggx=ggx, ggT=ggT)
+    return g.write()
+
+
 def pixel_norm_family():
     g = Golden("pixel_norm")
     for name, shape in {"nchw": (2, 8, 3, 3), "latent": (4, 16)}.items():
@@ -725,7 +754,8 @@ def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     total = sum(f() for f in (conv_family, bias_act_family, spectral_norm_family,
                               gradient_penalty_family, batch_norm_family, instance_norm_family,
-                              minibatch_stddev_family, pixel_norm_family, upsample_family,
+                              minibatch_stddev_family, minibatch_discrimination_family,
+                              pixel_norm_family, upsample_family,
                               resize_family, pad_family, loss_family, optim_family,
                               pixel_shuffle_family, prelu_family))
     print(f"total {total} bytes")

@@ -65,11 +65,15 @@ LossResult AdversarialGan::discriminator_loss(const Tensor& real, const Tensor& 
       }
       break;
     }
+    case Objective::WassersteinClip:
+      result.loss = wasserstein_d_loss(real_out, fake_out);
+      break;
   }
   const float d_real = real_out.mean().item(), d_fake = fake_out.mean().item();
   result.logs["d_real"] = d_real;
   result.logs["d_fake"] = d_fake;
-  if (objective_ == Objective::Wasserstein) result.logs["wasserstein"] = d_real - d_fake;
+  if (objective_ == Objective::Wasserstein || objective_ == Objective::WassersteinClip)
+    result.logs["wasserstein"] = d_real - d_fake;
   result.logs["d_loss"] = result.loss.item();
   return result;
 }
@@ -89,6 +93,13 @@ LossResult AdversarialGan::generator_loss(int64_t batch, const Tensor& labels, S
                                                        : wasserstein_g_loss(out);
   result.logs["g_loss"] = result.loss.item();
   return result;
+}
+
+std::vector<OptimizerGroup> AdversarialGan::optimizer_groups(const TrainSettings& s) {
+  if (objective_ != Objective::WassersteinClip) return Gan::optimizer_groups(s);
+  OptimizerGroup d = rmsprop_group("D", "critic", {"D"}, s.d_lr, s);
+  d.clip_weights = options_.weight_clip;
+  return {rmsprop_group("G", "generator", {"G"}, s.g_lr, s), std::move(d)};
 }
 
 }  // namespace ge::models

@@ -84,16 +84,28 @@ Tensor DcganGenerator::forward(const Tensor& z) {
 }
 
 DcganDiscriminator::DcganDiscriminator(int64_t channels, int64_t resolution, int64_t width,
-                                       Generator& generator, bool batch_norm_on)
+                                       Generator& generator, bool batch_norm_on,
+                                       int64_t minibatch_kernels, int64_t kernel_dim)
     : channels(channels), resolution(resolution) {
   main = register_module(
       "main", dcgan_discriminator_features(channels, resolution, width, batch_norm_on, generator));
-  main->push_back(conv<nn::Conv2d>(width * resolution / 8, 1, 1, 0, !batch_norm_on, generator));
+  const int64_t features = width * resolution / 8;
+  if (minibatch_kernels == 0) {
+    main->push_back(conv<nn::Conv2d>(features, 1, 1, 0, !batch_norm_on, generator));
+    return;
+  }
+  const int64_t flat = features * 4 * 4;  // the features end at 4x4
+  minibatch = register_module("minibatch", std::make_shared<nn::MinibatchDiscrimination>(
+                                               flat, minibatch_kernels, kernel_dim, &generator));
+  head = register_module("head", std::make_shared<nn::Linear>(flat + minibatch_kernels, 1,
+                                                              nn::LayerOptions{}, &generator));
 }
 
 Tensor DcganDiscriminator::forward(const Tensor& x) {
   detail::check_images("DcganDiscriminator", x, channels, resolution);
-  return main->forward(x).view({x.size(0)});
+  const Tensor h = main->forward(x);
+  if (!minibatch) return h.view({x.size(0)});
+  return head->forward(minibatch->forward(h.flatten(1))).view({x.size(0)});
 }
 
 Dcgan::Dcgan(const GanOptions& options, Generator& generator)
@@ -101,7 +113,8 @@ Dcgan::Dcgan(const GanOptions& options, Generator& generator)
   g = std::make_shared<DcganGenerator>(options.latent_dim, options.channels, options.resolution,
                                        options.width, generator);
   d = std::make_shared<DcganDiscriminator>(options.channels, options.resolution, options.width,
-                                           generator);
+                                           generator, true, options.minibatch_kernels,
+                                           options.minibatch_kernel_dim);
 }
 
 Tensor Dcgan::generate(const Tensor& z, const Tensor& /*labels*/, bool /*ema*/,

@@ -25,6 +25,9 @@ void for_each_field(GanOptions& o, Fn&& fn) {
   fn("num_classes", o.num_classes);
   fn("width", o.width);
   fn("gp_lambda", o.gp_lambda);
+  fn("weight_clip", o.weight_clip);
+  fn("minibatch_kernels", o.minibatch_kernels);
+  fn("minibatch_kernel_dim", o.minibatch_kernel_dim);
   fn("w_dim", o.w_dim);
   fn("mapping_layers", o.mapping_layers);
   fn("style_mixing_prob", o.style_mixing_prob);

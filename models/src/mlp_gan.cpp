@@ -3,7 +3,10 @@
 #include "gan_layers.h"
 #include "ganengine/error.h"
 #include "ganengine/nn/activation.h"
+#include "ganengine/models/wgan.h"
 #include "ganengine/nn/linear.h"
+#include "ganengine/nn/minibatch_discrimination.h"
+#include "ganengine/optim.h"
 
 namespace ge::models {
 
@@ -17,14 +20,16 @@ std::shared_ptr<nn::Linear> linear(int64_t in, int64_t out, Generator& generator
 
 Objective objective_of(const std::string& arch) {
   if (arch == "wgan-gp-mlp") return Objective::Wasserstein;
+  if (arch == "wgan-mlp") return Objective::WassersteinClip;
   if (arch == "sngan-mlp") return Objective::Hinge;
   GE_CHECK(arch == "gan-mlp" || arch == "dcgan-mlp", "MlpGan: expected arch gan-mlp, dcgan-mlp, ",
-           "wgan-gp-mlp or sngan-mlp, got \"", arch, "\"");
+           "wgan-mlp, wgan-gp-mlp or sngan-mlp, got \"", arch, "\"");
   return Objective::NonSaturating;
 }
 
 TrainDefaults defaults_of(const std::string& arch) {
   TrainDefaults t;
+  if (arch == "wgan-mlp") return wgan_defaults();
   if (arch == "wgan-gp-mlp") {
     t.g_lr = t.d_lr = 1e-4f;
     t.beta1 = 0.5f;
@@ -61,7 +66,8 @@ Tensor MlpGenerator::forward(const Tensor& z) {
   return main->forward(z);
 }
 
-MlpDiscriminator::MlpDiscriminator(int64_t width, bool spectral_norm, Generator& generator) {
+MlpDiscriminator::MlpDiscriminator(int64_t width, bool spectral_norm, Generator& generator,
+                                   int64_t minibatch_kernels, int64_t kernel_dim) {
   main = register_module("main", std::make_shared<nn::Sequential>());
   const auto add = [&](int64_t in, int64_t out) {
     auto layer = linear(in, out, generator);
@@ -73,7 +79,10 @@ MlpDiscriminator::MlpDiscriminator(int64_t width, bool spectral_norm, Generator&
     add(in, width);
     main->push_back(std::make_shared<nn::LeakyReLU>(0.2f));
   }
-  add(width, 1);
+  if (minibatch_kernels > 0)
+    main->push_back(std::make_shared<nn::MinibatchDiscrimination>(width, minibatch_kernels,
+                                                                  kernel_dim, &generator));
+  add(width + minibatch_kernels, 1);
 }
 
 Tensor MlpDiscriminator::forward(const Tensor& x) {
@@ -85,7 +94,10 @@ MlpGan::MlpGan(const GanOptions& options, Generator& generator)
     : AdversarialGan(options, objective_of(options.arch), defaults_of(options.arch)) {
   g = std::make_shared<MlpGenerator>(options.latent_dim, options.width, options.arch == "dcgan-mlp",
                                      generator);
-  d = std::make_shared<MlpDiscriminator>(options.width, options.arch == "sngan-mlp", generator);
+  d = std::make_shared<MlpDiscriminator>(options.width, options.arch == "sngan-mlp", generator,
+                                         options.minibatch_kernels, options.minibatch_kernel_dim);
+  if (objective() == Objective::WassersteinClip)
+    optim::clip_weights(d->parameters(), options.weight_clip);  // the critic starts clipped
 }
 
 Tensor MlpGan::generate(const Tensor& z, const Tensor& /*labels*/, bool /*ema*/,

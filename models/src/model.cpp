@@ -16,14 +16,23 @@ const data::Batch& StepContext::batch(const std::string& slot) const {
 
 OptimizerGroup adam_group(std::string name, std::string role, std::vector<std::string> networks,
                           float lr, const TrainSettings& settings) {
-  OptimizerGroup g;
-  g.name = std::move(name);
-  g.role = std::move(role);
-  g.networks = std::move(networks);
+  OptimizerGroup g{std::move(name),
+                   std::move(role),
+                   std::move(networks),
+                   {},
+                   {settings.steps, settings.lr_decay_steps}};
   g.adam.lr = lr;
   g.adam.beta1 = settings.beta1;
   g.adam.beta2 = settings.beta2;
-  g.schedule = {settings.steps, settings.lr_decay_steps};
+  return g;
+}
+
+OptimizerGroup rmsprop_group(std::string name, std::string role, std::vector<std::string> networks,
+                             float lr, const TrainSettings& settings) {
+  OptimizerGroup g =
+      adam_group(std::move(name), std::move(role), std::move(networks), lr, settings);
+  g.kind = OptimizerGroup::Kind::RMSprop;
+  g.rmsprop.lr = lr;
   return g;
 }
 

@@ -14,6 +14,7 @@
 #include "ganengine/models/sngan.h"
 #include "ganengine/models/srgan.h"
 #include "ganengine/models/stylegan_lite.h"
+#include "ganengine/models/wgan.h"
 #include "ganengine/models/wgan_gp.h"
 
 namespace ge::models {
@@ -58,6 +59,11 @@ void check_cyclegan(const GanOptions& o) {
   GE_CHECK(o.pool_size >= 0, "make_model: expected pool_size >= 0, got ", o.pool_size);
 }
 
+void check_weight_clip(const GanOptions& o) {
+  GE_CHECK(o.weight_clip > 0.f, "make_model: expected weight_clip > 0 (the critic's weights stay ",
+           "in [-c, c]), got ", o.weight_clip);
+}
+
 void check_super_resolution(const GanOptions& o) {
   GE_CHECK(o.sr_blocks >= 0, "make_model: expected sr_blocks >= 0, got ", o.sr_blocks);
   GE_CHECK(o.sr_norm == "batch" || o.sr_norm == "none",
@@ -75,11 +81,13 @@ const std::vector<Architecture>& registry() {
   static const std::vector<Architecture> archs = {
       {"dcgan", Samples::Images, Labels::None, false, false, build<Dcgan>},
       {"cgan", Samples::Images, Labels::Required, false, false, build<Cgan>},
+      {"wgan", Samples::Images, Labels::None, false, false, build<Wgan>, check_weight_clip},
       {"wgan-gp", Samples::Images, Labels::None, false, true, build<WganGp>},
       {"sngan", Samples::Images, Labels::None, false, false, build<Sngan>},
       {"stylegan-lite", Samples::Images, Labels::Optional, true, false, make_stylegan_lite},
       {"gan-mlp", Samples::Points, Labels::None, false, false, build<MlpGan>},
       {"dcgan-mlp", Samples::Points, Labels::None, false, false, build<MlpGan>},
+      {"wgan-mlp", Samples::Points, Labels::None, false, false, build<MlpGan>, check_weight_clip},
       {"wgan-gp-mlp", Samples::Points, Labels::None, false, true, build<MlpGan>},
       {"sngan-mlp", Samples::Points, Labels::None, false, false, build<MlpGan>},
       {"cyclegan", Samples::Images, Labels::None, false, false, build<CycleGan>, check_cyclegan},
@@ -144,6 +152,17 @@ void check_options(const Architecture& a, const GanOptions& o) {
   GE_CHECK(o.pack == 1 || a.packs, "make_model: arch ", arch,
            " judges one sample at a time; expected pack 1, got ", o.pack,
            " (packing is a stylegan-lite option)");
+  if (o.minibatch_kernels != 0 || o.minibatch_kernel_dim != 0) {
+    const std::string name = arch;
+    GE_CHECK(name == "dcgan" || name == "wgan" || name.ends_with("-mlp"), "make_model: arch ", arch,
+             " has no minibatch discrimination layer (dcgan, wgan and the MLP GANs have ",
+             "one; wgan-gp's penalty needs samples judged one by one)");
+    GE_CHECK(name != "wgan-gp-mlp", "make_model: arch wgan-gp-mlp takes no minibatch ",
+             "discrimination: its gradient penalty needs samples judged one by one");
+    GE_CHECK(o.minibatch_kernels >= 1 && o.minibatch_kernel_dim >= 1, "make_model: expected ",
+             "minibatch discrimination kernels and kernel_dim >= 1, got ", o.minibatch_kernels,
+             " and ", o.minibatch_kernel_dim);
+  }
   if (a.check) a.check(o);
 }
 

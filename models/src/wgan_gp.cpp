@@ -18,12 +18,18 @@ TrainDefaults wgan_gp_defaults() {
 }  // namespace
 
 WganGp::WganGp(const GanOptions& options, Generator& generator)
-    : AdversarialGan(options, Objective::Wasserstein, wgan_gp_defaults()) {
+    : WganGp(options, generator, Objective::Wasserstein, wgan_gp_defaults(), false) {
   GE_CHECK(options.gp_lambda >= 0.f, "wgan-gp: expected gp_lambda >= 0, got ", options.gp_lambda);
+}
+
+WganGp::WganGp(const GanOptions& options, Generator& generator, Objective objective,
+               TrainDefaults defaults, bool critic_batch_norm)
+    : AdversarialGan(options, objective, defaults) {
   g = std::make_shared<DcganGenerator>(options.latent_dim, options.channels, options.resolution,
                                        options.width, generator);
-  critic = std::make_shared<DcganDiscriminator>(options.channels, options.resolution, options.width,
-                                                generator, /*batch_norm=*/false);
+  critic = std::make_shared<DcganDiscriminator>(
+      options.channels, options.resolution, options.width, generator, critic_batch_norm,
+      options.minibatch_kernels, options.minibatch_kernel_dim);
 }
 
 Tensor WganGp::generate(const Tensor& z, const Tensor& /*labels*/, bool /*ema*/,

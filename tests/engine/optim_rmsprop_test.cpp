@@ -120,8 +120,15 @@ TEST_P(OptimRmspropTest, OptimizerStepsParamsWithGradients) {
   EXPECT_TRUE(all_close(b, narrow(rb.p), 1e-6, 1e-5));
   EXPECT_TRUE(all_close(opt.square_avg()[1], narrow(rb.v), 1e-9, 1e-5));
   EXPECT_EQ(opt.steps(), 2);
-  opt.set_steps(7);
-  EXPECT_EQ(opt.steps(), 7);
+  EXPECT_EQ(opt.param_steps(), (std::vector<int64_t>{1, 1}));
+  // The trainer sees it as any optimizer: its buffers by name, its rate.
+  optim::Optimizer& any = opt;
+  const auto buffers = any.state_buffers();
+  ASSERT_EQ(buffers.size(), 1u);
+  EXPECT_EQ(buffers[0].first, "square_avg");
+  EXPECT_EQ(buffers[0].second[1].impl(), opt.square_avg()[1].impl());
+  any.set_lr(0.5f);
+  EXPECT_EQ(opt.options().lr, 0.5f);
 }
 
 TEST_P(OptimRmspropTest, ClipWeightsClampsEveryParam) {
@@ -171,7 +178,10 @@ TEST_P(OptimRmspropTest, Errors) {
       },
       {"RMSprop", "params[1] equal to params[0]"}));
   optim::RMSprop opt({leaf});
-  EXPECT_TRUE(throws_with([&] { opt.set_steps(-1); }, {"RMSprop", "step count >= 0, got -1"}));
+  EXPECT_TRUE(
+      throws_with([&] { opt.set_counters(-1, {0}); }, {"RMSprop", "step count >= 0, got -1"}));
+  EXPECT_TRUE(throws_with([&] { opt.set_counters(2, {3}); },
+                          {"RMSprop", "params[0]'s step count in [0, 2], got 3"}));
   EXPECT_TRUE(throws_with([&] { optim::clip_weights({p}, -0.01f); },
                           {"clip_weights", "c >= 0", "got -0.01"}));
   EXPECT_TRUE(throws_with(

@@ -12,6 +12,7 @@
 #include "ganengine/gradient_penalty.h"
 #include "ganengine/instance_norm.h"
 #include "ganengine/loss.h"
+#include "ganengine/minibatch_discrimination.h"
 #include "ganengine/minibatch_stddev.h"
 #include "ganengine/ops.h"
 #include "ganengine/optim.h"

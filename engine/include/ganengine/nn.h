@@ -7,6 +7,7 @@
 #include "ganengine/nn/init.h"
 #include "ganengine/nn/instance_norm.h"
 #include "ganengine/nn/linear.h"
+#include "ganengine/nn/minibatch_discrimination.h"
 #include "ganengine/nn/module.h"
 #include "ganengine/nn/padding.h"
 #include "ganengine/nn/pixel_shuffle.h"

@@ -4,6 +4,8 @@
 // than a launch's table). Updated tensors get their version bumped, so a graph that saved one of
 // them before the update refuses to run backward through stale values.
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "ganengine/tensor.h"
@@ -24,32 +26,55 @@ void adam_step(const std::vector<Tensor>& params, const std::vector<Tensor>& gra
                const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,
                int64_t step, const AdamOptions& options);
 
-// Adam over a fixed list of parameters, owning their moment buffers (zeros, allocated up front
-// on each param's device). step() reads each param's .grad() and skips params without one;
-// like PyTorch, a param's bias corrections count only the steps that updated it.
-class Adam {
+// An optimizer over a fixed list of parameters, as the trainer drives any of them: step() reads
+// each param's .grad() and skips params without one; its state is named buffers of one tensor
+// per param (zeros, allocated up front on each param's device) and two counters, which a
+// checkpoint saves and restores.
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  virtual void step() = 0;
+  void zero_grad();  // sets grads to undefined (set_to_none, PyTorch 2's default)
+  virtual float lr() const = 0;
+  virtual void set_lr(float lr) = 0;
+  const std::vector<Tensor>& params() const { return params_; }
+  int64_t steps() const { return steps_; }  // calls to step() so far
+  // Updates each param has had (Adam's bias corrections count them).
+  const std::vector<int64_t>& param_steps() const { return param_steps_; }
+  // ("exp_avg", ...), each with one tensor per param, in the order checkpoints list them.
+  virtual std::vector<std::pair<std::string, std::vector<Tensor>>> state_buffers() const = 0;
+  // Restores the counters of a saved optimizer (a resumed run continues bitwise where it
+  // stopped); the buffers are restored by copying into state_buffers().
+  void set_counters(int64_t steps, std::vector<int64_t> param_steps);
+
+ protected:
+  // Checks that the params are distinct, contiguous float32 leaves; `name` starts the errors.
+  Optimizer(std::vector<Tensor> params, const char* name);
+  std::vector<Tensor> zeros_like_params() const;
+  std::vector<Tensor> params_;
+  std::vector<int64_t> param_steps_;
+  int64_t steps_ = 0;
+  const char* name_;
+};
+
+// Adam over a fixed list of parameters, owning their moment buffers; like PyTorch, a param's
+// bias corrections count only the steps that updated it.
+class Adam : public Optimizer {
  public:
   Adam(std::vector<Tensor> params, AdamOptions options = {});
 
-  void step();
-  void zero_grad();  // sets grads to undefined (set_to_none, PyTorch 2's default)
-  int64_t steps() const { return steps_; }  // calls to step() so far
+  void step() override;
+  float lr() const override { return options_.lr; }
+  void set_lr(float lr) override { options_.lr = lr; }
+  std::vector<std::pair<std::string, std::vector<Tensor>>> state_buffers() const override;
   const AdamOptions& options() const { return options_; }
   AdamOptions& options() { return options_; }
-  const std::vector<Tensor>& params() const { return params_; }
   const std::vector<Tensor>& exp_avg() const { return exp_avg_; }
   const std::vector<Tensor>& exp_avg_sq() const { return exp_avg_sq_; }
-  // Updates each param has had (its bias-correction step count).
-  const std::vector<int64_t>& param_steps() const { return param_steps_; }
-  // Restores the counters of a saved optimizer (a resumed run continues bitwise where it
-  // stopped); the moments are restored by copying into exp_avg() / exp_avg_sq().
-  void set_counters(int64_t steps, std::vector<int64_t> param_steps);
 
  private:
-  std::vector<Tensor> params_, exp_avg_, exp_avg_sq_;
-  std::vector<int64_t> param_steps_;  // updates each param has had
+  std::vector<Tensor> exp_avg_, exp_avg_sq_;
   AdamOptions options_;
-  int64_t steps_ = 0;
 };
 
 struct RmspropOptions {
@@ -64,31 +89,27 @@ struct RmspropOptions {
 void rmsprop_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                   const std::vector<Tensor>& square_avg, const RmspropOptions& options);
 
-// RMSprop over a fixed list of parameters, owning their square_avg buffers (zeros, allocated up
-// front on each param's device). step() reads each param's .grad() and skips params without one.
-class RMSprop {
+// RMSprop over a fixed list of parameters, owning their square_avg buffers.
+class RMSprop : public Optimizer {
  public:
   RMSprop(std::vector<Tensor> params, RmspropOptions options = {});
 
-  void step();
-  void zero_grad();                         // sets grads to undefined (set_to_none)
-  int64_t steps() const { return steps_; }  // calls to step() so far
+  void step() override;
+  float lr() const override { return options_.lr; }
+  void set_lr(float lr) override { options_.lr = lr; }
+  std::vector<std::pair<std::string, std::vector<Tensor>>> state_buffers() const override;
   const RmspropOptions& options() const { return options_; }
   RmspropOptions& options() { return options_; }
-  const std::vector<Tensor>& params() const { return params_; }
   const std::vector<Tensor>& square_avg() const { return square_avg_; }
-  // Restores a saved optimizer's step count; square_avg is restored by copying into it.
-  void set_steps(int64_t steps);
 
  private:
-  std::vector<Tensor> params_, square_avg_;
+  std::vector<Tensor> square_avg_;
   RmspropOptions options_;
-  int64_t steps_ = 0;
 };
 
 // params[i] = clamp(params[i], -c, c) for every tensor of the list, in one multi-tensor launch
 // per device (the original WGAN's weight clipping of its critic, c = 0.01). c >= 0; float32,
-// contiguous, on one device. In place, without history.
+// contiguous, on one device. NaN stays NaN, as torch.clamp_ keeps it. In place, without history.
 void clip_weights(const std::vector<Tensor>& params, float c);
 
 // averages[i] = sources[i] + decay * (averages[i] - sources[i]), i.e. lerp(source, average,

@@ -79,25 +79,14 @@ void adam_step(const std::vector<Tensor>& params, const std::vector<Tensor>& gra
 }
 
 Adam::Adam(std::vector<Tensor> params, AdamOptions options)
-    : params_(std::move(params)), options_(options) {
-  const char* op = "Adam";
-  check_adam_options(op, options_);
-  for (size_t i = 0; i < params_.size(); ++i) {
-    const Tensor& p = params_[i];
-    GE_CHECK(p.defined(), op, ": expected params[", i, "] to be a defined tensor, got undefined");
-    detail::check_float(p, op);
-    GE_CHECK(p.is_leaf(), op, ": expected params[", i, "] to be a leaf tensor (an optimizer ",
-             "updates leaves in place), got the output of ", p.grad_fn()->name());
-    GE_CHECK(p.is_contiguous(), op, ": expected params[", i, "] to be contiguous, got shape ",
-             to_string(p.shape()), " with strides ", to_string(p.strides()));
-    for (size_t j = 0; j < i; ++j) {
-      GE_CHECK(params_[j].impl() != p.impl(), op, ": expected distinct params, got params[", i,
-               "] equal to params[", j, "]");
-    }
-    exp_avg_.push_back(zeros(p.shape(), TensorOptions(p.device())));
-    exp_avg_sq_.push_back(zeros(p.shape(), TensorOptions(p.device())));
-  }
-  param_steps_.assign(params_.size(), 0);
+    : Optimizer(std::move(params), "Adam"), options_(options) {
+  check_adam_options(name_, options_);
+  exp_avg_ = zeros_like_params();
+  exp_avg_sq_ = zeros_like_params();
+}
+
+std::vector<std::pair<std::string, std::vector<Tensor>>> Adam::state_buffers() const {
+  return {{"exp_avg", exp_avg_}, {"exp_avg_sq", exp_avg_sq_}};
 }
 
 void Adam::step() {
@@ -129,23 +118,6 @@ void Adam::step() {
       ++param_steps_[i];
   }
   ++steps_;
-}
-
-void Adam::set_counters(int64_t steps, std::vector<int64_t> param_steps) {
-  GE_CHECK(steps >= 0, "Adam: expected a step count >= 0, got ", steps);
-  GE_CHECK(param_steps.size() == params_.size(), "Adam: expected ", params_.size(),
-           " parameter step counts, got ", param_steps.size());
-  for (size_t i = 0; i < param_steps.size(); ++i) {
-    GE_CHECK(param_steps[i] >= 0 && param_steps[i] <= steps, "Adam: expected params[", i,
-             "]'s step count in [0, ", steps, "], got ", param_steps[i]);
-  }
-  steps_ = steps;
-  param_steps_ = std::move(param_steps);
-}
-
-void Adam::zero_grad() {
-  for (const Tensor& p : params_)
-    p.zero_grad();
 }
 
 void ema_update(const std::vector<Tensor>& averages, const std::vector<Tensor>& sources,

@@ -65,31 +65,21 @@ void rmsprop_step(const std::vector<Tensor>& params, const std::vector<Tensor>& 
 }
 
 RMSprop::RMSprop(std::vector<Tensor> params, RmspropOptions options)
-    : params_(std::move(params)), options_(options) {
-  const char* op = "RMSprop";
-  check_rmsprop_options(op, options_);
-  for (size_t i = 0; i < params_.size(); ++i) {
-    const Tensor& p = params_[i];
-    GE_CHECK(p.defined(), op, ": expected params[", i, "] to be a defined tensor, got undefined");
-    detail::check_float(p, op);
-    GE_CHECK(p.is_leaf(), op, ": expected params[", i, "] to be a leaf tensor (an optimizer ",
-             "updates leaves in place), got the output of ", p.grad_fn()->name());
-    GE_CHECK(p.is_contiguous(), op, ": expected params[", i, "] to be contiguous, got shape ",
-             to_string(p.shape()), " with strides ", to_string(p.strides()));
-    for (size_t j = 0; j < i; ++j) {
-      GE_CHECK(params_[j].impl() != p.impl(), op, ": expected distinct params, got params[", i,
-               "] equal to params[", j, "]");
-    }
-    square_avg_.push_back(zeros(p.shape(), TensorOptions(p.device())));
-  }
+    : Optimizer(std::move(params), "RMSprop"), options_(options) {
+  check_rmsprop_options(name_, options_);
+  square_avg_ = zeros_like_params();
+}
+
+std::vector<std::pair<std::string, std::vector<Tensor>>> RMSprop::state_buffers() const {
+  return {{"square_avg", square_avg_}};
 }
 
 void RMSprop::step() {
   NoGradGuard no_grad;
-  // One rmsprop_step per device over the params that have a gradient (RMSprop keeps no step
-  // count per param, so they all share one call).
+  // One rmsprop_step per device over the params that have a gradient.
   struct Group {
     std::vector<Tensor> params, grads, square_avg;
+    std::vector<size_t> index;
   };
   std::vector<std::pair<std::string, Group>> groups;
   for (size_t i = 0; i < params_.size(); ++i) {
@@ -107,20 +97,14 @@ void RMSprop::step() {
     it->second.params.push_back(p);
     it->second.grads.push_back(g.contiguous());
     it->second.square_avg.push_back(square_avg_[i]);
+    it->second.index.push_back(i);
   }
-  for (auto& [device, group] : groups)
+  for (auto& [device, group] : groups) {
     rmsprop_step(group.params, group.grads, group.square_avg, options_);
+    for (size_t i : group.index)
+      ++param_steps_[i];
+  }
   ++steps_;
-}
-
-void RMSprop::set_steps(int64_t steps) {
-  GE_CHECK(steps >= 0, "RMSprop: expected a step count >= 0, got ", steps);
-  steps_ = steps;
-}
-
-void RMSprop::zero_grad() {
-  for (const Tensor& p : params_)
-    p.zero_grad();
 }
 
 }  // namespace ge::optim

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "app_main.h"
 #include "app_options.h"
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
       "gan: DCGAN, cGAN, WGAN-GP, SNGAN, CycleGAN, SRResNet and SRGAN on images; MLP GANs on 2-D "
       "mixtures"};
   models::GanOptions model;
+  std::vector<int64_t> minibatch;  // --minibatch-discrimination B,C
   apps::TrainArgs train;
   train.data = "mnist:data/mnist";
   train.train.out_dir = "runs/gan";
@@ -71,6 +73,14 @@ int main(int argc, char** argv) {
                       "image side (a power of two >= 8; super-resolution: the side of the "
                       "high-resolution crops, a multiple of 4, default 96)")
             ->capture_default_str();
+    t->add_option("--weight-clip", model.weight_clip,
+                  "the critic's weights stay in [-c, c] (wgan, wgan-mlp)")
+        ->capture_default_str();
+    t->add_option("--minibatch-discrimination", minibatch,
+                  "B,C: minibatch discrimination with B kernels of C dimensions before D's last "
+                  "layer (the paper: 100,5; dcgan, wgan and the MLP GANs)")
+        ->delimiter(',')
+        ->expected(2);
     t->add_option("--gp-lambda", model.gp_lambda, "gradient penalty weight (wgan-gp)")
         ->capture_default_str();
     t->add_option("--resnet-blocks", model.resnet_blocks,
@@ -107,6 +117,10 @@ int main(int argc, char** argv) {
     apps::add_train_options(*t, train);
     t->callback([&] {
       if (resolution->count() == 0) model.resolution = models::default_resolution(model.arch);
+      if (minibatch.size() == 2) {
+        model.minibatch_kernels = minibatch[0];
+        model.minibatch_kernel_dim = minibatch[1];
+      }
       model.channels =
           model.arch.ends_with("-mlp")
               ? 0

@@ -88,7 +88,8 @@ void clip_gradients(const std::vector<Tensor>& params, double total_norm, float 
     if (Tensor g = p.grad(); g.defined()) g.mul_(static_cast<float>(coef));
 }
 
-// Checks the group's gradients, clips them when asked, and takes the Adam step.
+// Checks the group's gradients, clips them when asked, takes the optimizer's step, and clips
+// the weights when the group asks.
 void update(GroupState& g, const TrainOptions& options, LogAccumulator& logs, int64_t step) {
   const bool clip = options.clip_grad_norm > 0.f;
   const double norm = checked_gradients(g, clip, step);
@@ -97,6 +98,7 @@ void update(GroupState& g, const TrainOptions& options, LogAccumulator& logs, in
     logs.add(g.grad_norm_log, norm);
   }
   g.opt->step();
+  if (g.spec.clip_weights > 0.f) optim::clip_weights(g.opt->params(), g.spec.clip_weights);
 }
 
 }  // namespace
@@ -136,7 +138,12 @@ void build_schedule(Model& model, TrainerState& s) {
         params.push_back(p);
         g.param_names.push_back(net + "." + key);
       }
-    g.opt = std::make_unique<optim::Adam>(std::move(params), spec.adam);
+    if (spec.kind == OptimizerGroup::Kind::RMSprop) {
+      g.opt = std::make_unique<optim::RMSprop>(std::move(params), spec.rmsprop);
+    } else {
+      g.opt = std::make_unique<optim::Adam>(std::move(params), spec.adam);
+    }
+    if (spec.clip_weights > 0.f) optim::clip_weights(g.opt->params(), spec.clip_weights);
     g.grad_norm_log = spec.name + "_grad_norm";
     for (char& c : g.grad_norm_log)
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -171,7 +178,7 @@ void train_step(Model& model, const DataLoaders& loaders, TrainerState& s, const
   ctx.real_label = 1.f - o.label_smoothing;
   ctx.batch_size = o.batch;
   for (GroupState& g : s.groups)
-    g.opt->options().lr = g.spec.adam.lr * g.spec.schedule.factor(ctx.step);
+    g.opt->set_lr(g.spec.lr() * g.spec.schedule.factor(ctx.step));
 
   for (const PhaseState& ps : s.phases) {
     const Phase& phase = ps.spec;

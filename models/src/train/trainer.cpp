@@ -227,11 +227,10 @@ void Trainer::save_checkpoint() {
   CheckpointRecord r;
   for (const detail::GroupState& g : s.groups) {
     const std::string prefix = "opt." + g.spec.name + ".";
-    for (size_t i = 0; i < g.opt->params().size(); ++i) {
-      tensors.emplace(prefix + "exp_avg." + std::to_string(i), g.opt->exp_avg()[i]);
-      tensors.emplace(prefix + "exp_avg_sq." + std::to_string(i), g.opt->exp_avg_sq()[i]);
-    }
-    r.optimizers[g.spec.name] = {g.opt->steps(), g.opt->param_steps(), g.spec.adam.lr,
+    for (const auto& [buffer, values] : g.opt->state_buffers())
+      for (size_t i = 0; i < values.size(); ++i)
+        tensors.emplace(prefix + buffer + "." + std::to_string(i), values[i]);
+    r.optimizers[g.spec.name] = {g.opt->steps(), g.opt->param_steps(), g.spec.lr(),
                                  g.spec.schedule};
   }
   r.step = step_;
@@ -305,13 +304,12 @@ void Trainer::load_checkpoint() {
                rec->second.schedule->decay_steps, " of ", rec->second.schedule->total_steps,
                " steps; this run decays over the last ", g.spec.schedule.decay_steps, " of ",
                g.spec.schedule.total_steps, " (keep --steps and --lr-decay-steps on resume)");
-    for (size_t i = 0; i < params.size(); ++i)
-      for (const char* kind : {"exp_avg.", "exp_avg_sq."}) {
-        const std::string key = prefix + kind + std::to_string(i);
+    for (const auto& [buffer, values] : g.opt->state_buffers())
+      for (size_t i = 0; i < values.size(); ++i) {
+        const std::string key = prefix + buffer + "." + std::to_string(i);
         auto it = tensors.find(key);
         GE_CHECK(it != tensors.end(), file, ": missing tensor '", key, "'");
-        const Tensor& dst =
-            std::string(kind) == "exp_avg." ? g.opt->exp_avg()[i] : g.opt->exp_avg_sq()[i];
+        const Tensor& dst = values[i];
         GE_CHECK(it->second.shape() == dst.shape(), file, ": tensor '", key, "' has shape ",
                  to_string(it->second.shape()), ", the parameter has ", to_string(dst.shape()));
         copies.emplace_back(dst, it->second);

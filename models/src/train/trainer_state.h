@@ -33,10 +33,10 @@ class LogAccumulator {
   std::map<std::string, std::pair<double, int64_t>> values_;
 };
 
-// An optimizer group and its Adam, with "<network>.<parameter>" names for messages.
+// An optimizer group and its optimizer, with "<network>.<parameter>" names for messages.
 struct GroupState {
   OptimizerGroup spec;
-  std::unique_ptr<optim::Adam> opt;
+  std::unique_ptr<optim::Optimizer> opt;
   std::vector<std::string> param_names;
   std::vector<Tensor> others;  // every other group's parameters, frozen while this one trains
   std::string grad_norm_log;   // "<lower-case name>_grad_norm"

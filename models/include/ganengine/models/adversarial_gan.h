@@ -10,6 +10,10 @@ enum class Objective {
   NonSaturating,  // nonsaturating_d_loss / nonsaturating_g_loss, with ctx.real_label
   Hinge,          // hinge_d_loss / hinge_g_loss
   Wasserstein,    // wasserstein losses + options().gp_lambda * WGAN-GP gradient penalty
+  // The original WGAN (Arjovsky et al. 2017): wasserstein losses without a penalty; RMSprop for
+  // both networks and the critic's weights clipped to [-options().weight_clip, weight_clip]
+  // after each of its updates (optimizer_groups).
+  WassersteinClip,
 };
 
 class AdversarialGan : public Gan {
@@ -24,6 +28,8 @@ class AdversarialGan : public Gan {
                                 StepContext& ctx) override;
   // Logs "g_loss". A conditional model given no labels draws them uniformly from ctx.generator.
   LossResult generator_loss(int64_t batch, const Tensor& labels, StepContext& ctx) override;
+  // Adam groups G and D (Gan's); WassersteinClip: RMSprop groups, D's with the weight clip.
+  std::vector<OptimizerGroup> optimizer_groups(const TrainSettings& settings) override;
 
  protected:
   AdversarialGan(GanOptions options, Objective objective, TrainDefaults defaults)

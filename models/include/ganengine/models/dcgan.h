@@ -13,6 +13,8 @@
 #include <memory>
 
 #include "ganengine/models/adversarial_gan.h"
+#include "ganengine/nn/linear.h"
+#include "ganengine/nn/minibatch_discrimination.h"
 #include "ganengine/nn/sequential.h"
 
 namespace ge::models {
@@ -44,11 +46,16 @@ class DcganGenerator : public nn::Module {
 // batch_norm false: the WGAN-GP critic (batch norm breaks the per-sample gradient penalty).
 class DcganDiscriminator : public nn::Module {
  public:
+  // minibatch_kernels > 0: the last conv's place is taken by minibatch discrimination over the
+  // flattened features (B = minibatch_kernels, C = kernel_dim) and a Linear to one logit, as
+  // the paper's and DCGAN-TensorFlow's discriminators end.
   DcganDiscriminator(int64_t channels, int64_t resolution, int64_t width, Generator& generator,
-                     bool batch_norm = true);
+                     bool batch_norm = true, int64_t minibatch_kernels = 0, int64_t kernel_dim = 0);
   std::string name() const override { return "DcganDiscriminator"; }
   Tensor forward(const Tensor& x) override;  // [N, C, R, R] -> logits [N]
   std::shared_ptr<nn::Sequential> main;
+  std::shared_ptr<nn::MinibatchDiscrimination> minibatch;  // null when off
+  std::shared_ptr<nn::Linear> head;                        // null when off
   const int64_t channels, resolution;
 };
 

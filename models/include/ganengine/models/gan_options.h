@@ -17,9 +17,14 @@ struct GanOptions {
   // of the high-resolution training crops, a multiple of the scale (SRGAN's 96).
   int64_t resolution = 32;
   int64_t latent_dim = 100;
-  int64_t num_classes = 0;  // > 0: conditional (cgan)
-  int64_t width = 64;       // base channel count (images) or hidden width (MLPs)
-  float gp_lambda = 10.f;   // wgan-gp
+  int64_t num_classes = 0;    // > 0: conditional (cgan)
+  int64_t width = 64;         // base channel count (images) or hidden width (MLPs)
+  float gp_lambda = 10.f;     // wgan-gp
+  float weight_clip = 0.01f;  // wgan, wgan-mlp: the critic's weights stay in [-c, c]
+  // Minibatch discrimination (Salimans et al. 2016) before D's last layer: B kernels of C
+  // dimensions (the paper: 100, 5); 0 kernels: off. dcgan, wgan and the MLP GANs.
+  int64_t minibatch_kernels = 0;
+  int64_t minibatch_kernel_dim = 0;
   // stylegan-lite
   int64_t w_dim = 128;
   int64_t mapping_layers = 4;

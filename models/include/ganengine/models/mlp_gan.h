@@ -6,6 +6,8 @@
 // as torch.nn.Sequential `main` (keys "main.0.weight", ...), PyTorch's default initialisation.
 //   gan-mlp      non-saturating loss; Adam lr 1e-3, betas (0.5, 0.999), 1 D step per G step
 //   dcgan-mlp    the same with BatchNorm1d after each hidden Linear of G (DCGAN's normalisation)
+//   wgan-mlp     Wasserstein, the critic's weights clipped to [-weight_clip, weight_clip];
+//                RMSprop lr 5e-5, 5 critic steps (the original WGAN's settings)
 //   wgan-gp-mlp  Wasserstein + gradient penalty (gp_lambda); Adam lr 1e-4, betas (0.5, 0.9),
 //                5 critic steps (Gulrajani et al.'s toy-data settings)
 //   sngan-mlp    spectral norm on every Linear of D, hinge loss; Adam lr 2e-4, betas (0.5,
@@ -32,13 +34,17 @@ class MlpGenerator : public nn::Module {
 
 class MlpDiscriminator : public nn::Module {
  public:
-  MlpDiscriminator(int64_t width, bool spectral_norm, Generator& generator);
+  // minibatch_kernels > 0: a minibatch discrimination layer (B = minibatch_kernels, C =
+  // kernel_dim) after the last hidden layer, the output Linear then reading width + B features.
+  MlpDiscriminator(int64_t width, bool spectral_norm, Generator& generator,
+                   int64_t minibatch_kernels = 0, int64_t kernel_dim = 0);
   std::string name() const override { return "MlpDiscriminator"; }
   Tensor forward(const Tensor& x) override;  // [N, 2] -> logits [N]
   std::shared_ptr<nn::Sequential> main;
 };
 
-// options.arch picks the variant: "gan-mlp", "dcgan-mlp", "wgan-gp-mlp" or "sngan-mlp".
+// options.arch picks the variant: "gan-mlp", "dcgan-mlp", "wgan-mlp", "wgan-gp-mlp" or
+// "sngan-mlp".
 class MlpGan : public AdversarialGan {
  public:
   MlpGan(const GanOptions& options, Generator& generator);

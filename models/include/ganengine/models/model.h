@@ -50,13 +50,20 @@ struct LrSchedule {
   bool operator==(const LrSchedule&) const = default;
 };
 
-// Adam over the parameters of `networks` (in that order); checkpoint keys opt.<name>.*.
+// An optimizer over the parameters of `networks` (in that order): Adam, or RMSprop; checkpoint
+// keys opt.<name>.<buffer>.<index>. clip_weights > 0 clips the parameters to [-c, c] after
+// each update (the original WGAN's critic).
 struct OptimizerGroup {
+  enum class Kind { Adam, RMSprop };
   std::string name;
   std::string role;  // for messages: "generator", "discriminators"
   std::vector<std::string> networks;
-  optim::AdamOptions adam;
+  optim::AdamOptions adam;  // Kind::Adam
   LrSchedule schedule;
+  Kind kind = Kind::Adam;
+  optim::RmspropOptions rmsprop{};  // Kind::RMSprop
+  float clip_weights = 0.f;
+  float lr() const { return kind == Kind::Adam ? adam.lr : rmsprop.lr; }
 };
 
 // One phase of a training step: `repeats` updates of optimizer group `group`, each minimising
@@ -107,6 +114,9 @@ struct TrainDefaults {
 // over the last settings.lr_decay_steps of settings.steps).
 OptimizerGroup adam_group(std::string name, std::string role, std::vector<std::string> networks,
                           float lr, const TrainSettings& settings);
+// RMSprop (PyTorch's defaults but `lr`) over `networks` with the settings' schedule.
+OptimizerGroup rmsprop_group(std::string name, std::string role, std::vector<std::string> networks,
+                             float lr, const TrainSettings& settings);
 
 // Writes a PNG of what a model draws at this point of training (fixed inputs, so images of one
 // run compare step to step). Sampling must not change training state.

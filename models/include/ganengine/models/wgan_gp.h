@@ -22,6 +22,12 @@ class WganGp : public AdversarialGan {
   Tensor discriminate(const Tensor& x, const Tensor& labels) override;
   std::shared_ptr<DcganGenerator> g;
   std::shared_ptr<DcganDiscriminator> critic;  // built with batch_norm = false
+
+ protected:
+  // The same networks under another objective (the original WGAN): a critic with batch norm,
+  // and minibatch discrimination when the options ask for it.
+  WganGp(const GanOptions& options, Generator& generator, Objective objective,
+         TrainDefaults defaults, bool critic_batch_norm);
 };
 
 }  // namespace ge::models
