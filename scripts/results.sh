@@ -2,12 +2,13 @@
 # Reproduces docs/results.md: trains every model of the results page, evaluates it with
 # `gan eval`, and prints one summary line per run. Each part can be run alone:
 #
-#   scripts/results.sh [classifier|mixtures|stacked|mnist|cyclegan|sr|all]   (default: all)
+#   scripts/results.sh [classifier|mixtures|minibatch|stacked|mnist|cyclegan|sr|all]   (default: all)
 #
 # Runs go to runs/results/<name>/ (checkpoint, samples, eval.json); a run whose eval.json exists
 # is not trained again, so an interrupted call picks up where it stopped. Settings are those of
-# the results page; SEEDS, MIXTURE_STEPS, MIXTURE_ARCHS, STACKED_STEPS, MNIST_STEPS,
-# STYLEGAN_STEPS, CYCLEGAN_EVAL, SRRESNET_STEPS, SRGAN_STEPS and DEVICE override them.
+# the results page; SEEDS, MIXTURE_STEPS, MIXTURE_ARCHS, MINIBATCH, STACKED_STEPS, MNIST_STEPS,
+# STYLEGAN_STEPS, CYCLEGAN_EVAL, SRRESNET_STEPS, SRRESNET_SKIP_STEPS, SRGAN_STEPS and DEVICE
+# override them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/cuda/bin:$PATH
@@ -16,12 +17,14 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 part=${1:-all}
 SEEDS=${SEEDS:-"0 1 2"}
 MIXTURE_STEPS=${MIXTURE_STEPS:-5000}
-MIXTURE_ARCHS=${MIXTURE_ARCHS:-"gan-mlp wgan-gp-mlp sngan-mlp"}
+MIXTURE_ARCHS=${MIXTURE_ARCHS:-"gan-mlp wgan-mlp wgan-gp-mlp sngan-mlp"}
+MINIBATCH=${MINIBATCH:-"100,5"}
 STACKED_STEPS=${STACKED_STEPS:-2000}
 MNIST_STEPS=${MNIST_STEPS:-1500}
 STYLEGAN_STEPS=${STYLEGAN_STEPS:-4000}
 CYCLEGAN_EVAL=${CYCLEGAN_EVAL:-2000}
 SRRESNET_STEPS=${SRRESNET_STEPS:-1900}
+SRRESNET_SKIP_STEPS=${SRRESNET_SKIP_STEPS:-2000}
 SRGAN_STEPS=${SRGAN_STEPS:-400}
 DEVICE=${DEVICE:-cpu}
 GAN=build/dev/models/apps/gan
@@ -66,6 +69,17 @@ mixtures() {
   done
 }
 
+# The non-saturating MLP GAN with minibatch discrimination (B,C = $MINIBATCH) on the mixtures.
+minibatch() {
+  for data in ring8 grid25; do
+    for seed in $SEEDS; do
+      run "gan-mlp-mbd-$data-$MIXTURE_STEPS-s$seed" "$GAN" --arch gan-mlp --data "$data" \
+        --seed "$seed" --steps "$MIXTURE_STEPS" --batch 128 --minibatch-discrimination "$MINIBATCH" \
+        --checkpoint-every 0 --sample-every 0
+    done
+  done
+}
+
 stacked() {
   classifier
   run "dcgan-stacked-mnist" "$GAN" --arch dcgan --data stacked-mnist:data/mnist \
@@ -98,26 +112,31 @@ cyclegan() {
   done
 }
 
-# 4x super-resolution of the opencv-doc photographs (scripts/fetch_photos.sh): SRResNet on pixel
-# MSE, then SRGAN from its generator; both scored on data/photos/test beside bicubic.
+# 4x super-resolution of the opencv-doc photographs (scripts/fetch_photos.sh): the paper's
+# SRResNet on pixel MSE; SRResNet without batch norm and with the bicubic skip; SRGAN from the
+# latter's generator. All scored on data/photos/test beside bicubic.
 sr() {
   scripts/fetch_photos.sh
   run "srresnet" "$GAN" --arch srresnet --data folder:data/photos/train --width 32 --sr-blocks 8 \
     --batch 16 --steps "$SRRESNET_STEPS" --g-lr 1e-3 --lr-decay-steps $((SRRESNET_STEPS / 2)) \
     --checkpoint-every 0 --sample-every 0
+  run "srresnet-skip" "$GAN" --arch srresnet --data folder:data/photos/train --width 32 \
+    --sr-blocks 8 --sr-norm none --sr-skip bicubic --batch 16 --steps "$SRRESNET_SKIP_STEPS" \
+    --g-lr 1e-3 --lr-decay-steps $((SRRESNET_SKIP_STEPS / 2)) --checkpoint-every 0 --sample-every 0
   run "srgan" "$GAN" --arch srgan --data folder:data/photos/train --width 32 --sr-blocks 8 \
-    --batch 16 --steps "$SRGAN_STEPS" --init "$OUT/srresnet" --content-loss features \
-    --checkpoint-every 0 --sample-every 0
+    --sr-norm none --sr-skip bicubic --batch 16 --steps "$SRGAN_STEPS" \
+    --init "$OUT/srresnet-skip" --content-loss features --checkpoint-every 0 --sample-every 0
 }
 
 setup
 case "$part" in
   classifier) classifier ;;
   mixtures) mixtures ;;
+  minibatch) minibatch ;;
   stacked) stacked ;;
   mnist) mnist ;;
   cyclegan) cyclegan ;;
   sr) sr ;;
-  all) classifier && mixtures && stacked && mnist && cyclegan && sr ;;
-  *) echo "usage: scripts/results.sh [classifier|mixtures|stacked|mnist|cyclegan|sr|all]" >&2; exit 2 ;;
+  all) classifier && mixtures && minibatch && stacked && mnist && cyclegan && sr ;;
+  *) echo "usage: scripts/results.sh [classifier|mixtures|minibatch|stacked|mnist|cyclegan|sr|all]" >&2; exit 2 ;;
 esac
