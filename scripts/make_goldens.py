@@ -675,6 +675,28 @@ def loss_family():
     return g.write()
 
 
+def optimizer_steps(c, shapes, steps, make):
+    """Parameters of `shapes` and the optimizer make(params) after `steps` steps on gradients
+    drawn per step, each with an exact zero (the update is driven by eps and the state) and a
+    1e-6-scaled entry (the root of the squared average in eps territory); the initial values,
+    gradients and parameters after every step go into the case."""
+    params = [torch.nn.Parameter(c.randn(*s)) for s in shapes]
+    for i, p in enumerate(params):
+        c.put(**{f"p{i}_init": p})
+    opt = make(params)
+    for s in range(1, steps + 1):
+        for i, p in enumerate(params):
+            gr = c.randn(*p.shape)
+            gr.view(-1)[0] = 0.0
+            gr.view(-1)[1] *= 1e-6
+            p.grad = gr
+            c.put(**{f"g{i}_step{s}": gr})
+        opt.step()
+        for i, p in enumerate(params):
+            c.put(**{f"p{i}_step{s}": p})
+    return params, opt
+
+
 def optim_family():
     g = Golden("optim")
     shapes = [(4, 3), (5,)]
@@ -692,20 +714,7 @@ def optim_family():
         c = g.case(name, lr=kw["lr"], beta1=kw["betas"][0], beta2=kw["betas"][1], eps=kw["eps"],
                    weight_decay=kw["weight_decay"], decoupled_weight_decay=decoupled, steps=steps,
                    params=len(shapes))
-        params = [torch.nn.Parameter(c.randn(*s)) for s in shapes]
-        for i, p in enumerate(params):
-            c.put(**{f"p{i}_init": p})
-        opt = cls(params, **kw)
-        for s in range(1, steps + 1):
-            for i, p in enumerate(params):
-                gr = c.randn(*p.shape)
-                gr.view(-1)[0] = 0.0  # a zero gradient: the update is driven by eps and moments
-                gr.view(-1)[1] *= 1e-6  # a tiny one: sqrt(v) ~ eps territory
-                p.grad = gr
-                c.put(**{f"g{i}_step{s}": gr})
-            opt.step()
-            for i, p in enumerate(params):
-                c.put(**{f"p{i}_step{s}": p})
+        params, opt = optimizer_steps(c, shapes, steps, lambda ps: cls(ps, **kw))
         for i, p in enumerate(params):
             st = opt.state[p]
             c.put(**{f"exp_avg{i}": st["exp_avg"], f"exp_avg_sq{i}": st["exp_avg_sq"]})
@@ -717,20 +726,8 @@ def optim_family():
     for name, kw in rms_configs.items():
         kw = {k: f32(v) for k, v in kw.items()}
         c = g.case(name, steps=steps, params=len(shapes), **kw)
-        params = [torch.nn.Parameter(c.randn(*s)) for s in shapes]
-        for i, p in enumerate(params):
-            c.put(**{f"p{i}_init": p})
-        opt = torch.optim.RMSprop(params, momentum=0.0, centered=False, **kw)
-        for s in range(1, steps + 1):
-            for i, p in enumerate(params):
-                gr = c.randn(*p.shape)
-                gr.view(-1)[0] = 0.0
-                gr.view(-1)[1] *= 1e-6  # sqrt(square_avg) ~ eps territory
-                p.grad = gr
-                c.put(**{f"g{i}_step{s}": gr})
-            opt.step()
-            for i, p in enumerate(params):
-                c.put(**{f"p{i}_step{s}": p})
+        params, opt = optimizer_steps(
+            c, shapes, steps, lambda ps: torch.optim.RMSprop(ps, momentum=0.0, centered=False, **kw))
         for i, p in enumerate(params):
             c.put(**{f"square_avg{i}": opt.state[p]["square_avg"]})
 
