@@ -141,6 +141,9 @@ __global__ void __launch_bounds__(kFusedLossThreads)
     partials[blockIdx.x] = acc;
     __threadfence();  // the partial is visible to whichever block draws the last ticket
     last = atomicInc(ticket, gridDim.x - 1) == gridDim.x - 1;
+    // The acquire side: the fence pairs with every other block's, so their partials are visible
+    // to this block's reads (the memory model needs a fence on both sides of the ticket).
+    if (last) __threadfence();
   }
   __syncthreads();
   if (!last) return;

@@ -110,6 +110,7 @@ __global__ void instance_norm_backward_kernel(const float* dy, const float* x, c
       __threadfence();  // the partials are visible to whichever block draws the last ticket
       const unsigned n_last = static_cast<unsigned>(s.n - 1);
       last = atomicInc(tickets + c, n_last) == n_last;
+      if (last) __threadfence();  // the acquire side: pairs with the other blocks' fences
     }
     __syncthreads();
     if (!last) continue;
