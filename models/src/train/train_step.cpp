@@ -143,7 +143,6 @@ void build_schedule(Model& model, TrainerState& s) {
     } else {
       g.opt = std::make_unique<optim::Adam>(std::move(params), spec.adam);
     }
-    if (spec.clip_weights > 0.f) optim::clip_weights(g.opt->params(), spec.clip_weights);
     g.grad_norm_log = spec.name + "_grad_norm";
     for (char& c : g.grad_norm_log)
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -52,7 +52,7 @@ struct LrSchedule {
 
 // An optimizer over the parameters of `networks` (in that order): Adam, or RMSprop; checkpoint
 // keys opt.<name>.<buffer>.<index>. clip_weights > 0 clips the parameters to [-c, c] after
-// each update (the original WGAN's critic).
+// each update (the original WGAN's critic); the model clips them at construction.
 struct OptimizerGroup {
   enum class Kind { Adam, RMSprop };
   std::string name;
