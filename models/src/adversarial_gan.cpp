@@ -29,6 +29,12 @@ Tensor random_labels(int64_t n, int64_t num_classes, Generator& generator, Devic
   return from_vector(u, {n}, device);
 }
 
+// x + std * N(0, 1) drawn from `generator`: instance noise on what D sees; x itself at std 0.
+Tensor with_instance_noise(const Tensor& x, float std, Generator& generator) {
+  if (std <= 0.f) return x;
+  return x + randn(x.shape(), x.device(), &generator) * std;
+}
+
 }  // namespace
 
 LossResult AdversarialGan::discriminator_loss(const Tensor& real, const Tensor& labels,
@@ -44,11 +50,14 @@ LossResult AdversarialGan::discriminator_loss(const Tensor& real, const Tensor& 
     NoGradGuard no_grad;
     fake = generate(z, labels);
   }
-  const Tensor real_out = discriminate(real, labels);
-  const Tensor fake_out = discriminate(fake, labels);
+  const Tensor noisy_real = with_instance_noise(real, ctx.instance_noise, generator);
+  const Tensor noisy_fake = with_instance_noise(fake, ctx.instance_noise, generator);
+  const Tensor real_out = discriminate(noisy_real, labels);
+  const Tensor fake_out = discriminate(noisy_fake, labels);
   LossResult result;
   switch (objective_) {
     case Objective::NonSaturating:
+    case Objective::Minimax:
       result.loss = nonsaturating_d_loss(real_out, fake_out, ctx.real_label);
       break;
     case Objective::Hinge:
@@ -58,8 +67,8 @@ LossResult AdversarialGan::discriminator_loss(const Tensor& real, const Tensor& 
       result.loss = wasserstein_d_loss(real_out, fake_out);
       if (options_.gp_lambda > 0.f) {
         const Tensor gp =
-            wgan_gradient_penalty([&](const Tensor& x) { return discriminate(x, labels); }, real,
-                                  fake, options_.gp_lambda, &generator);
+            wgan_gradient_penalty([&](const Tensor& x) { return discriminate(x, labels); },
+                                  noisy_real, noisy_fake, options_.gp_lambda, &generator);
         result.logs["gp"] = gp.item();
         result.loss = result.loss + gp;
       }
@@ -86,9 +95,11 @@ LossResult AdversarialGan::generator_loss(int64_t batch, const Tensor& labels, S
   const Tensor z = sample_latent(batch, generator, dev);
   Tensor y = labels;
   if (conditional() && !y.defined()) y = random_labels(batch, options_.num_classes, generator, dev);
-  const Tensor out = discriminate(generate(z, y), y);
+  const Tensor fake = with_instance_noise(generate(z, y), ctx.instance_noise, generator);
+  const Tensor out = discriminate(fake, y);
   LossResult result;
   result.loss = objective_ == Objective::NonSaturating ? nonsaturating_g_loss(out)
+                : objective_ == Objective::Minimax     ? minimax_g_loss(out)
                 : objective_ == Objective::Hinge       ? hinge_g_loss(out)
                                                        : wasserstein_g_loss(out);
   result.logs["g_loss"] = result.loss.item();

@@ -26,6 +26,7 @@ void for_each_field(GanOptions& o, Fn&& fn) {
   fn("width", o.width);
   fn("gp_lambda", o.gp_lambda);
   fn("weight_clip", o.weight_clip);
+  fn("loss", o.loss);
   fn("minibatch_kernels", o.minibatch_kernels);
   fn("minibatch_kernel_dim", o.minibatch_kernel_dim);
   fn("w_dim", o.w_dim);

@@ -37,6 +37,11 @@ Tensor nonsaturating_g_loss(const Tensor& fake_logits) {
   return softplus_loss(fake_logits, -1.f);
 }
 
+Tensor minimax_g_loss(const Tensor& fake_logits) {
+  check_scores("minimax_g_loss", fake_logits);
+  return -softplus_loss(fake_logits, 1.f);
+}
+
 Tensor hinge_d_loss(const Tensor& real_logits, const Tensor& fake_logits) {
   check_scores("hinge_d_loss", real_logits, fake_logits);
   return mean(relu(1.f - real_logits)) + mean(relu(1.f + fake_logits));

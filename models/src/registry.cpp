@@ -152,6 +152,13 @@ void check_options(const Architecture& a, const GanOptions& o) {
   GE_CHECK(o.pack == 1 || a.packs, "make_model: arch ", arch,
            " judges one sample at a time; expected pack 1, got ", o.pack,
            " (packing is a stylegan-lite option)");
+  if (!o.loss.empty()) {
+    GE_CHECK(o.loss == "nonsaturating" || o.loss == "minimax", "make_model: expected loss ",
+             "\"nonsaturating\" or \"minimax\", got \"", o.loss, "\"");
+    GE_CHECK(arch == "dcgan" || arch == "cgan" || arch == "gan-mlp" || arch == "dcgan-mlp",
+             "make_model: arch ", arch, " has its own loss; loss \"", o.loss,
+             "\" is for the logistic GANs (dcgan, cgan, gan-mlp, dcgan-mlp)");
+  }
   if (o.minibatch_kernels != 0 || o.minibatch_kernel_dim != 0) {
     const std::string name = arch;
     GE_CHECK(name == "dcgan" || name == "wgan" || name.ends_with("-mlp"), "make_model: arch ", arch,

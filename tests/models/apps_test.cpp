@@ -27,12 +27,39 @@ TEST(GanApp, HelpListsCommandsAndOptions) {
   for (const char* option :
        {"--arch", "--data", "--out", "--steps", "--batch", "--seed", "--device", "--resume",
         "--g-lr", "--d-lr", "--n-critic", "--label-smoothing", "--clip-grad-norm",
-        "--checkpoint-every", "--sample-every"})
+        "--checkpoint-every", "--sample-every", "--loss", "--instance-noise",
+        "--instance-noise-steps", "--log-grad-norm"})
     EXPECT_OUTPUT(r, option);
   r = run_app("gan", "generate --help");
   EXPECT_EQ(r.rc, 0);
   for (const char* option : {"--ckpt", "--n", "--out", "--truncation"})
     EXPECT_OUTPUT(r, option);
+}
+
+// The minimax loss, instance noise and gradient-norm logging from the command line, kept in
+// the checkpoint; the minimax loss refused where the architecture has its own.
+TEST(GanApp, MinimaxLossAndInstanceNoiseOptions) {
+  const fs::path dir = fresh_dir("minimax");
+  const std::string out = (dir / "run").string();
+  AppResult r = run_app("gan", "train --arch gan-mlp --data ring8 --out '" + out +
+                                   "' --steps 2 --batch 16 --width 8 --latent-dim 2 --loss "
+                                   "minimax --instance-noise 0.2 --log-grad-norm --log-every 1 "
+                                   "--quiet");
+  ASSERT_EQ(r.rc, 0) << r.output;
+  const auto record = models::train::read_checkpoint(out);
+  EXPECT_EQ(record.gan_options.loss, "minimax");
+  EXPECT_EQ(record.train_options.instance_noise, 0.2f);
+  EXPECT_TRUE(record.train_options.log_grad_norm);
+  EXPECT_NE(read_text((fs::path(out) / "metrics.jsonl").string()).find("\"g_grad_norm\""),
+            std::string::npos);
+  r = run_app("gan", "train --arch wgan-gp-mlp --data ring8 --out '" + (dir / "w").string() +
+                         "' --steps 1 --loss minimax --quiet");
+  EXPECT_NE(r.rc, 0);
+  EXPECT_OUTPUT(r, "has its own loss");
+  r = run_app("gan", "train --arch cyclegan --data typeset --data-b typeset --out '" +
+                         (dir / "c").string() + "' --steps 1 --instance-noise 0.1 --quiet");
+  EXPECT_NE(r.rc, 0);
+  EXPECT_OUTPUT(r, "takes no instance noise");
 }
 
 TEST(GanApp, TrainsResumesAndGeneratesOnRing8) {

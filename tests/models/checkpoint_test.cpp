@@ -216,6 +216,9 @@ TEST(CheckpointFiles, TrainOptionsRoundTrip) {
   o.g_lr = 0.5f;
   o.n_critic = 5;
   o.clip_grad_norm = 2.5f;
+  o.log_grad_norm = true;
+  o.instance_noise = 0.25f;
+  o.instance_noise_steps = 40;
   o.resume = true;
   o.progress = false;
   const TrainOptions r =
@@ -229,6 +232,9 @@ TEST(CheckpointFiles, TrainOptionsRoundTrip) {
   EXPECT_EQ(r.d_lr, -1.f);
   EXPECT_EQ(r.n_critic, 5);
   EXPECT_EQ(r.clip_grad_norm, 2.5f);
+  EXPECT_TRUE(r.log_grad_norm);
+  EXPECT_EQ(r.instance_noise, 0.25f);
+  EXPECT_EQ(r.instance_noise_steps, 40);
   EXPECT_TRUE(r.resume);
   EXPECT_FALSE(r.progress);
   EXPECT_MESSAGE(error_of([] { models::train::train_options_from_json(R"({"stepz": 1})"); }),

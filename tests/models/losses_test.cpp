@@ -56,6 +56,30 @@ TEST_P(LossesTest, NonSaturatingMatchesLogisticTerms) {
   EXPECT_NEAR(nonsaturating_g_loss(fake).item(), expected, 1e-5);
 }
 
+// log(1 - sigmoid(x)) = -softplus(x); d/dx = -sigmoid(x). Where D rejects the fakes (x << 0)
+// its gradient vanishes while the non-saturating loss's, sigmoid(x) - 1, stays near -1.
+TEST_P(LossesTest, MinimaxMatchesClosedFormAndSaturates) {
+  Tensor fake = leaf(kFake, device());
+  double expected = 0;
+  std::vector<float> g;
+  for (float x : kFake) {
+    expected += std::log(1 - 1 / (1 + std::exp(-static_cast<double>(x)))) / 3;
+    g.push_back(static_cast<float>(-1 / (1 + std::exp(-static_cast<double>(x))) / 3));
+  }
+  const Tensor loss = minimax_g_loss(fake);
+  EXPECT_NEAR(loss.item(), expected, 1e-5);
+  loss.backward();
+  EXPECT_TRUE(all_close(fake.grad(), g, 1e-6));
+
+  Tensor rejected = leaf({-8.f, -9.f}, device()), same = leaf({-8.f, -9.f}, device());
+  minimax_g_loss(rejected).backward();
+  nonsaturating_g_loss(same).backward();
+  for (float v : rejected.grad().to_vector())
+    EXPECT_LT(std::abs(v), 2e-4f);
+  for (float v : same.grad().to_vector())
+    EXPECT_GT(std::abs(v), 0.49f);
+}
+
 TEST_P(LossesTest, HingeMatchesClosedForm) {
   // real {2, -0.5}: relu(1 - 2) = 0, relu(1.5) = 1.5 -> 0.75; fake {0.3, -1.5}: 1.3, 0 -> 0.65.
   Tensor real = leaf({2.f, -0.5f}, device()), fake = leaf({0.3f, -1.5f}, device());

@@ -57,6 +57,37 @@ TEST(MlpGanTest, ObjectivesAndDefaults) {
   EXPECT_EQ(build("gan-mlp")->train_defaults().n_critic, 1);
 }
 
+TEST(MlpGanTest, MinimaxLossIsAnOptionOfTheLogisticGans) {
+  Generator g(2);
+  for (const char* arch : {"gan-mlp", "dcgan-mlp", "dcgan", "cgan"}) {
+    GanOptions o = gantest::tiny_options(arch, kCPU);
+    if (o.arch == "cgan") o.num_classes = 10;
+    o.loss = "minimax";
+    auto gan = make_gan(o, g);
+    EXPECT_EQ(dynamic_cast<AdversarialGan&>(*gan).objective(), Objective::Minimax) << arch;
+    o.loss = "nonsaturating";
+    gan = make_gan(o, g);
+    EXPECT_EQ(dynamic_cast<AdversarialGan&>(*gan).objective(), Objective::NonSaturating) << arch;
+  }
+  GanOptions o = gantest::tiny_options("gan-mlp", kCPU);
+  o.loss = "saturating";
+  EXPECT_NE(gantest::error_of([&] { make_gan(o, g); })
+                .find("expected loss \"nonsaturating\" or \"minimax\", got \"saturating\""),
+            std::string::npos);
+  for (const char* arch : {"wgan-gp-mlp", "sngan-mlp", "wgan", "stylegan-lite"}) {
+    o = gantest::tiny_options(arch, kCPU);
+    o.loss = "minimax";
+    EXPECT_NE(gantest::error_of([&] { make_gan(o, g); }).find("has its own loss"),
+              std::string::npos)
+        << arch;
+  }
+  // The minimax generator trains.
+  o = gantest::tiny_options("gan-mlp", kCPU);
+  o.loss = "minimax";
+  auto gan = make_gan(o, g);
+  gantest::smoke_train(*gan, kCPU);
+}
+
 class MlpGanDeviceTest : public DeviceTest {};
 
 TEST_P(MlpGanDeviceTest, Shapes) {

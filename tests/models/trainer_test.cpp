@@ -244,6 +244,45 @@ TEST(Trainer, MetricsLinesParseAndAverageTheInterval) {
   EXPECT_EQ(logged, (std::vector<int64_t>{3, 6, 7, 9}));
 }
 
+// --log-grad-norm: each group's total gradient norm, here against the first step's norms
+// recomputed with a hand-written D then G update; absent unless asked.
+TEST(Trainer, LogsGradientNormsWhenAsked) {
+  const std::string dir = fresh_dir("norms"), plain = fresh_dir("plain");
+  TrainOptions o = tiny_train_options(dir, 1);
+  o.log_grad_norm = true;
+  train(TinyGanConfig{}, o);
+  const auto line =
+      nlohmann::json::parse(read_text((fs::path(dir) / "metrics.jsonl").string()));
+  train(TinyGanConfig{}, tiny_train_options(plain, 1));
+  const auto quiet =
+      nlohmann::json::parse(read_text((fs::path(plain) / "metrics.jsonl").string()));
+  EXPECT_FALSE(quiet.contains("g_grad_norm") || quiet.contains("d_grad_norm")) << quiet.dump();
+
+  TinyGan ref(TinyGanConfig{});
+  auto data = std::make_shared<TinyDataset>(64, false);
+  models::data::DataLoader loader(data, 8, 7);
+  const models::TrainDefaults d = ref.train_defaults();
+  optim::Adam opt_d(ref.discriminator().parameters(), optim::AdamOptions{d.d_lr, d.beta1, d.beta2});
+  Generator rng(7);
+  models::StepContext ctx;
+  ctx.generator = &rng;
+  const auto norm = [](nn::Module& m) {
+    double sq = 0;
+    for (const Tensor& p : m.parameters())
+      for (float v : p.grad().to_vector())
+        sq += static_cast<double>(v) * v;
+    return std::sqrt(sq);
+  };
+  ref.discriminator_loss(loader.next().x, Tensor(), ctx).loss.backward();
+  const double d_norm = norm(ref.discriminator());
+  opt_d.step();
+  ref.generator_loss(8, Tensor(), ctx).loss.backward();
+  const double g_norm = norm(ref.generator());
+  ASSERT_TRUE(line.contains("g_grad_norm") && line.contains("d_grad_norm")) << line.dump();
+  EXPECT_NEAR(line.at("d_grad_norm").get<double>(), d_norm, 1e-5 * d_norm);
+  EXPECT_NEAR(line.at("g_grad_norm").get<double>(), g_norm, 1e-5 * g_norm);
+}
+
 TEST(Trainer, WritesGridsAtTheScheduleAndAtTheEnd) {
   TinyGanConfig config;
   config.image = true;

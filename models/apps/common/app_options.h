@@ -73,6 +73,9 @@ struct TrainArgs {
     keep("--lr-decay-steps", t.lr_decay_steps, saved.lr_decay_steps);
     keep("--label-smoothing", t.label_smoothing, saved.label_smoothing);
     keep("--clip-grad-norm", t.clip_grad_norm, saved.clip_grad_norm);
+    keep("--log-grad-norm", t.log_grad_norm, saved.log_grad_norm);
+    keep("--instance-noise", t.instance_noise, saved.instance_noise);
+    keep("--instance-noise-steps", t.instance_noise_steps, saved.instance_noise_steps);
     keep("--checkpoint-every", t.checkpoint_every, saved.checkpoint_every);
     keep("--sample-every", t.sample_every, saved.sample_every);
     keep("--log-every", t.log_every, saved.log_every);
@@ -123,6 +126,17 @@ inline void add_train_options(CLI::App& cmd, TrainArgs& a) {
       ->check(CLI::Range(0.0, 0.99));
   cmd.add_option("--clip-grad-norm", t.clip_grad_norm,
                  "clip each network's gradient norm to this (0: off)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_flag("--log-grad-norm", t.log_grad_norm,
+               "log each network's gradient norm before clipping (g_grad_norm, d_grad_norm)");
+  cmd.add_option("--instance-noise", t.instance_noise,
+                 "std of Gaussian noise on D's real and fake inputs, annealed linearly to 0 "
+                 "(0: off)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--instance-noise-steps", t.instance_noise_steps,
+                 "steps over which the instance noise anneals to 0 (0: the whole run)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd.add_option("--checkpoint-every", t.checkpoint_every, "steps between checkpoints (0: end)")

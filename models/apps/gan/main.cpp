@@ -76,6 +76,10 @@ int main(int argc, char** argv) {
     t->add_option("--weight-clip", model.weight_clip,
                   "the critic's weights stay in [-c, c] (wgan, wgan-mlp)")
         ->capture_default_str();
+    t->add_option("--loss", model.loss,
+                  "generator loss of the logistic GANs (dcgan, cgan, gan-mlp, dcgan-mlp): "
+                  "nonsaturating (default) or minimax (the saturating log(1 - D(G(z))))")
+        ->check(CLI::IsMember({"nonsaturating", "minimax"}));
     t->add_option("--minibatch-discrimination", minibatch,
                   "B,C: minibatch discrimination with B kernels of C dimensions before D's last "
                   "layer (the paper: 100,5; dcgan, wgan and the MLP GANs)")

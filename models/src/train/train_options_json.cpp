@@ -23,6 +23,9 @@ std::string train_options_to_json(const TrainOptions& o) {
             {"lr_decay_steps", o.lr_decay_steps},
             {"label_smoothing", o.label_smoothing},
             {"clip_grad_norm", o.clip_grad_norm},
+            {"log_grad_norm", o.log_grad_norm},
+            {"instance_noise", o.instance_noise},
+            {"instance_noise_steps", o.instance_noise_steps},
             {"checkpoint_every", o.checkpoint_every},
             {"sample_every", o.sample_every},
             {"log_every", o.log_every},
@@ -75,6 +78,12 @@ TrainOptions train_options_from_json(const std::string& text) {
         o.label_smoothing = value.get<float>();
       else if (key == "clip_grad_norm")
         o.clip_grad_norm = value.get<float>();
+      else if (key == "log_grad_norm")
+        o.log_grad_norm = value.get<bool>();
+      else if (key == "instance_noise")
+        o.instance_noise = value.get<float>();
+      else if (key == "instance_noise_steps")
+        o.instance_noise_steps = value.get<int64_t>();
       else if (key == "checkpoint_every")
         o.checkpoint_every = value.get<int64_t>();
       else if (key == "sample_every")

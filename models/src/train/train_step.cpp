@@ -92,11 +92,9 @@ void clip_gradients(const std::vector<Tensor>& params, double total_norm, float 
 // the weights when the group asks.
 void update(GroupState& g, const TrainOptions& options, LogAccumulator& logs, int64_t step) {
   const bool clip = options.clip_grad_norm > 0.f;
-  const double norm = checked_gradients(g, clip, step);
-  if (clip) {
-    clip_gradients(g.opt->params(), norm, options.clip_grad_norm);
-    logs.add(g.grad_norm_log, norm);
-  }
+  const double norm = checked_gradients(g, clip || options.log_grad_norm, step);
+  if (clip) clip_gradients(g.opt->params(), norm, options.clip_grad_norm);
+  if (clip || options.log_grad_norm) logs.add(g.grad_norm_log, norm);
   g.opt->step();
   if (g.spec.clip_weights > 0.f) optim::clip_weights(g.opt->params(), g.spec.clip_weights);
 }
@@ -176,6 +174,8 @@ void train_step(Model& model, const DataLoaders& loaders, TrainerState& s, const
   ctx.generator = &s.rng;
   ctx.real_label = 1.f - o.label_smoothing;
   ctx.batch_size = o.batch;
+  const int64_t anneal = o.instance_noise_steps > 0 ? o.instance_noise_steps : o.steps;
+  ctx.instance_noise = instance_noise_std(o.instance_noise, anneal, ctx.step);
   for (GroupState& g : s.groups)
     g.opt->set_lr(g.spec.lr() * g.spec.schedule.factor(ctx.step));
 
@@ -212,6 +212,11 @@ namespace ge::models::train {
 float ema_decay(float ema_beta, int64_t step) {
   const float ramp = std::pow(0.5f, 20.f / static_cast<float>(step + 1));
   return std::min(ema_beta, ramp);
+}
+
+float instance_noise_std(float std, int64_t anneal_steps, int64_t step) {
+  if (std <= 0.f || anneal_steps <= 0 || step >= anneal_steps) return 0.f;
+  return std * (1.f - static_cast<float>(step) / static_cast<float>(anneal_steps));
 }
 
 }  // namespace ge::models::train

@@ -129,6 +129,14 @@ Trainer::Trainer(Model& model, DataLoaders loaders, TrainOptions options)
            "Trainer: expected label_smoothing in [0, 1), got ", o.label_smoothing);
   GE_CHECK(o.clip_grad_norm >= 0.f, "Trainer: expected clip_grad_norm >= 0 (0: off), got ",
            o.clip_grad_norm);
+  GE_CHECK(o.instance_noise >= 0.f && o.instance_noise_steps >= 0,
+           "Trainer: expected instance_noise >= 0 and instance_noise_steps >= 0, got ",
+           o.instance_noise, " and ", o.instance_noise_steps);
+  GE_CHECK(o.instance_noise == 0.f || model_.supports_instance_noise(), "Trainer: model '",
+           model_.options().arch,
+           "' takes no instance noise (the GANs built on one adversarial loss do: dcgan, cgan, "
+           "wgan, wgan-gp, sngan and the MLP GANs); expected instance_noise 0, got ",
+           o.instance_noise);
   GE_CHECK(o.n_critic != 0, "Trainer: expected n_critic >= 1 (negative: the default), got 0");
   GE_CHECK(!o.device.is_cuda() || cuda_is_available(), "Trainer: device ", o.device.str(),
            " requested but CUDA is not available in this build or on this machine");

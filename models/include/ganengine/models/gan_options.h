@@ -21,6 +21,10 @@ struct GanOptions {
   int64_t width = 64;         // base channel count (images) or hidden width (MLPs)
   float gp_lambda = 10.f;     // wgan-gp
   float weight_clip = 0.01f;  // wgan, wgan-mlp: the critic's weights stay in [-c, c]
+  // The generator's loss where the objective is the logistic one (dcgan, cgan, gan-mlp,
+  // dcgan-mlp): "" or "nonsaturating", -log D(G(z)) (the default); "minimax", Goodfellow et
+  // al.'s saturating log(1 - D(G(z))), whose gradient vanishes once D rejects the fakes.
+  std::string loss;
   // Minibatch discrimination (Salimans et al. 2016) before D's last layer: B kernels of C
   // dimensions (the paper: 100, 5); 0 kernels: off. dcgan, wgan and the MLP GANs.
   int64_t minibatch_kernels = 0;

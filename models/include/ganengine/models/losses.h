@@ -12,6 +12,10 @@ namespace ge::models {
 Tensor nonsaturating_d_loss(const Tensor& real_logits, const Tensor& fake_logits,
                             float real_label = 1.f);
 Tensor nonsaturating_g_loss(const Tensor& fake_logits);
+// The original minimax generator loss (Goodfellow et al. 2014): mean log(1 - sigmoid(D(fake)))
+// = -mean softplus(D(fake)), minimised by G. Its gradient sigmoid(D(fake)) vanishes when D
+// rejects the fakes confidently, the failure the non-saturating loss avoids.
+Tensor minimax_g_loss(const Tensor& fake_logits);
 // Hinge loss (SNGAN): D: mean(relu(1 - D(real))) + mean(relu(1 + D(fake))); G: -mean(D(fake)).
 Tensor hinge_d_loss(const Tensor& real_logits, const Tensor& fake_logits);
 Tensor hinge_g_loss(const Tensor& fake_logits);

@@ -32,6 +32,9 @@ struct StepContext {
   Generator* generator = nullptr;  // latents, interpolation, noise, pools: the trainer's stream
   float real_label = 1.f;          // < 1: one-sided label smoothing (non-saturating losses)
   int64_t batch_size = 0;          // samples per data slot and per update
+  // The std of the Gaussian instance noise on what D sees this step (0: none); only models whose
+  // supports_instance_noise() is true get a nonzero value.
+  float instance_noise = 0.f;
   // The current batch of each data slot (see Model::data_slots), on the training device.
   std::map<std::string, data::Batch> batches;
 
@@ -151,6 +154,8 @@ class Model {
   virtual std::vector<OptimizerGroup> optimizer_groups(const TrainSettings& settings) = 0;
   virtual std::vector<Phase> schedule(const TrainSettings& settings) = 0;
   virtual std::vector<DataSlot> data_slots() const = 0;
+  // Whether the losses add StepContext::instance_noise to the discriminator's inputs.
+  virtual bool supports_instance_noise() const { return false; }
   // Runs after every training step (parameter averages).
   virtual void after_step(const StepContext& /*ctx*/, const TrainSettings& /*settings*/) {}
   // State other than network tensors that a resumed run needs (image pools); keys are

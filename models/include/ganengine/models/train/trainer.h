@@ -30,6 +30,12 @@ struct TrainOptions {
   int64_t lr_decay_steps = -1;
   float label_smoothing = 0.f;     // real target 1 - label_smoothing (one-sided)
   float clip_grad_norm = 0.f;      // > 0: clip each network's total gradient norm
+  bool log_grad_norm = false;      // log each group's gradient norm ("g_grad_norm", ...)
+  // Instance noise (Sønderby et al. 2016; Arjovsky & Bottou 2017): Gaussian noise of this std on
+  // D's real and fake inputs, annealed linearly to 0 over the first instance_noise_steps steps
+  // (0: the whole run). 0: none.
+  float instance_noise = 0.f;
+  int64_t instance_noise_steps = 0;
   int64_t checkpoint_every = 500;  // <= 0: only at the end
   int64_t sample_every = 500;      // <= 0: only samples/final.png
   int64_t log_every = 10;
@@ -85,6 +91,10 @@ class Trainer {
 // ema_rampup 0.05 (the averaging horizon is at most 5% of the images seen so far, i.e. decay at
 // most 0.5^(20 / (step + 1))), so the average follows the generator closely early in training.
 float ema_decay(float ema_beta, int64_t step);
+
+// The instance-noise std of 0-based step `step`: std * (1 - step / anneal_steps), 0 from step
+// anneal_steps on.
+float instance_noise_std(float std, int64_t anneal_steps, int64_t step);
 
 // Rebuilds the model a checkpoint directory holds (its GanOptions and network tensors), on
 // `device`.
