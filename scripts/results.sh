@@ -2,13 +2,14 @@
 # Reproduces docs/results.md: trains every model of the results page, evaluates it with
 # `gan eval`, and prints one summary line per run. Each part can be run alone:
 #
-#   scripts/results.sh [classifier|mixtures|minibatch|stacked|mnist|cyclegan|sr|all]   (default: all)
+#   scripts/results.sh [classifier|mixtures|minibatch|minimax|stacked|mnist|progan|cyclegan|sr|all]   (default: all)
 #
 # Runs go to runs/results/<name>/ (checkpoint, samples, eval.json); a run whose eval.json exists
 # is not trained again, so an interrupted call picks up where it stopped. Settings are those of
-# the results page; SEEDS, MIXTURE_STEPS, MIXTURE_ARCHS, MINIBATCH, STACKED_STEPS, MNIST_STEPS,
-# STYLEGAN_STEPS, CYCLEGAN_EVAL, SRRESNET_STEPS, SRRESNET_SKIP_STEPS, SRGAN_STEPS and DEVICE
-# override them.
+# the results page; SEEDS, MIXTURE_STEPS, MIXTURE_ARCHS, MINIBATCH, MINIMAX_STEPS,
+# STACKED_STEPS, MNIST_STEPS, STYLEGAN_STEPS, PROGAN_STEPS, CYCLEGAN_EVAL, SRRESNET_STEPS,
+# SRRESNET_SKIP_STEPS, SRGAN_STEPS and DEVICE override them, and BIN (below) runs a copy of
+# the apps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/cuda/bin:$PATH
@@ -17,18 +18,28 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 part=${1:-all}
 SEEDS=${SEEDS:-"0 1 2"}
 MIXTURE_STEPS=${MIXTURE_STEPS:-5000}
+MINIMAX_STEPS=${MINIMAX_STEPS:-500}
 MIXTURE_ARCHS=${MIXTURE_ARCHS:-"gan-mlp wgan-mlp wgan-gp-mlp sngan-mlp"}
 MINIBATCH=${MINIBATCH:-"100,5"}
 STACKED_STEPS=${STACKED_STEPS:-2000}
 MNIST_STEPS=${MNIST_STEPS:-1500}
 STYLEGAN_STEPS=${STYLEGAN_STEPS:-4000}
+PROGAN_STEPS=${PROGAN_STEPS:-4400}
 CYCLEGAN_EVAL=${CYCLEGAN_EVAL:-2000}
 SRRESNET_STEPS=${SRRESNET_STEPS:-1900}
 SRRESNET_SKIP_STEPS=${SRRESNET_SKIP_STEPS:-2000}
 SRGAN_STEPS=${SRGAN_STEPS:-400}
 DEVICE=${DEVICE:-cpu}
-GAN=build/dev/models/apps/gan
-SGL=build/dev/models/apps/stylegan-lite
+# BIN: a directory holding gan, stylegan-lite and libganengine.so* copied from a build: no setup
+# and no rebuild, so the runs are untouched by builds of build/dev meanwhile.
+if [[ -n ${BIN:-} ]]; then
+  GAN=$BIN/gan
+  SGL=$BIN/stylegan-lite
+  export LD_LIBRARY_PATH=$BIN${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+else
+  GAN=build/dev/models/apps/gan
+  SGL=build/dev/models/apps/stylegan-lite
+fi
 OUT=runs/results
 
 setup() {
@@ -80,6 +91,30 @@ minibatch() {
   done
 }
 
+# DCGAN on MNIST with the saturating minimax generator loss against the non-saturating one
+# (MINIMAX_STEPS steps, G's gradient norm logged every 10): the step at which the mean norm of
+# a 10-step interval first falls below a tenth of the first interval's.
+minimax() {
+  classifier
+  for loss in nonsaturating minimax; do
+    for seed in $SEEDS; do
+      local name="dcgan-mnist-$loss-$MINIMAX_STEPS-s$seed"
+      run "$name" "$GAN" --arch dcgan --data mnist:data/mnist --loss "$loss" --seed "$seed" \
+        --steps "$MINIMAX_STEPS" --batch 64 --log-grad-norm --log-every 10 \
+        --checkpoint-every 0 --sample-every 0
+      /usr/bin/python3 - "$OUT/$name/metrics.jsonl" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+first = lines[0]["g_grad_norm"]
+collapsed = next((l["step"] for l in lines if l["g_grad_norm"] < 0.1 * first), None)
+last = lines[-1]
+print(f"  g_grad_norm first {first:.3g}, last {last['g_grad_norm']:.3g}; below a tenth at step "
+      f"{collapsed if collapsed is not None else 'never'}; last d_fake {last['d_fake']:.2f}")
+PY
+    done
+  done
+}
+
 stacked() {
   classifier
   run "dcgan-stacked-mnist" "$GAN" --arch dcgan --data stacked-mnist:data/mnist \
@@ -95,6 +130,16 @@ mnist() {
   # The same run with a discriminator that judges one image at a time.
   run "stylegan-lite-mnist-pack1" "$SGL" --data mnist:data/mnist --steps "$STYLEGAN_STEPS" \
     --pack 1 --checkpoint-every 0 --sample-every 0
+}
+
+# Progressive GAN on MNIST at the wall time of the DCGAN row: width 32, batch 32, each stage
+# fading in over 16,000 images and holding 16,000, the last stage then to PROGAN_STEPS; a grid
+# every 500 steps, so each stage's samples are kept.
+progan() {
+  classifier
+  run "progan-mnist" "$GAN" --arch progan --data mnist:data/mnist --steps "$PROGAN_STEPS" \
+    --batch 32 --width 32 --fade-images 16000 --stable-images 16000 --checkpoint-every 0 \
+    --sample-every 500
 }
 
 # CycleGAN, typeset digits (A) to handwritten MNIST digits (B): the settings sweep of the results
@@ -128,15 +173,17 @@ sr() {
     --init "$OUT/srresnet-skip" --content-loss features --checkpoint-every 0 --sample-every 0
 }
 
-setup
+[[ -n ${BIN:-} ]] || setup
 case "$part" in
   classifier) classifier ;;
   mixtures) mixtures ;;
   minibatch) minibatch ;;
+  minimax) minimax ;;
   stacked) stacked ;;
   mnist) mnist ;;
+  progan) progan ;;
   cyclegan) cyclegan ;;
   sr) sr ;;
-  all) classifier && mixtures && minibatch && stacked && mnist && cyclegan && sr ;;
-  *) echo "usage: scripts/results.sh [classifier|mixtures|minibatch|stacked|mnist|cyclegan|sr|all]" >&2; exit 2 ;;
+  all) classifier && mixtures && minibatch && minimax && stacked && mnist && progan && cyclegan && sr ;;
+  *) echo "usage: scripts/results.sh [classifier|mixtures|minibatch|minimax|stacked|mnist|progan|cyclegan|sr|all]" >&2; exit 2 ;;
 esac

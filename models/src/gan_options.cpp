@@ -29,6 +29,8 @@ void for_each_field(GanOptions& o, Fn&& fn) {
   fn("loss", o.loss);
   fn("minibatch_kernels", o.minibatch_kernels);
   fn("minibatch_kernel_dim", o.minibatch_kernel_dim);
+  fn("fade_images", o.fade_images);
+  fn("stable_images", o.stable_images);
   fn("w_dim", o.w_dim);
   fn("mapping_layers", o.mapping_layers);
   fn("style_mixing_prob", o.style_mixing_prob);

@@ -11,6 +11,7 @@
 #include "ganengine/models/dcgan.h"
 #include "ganengine/models/gan.h"
 #include "ganengine/models/mlp_gan.h"
+#include "ganengine/models/progan.h"
 #include "ganengine/models/sngan.h"
 #include "ganengine/models/srgan.h"
 #include "ganengine/models/stylegan_lite.h"
@@ -64,6 +65,12 @@ void check_weight_clip(const GanOptions& o) {
            "in [-c, c]), got ", o.weight_clip);
 }
 
+void check_progan(const GanOptions& o) {
+  GE_CHECK(o.fade_images >= 0 && o.stable_images >= 0,
+           "make_model: expected fade_images and stable_images >= 0, got ", o.fade_images, " and ",
+           o.stable_images);
+}
+
 void check_super_resolution(const GanOptions& o) {
   GE_CHECK(o.sr_blocks >= 0, "make_model: expected sr_blocks >= 0, got ", o.sr_blocks);
   GE_CHECK(o.sr_norm == "batch" || o.sr_norm == "none",
@@ -84,6 +91,7 @@ const std::vector<Architecture>& registry() {
       {"wgan", Samples::Images, Labels::None, false, false, build<Wgan>, check_weight_clip},
       {"wgan-gp", Samples::Images, Labels::None, false, true, build<WganGp>},
       {"sngan", Samples::Images, Labels::None, false, false, build<Sngan>},
+      {"progan", Samples::Images, Labels::None, false, true, build<Progan>, check_progan},
       {"stylegan-lite", Samples::Images, Labels::Optional, true, false, make_stylegan_lite},
       {"gan-mlp", Samples::Points, Labels::None, false, false, build<MlpGan>},
       {"dcgan-mlp", Samples::Points, Labels::None, false, false, build<MlpGan>},

@@ -107,8 +107,9 @@ TEST(InstanceNoise, TrainerRefusesModelsWithoutIt) {
   Generator g(1);
   auto gan = models::make_gan(o, g);
   t.instance_noise = -1.f;
-  EXPECT_NE(error_of([&] { Trainer trainer(*gan, loader, t); })
-                .find("expected instance_noise >= 0 and instance_noise_steps >= 0"),
+  EXPECT_NE(error_of([&] {
+              Trainer trainer(*gan, loader, t);
+            }).find("expected instance_noise >= 0 and instance_noise_steps >= 0"),
             std::string::npos);
 }
 

@@ -71,8 +71,9 @@ TEST(MlpGanTest, MinimaxLossIsAnOptionOfTheLogisticGans) {
   }
   GanOptions o = gantest::tiny_options("gan-mlp", kCPU);
   o.loss = "saturating";
-  EXPECT_NE(gantest::error_of([&] { make_gan(o, g); })
-                .find("expected loss \"nonsaturating\" or \"minimax\", got \"saturating\""),
+  EXPECT_NE(gantest::error_of([&] {
+              make_gan(o, g);
+            }).find("expected loss \"nonsaturating\" or \"minimax\", got \"saturating\""),
             std::string::npos);
   for (const char* arch : {"wgan-gp-mlp", "sngan-mlp", "wgan", "stylegan-lite"}) {
     o = gantest::tiny_options(arch, kCPU);

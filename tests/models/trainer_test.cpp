@@ -251,11 +251,9 @@ TEST(Trainer, LogsGradientNormsWhenAsked) {
   TrainOptions o = tiny_train_options(dir, 1);
   o.log_grad_norm = true;
   train(TinyGanConfig{}, o);
-  const auto line =
-      nlohmann::json::parse(read_text((fs::path(dir) / "metrics.jsonl").string()));
+  const auto line = nlohmann::json::parse(read_text((fs::path(dir) / "metrics.jsonl").string()));
   train(TinyGanConfig{}, tiny_train_options(plain, 1));
-  const auto quiet =
-      nlohmann::json::parse(read_text((fs::path(plain) / "metrics.jsonl").string()));
+  const auto quiet = nlohmann::json::parse(read_text((fs::path(plain) / "metrics.jsonl").string()));
   EXPECT_FALSE(quiet.contains("g_grad_norm") || quiet.contains("d_grad_norm")) << quiet.dump();
 
   TinyGan ref(TinyGanConfig{});

@@ -352,6 +352,8 @@ std::unique_ptr<Model> load_model(const std::string& out_dir, Device device) {
   std::unique_ptr<Model> model = make_model(r.gan_options, init);
   model->to(device);
   const std::map<std::string, Tensor> tensors = read_checkpoint_tensors(out_dir);
+  // The model's state beside its networks too: a progan samples at the stage it reached.
+  model->load_extra_state(entries_with_prefix(tensors, "state."), file);
   load_networks(*model, tensors, file);
   return model;
 }

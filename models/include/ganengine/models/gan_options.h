@@ -29,6 +29,10 @@ struct GanOptions {
   // dimensions (the paper: 100, 5); 0 kernels: off. dcgan, wgan and the MLP GANs.
   int64_t minibatch_kernels = 0;
   int64_t minibatch_kernel_dim = 0;
+  // progan: real images over which each new stage fades in, and then trains at full strength
+  // (the first stage only the latter).
+  int64_t fade_images = 20000;
+  int64_t stable_images = 20000;
   // stylegan-lite
   int64_t w_dim = 128;
   int64_t mapping_layers = 4;
