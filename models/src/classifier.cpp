@@ -147,6 +147,14 @@ MnistClassifier::Output MnistClassifier::forward_all(const Tensor& x) {
   return out;
 }
 
+int64_t epochs_for_steps(int64_t size, int64_t batch, int64_t steps) {
+  GE_CHECK(size >= 1 && batch >= 1 && steps >= 0,
+           "epochs_for_steps: expected size >= 1, batch >= 1 and steps >= 0, got ", size, ", ",
+           batch, " and ", steps);
+  const int64_t per_epoch = (size + batch - 1) / batch;
+  return std::max<int64_t>(1, (steps + per_epoch - 1) / per_epoch);
+}
+
 double classifier_accuracy(MnistClassifier& net, const data::Dataset& ds, int64_t batch) {
   const char* op = "classifier_accuracy";
   GE_CHECK(batch >= 1, op, ": expected a positive batch, got ", batch);
@@ -225,10 +233,13 @@ ClassifierReport train_classifier(MnistClassifier& net, const data::Dataset& tra
     }
     report.epochs = epoch + 1;
     report.train_loss = loss_sum / static_cast<double>(n);
-    report.test_accuracy = classifier_accuracy(net, test);
-    if (options.on_epoch) options.on_epoch(report.epochs, report.train_loss, report.test_accuracy);
+    if (options.on_epoch) {
+      report.test_accuracy = classifier_accuracy(net, test);
+      options.on_epoch(report.epochs, report.train_loss, report.test_accuracy);
+    }
   }
-  if (options.epochs == 0) report.test_accuracy = classifier_accuracy(net, test);
+  if (!options.on_epoch || options.epochs == 0)
+    report.test_accuracy = classifier_accuracy(net, test);
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
   return report;

@@ -102,6 +102,11 @@ void add_eval_command(CLI::App& app) {
   e->add_option("--classifier", a->options.classifier_dir,
                 "MNIST classifier directory (`gan classifier train`)")
       ->capture_default_str();
+  e->add_option("--cas-steps", a->options.cas_steps,
+                "conditional MNIST models: updates of the classifier trained on the samples for "
+                "the Classification Accuracy Score (0: no score)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   e->add_option("--seed", a->options.seed, "latent seed")->capture_default_str();
   e->add_option("--truncation", a->options.truncation, "truncation psi (models that support it)")
       ->capture_default_str();

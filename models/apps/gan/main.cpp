@@ -8,6 +8,7 @@
 
 #include "app_main.h"
 #include "app_options.h"
+#include "augment_command.h"
 #include "classifier_command.h"
 #include "eval_commands.h"
 #include "ganengine/autograd.h"
@@ -49,7 +50,7 @@ void generate(const GenerateArgs& a) {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "gan: DCGAN, cGAN, WGAN-GP, SNGAN, CycleGAN, SRResNet and SRGAN on images; MLP GANs on 2-D "
+      "gan: DCGAN, cGAN, WGAN, WGAN-GP, SNGAN, Progressive GAN, CycleGAN, SRResNet and SRGAN on images; MLP GANs on 2-D "
       "mixtures"};
   models::GanOptions model;
   std::vector<int64_t> minibatch;  // --minibatch-discrimination B,C
@@ -87,6 +88,14 @@ int main(int argc, char** argv) {
         ->expected(2);
     t->add_option("--gp-lambda", model.gp_lambda, "gradient penalty weight (wgan-gp)")
         ->capture_default_str();
+    t->add_option("--fade-images", model.fade_images,
+                  "real images over which each new stage fades in (progan)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    t->add_option("--stable-images", model.stable_images,
+                  "real images each stage then trains at full strength (progan)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
     t->add_option("--resnet-blocks", model.resnet_blocks,
                   "residual blocks per generator (cyclegan: 6 for 128 px and below, 9 for 256)")
         ->capture_default_str();
@@ -148,6 +157,7 @@ int main(int argc, char** argv) {
     apps::add_sample_command(app);
     apps::add_eval_command(app);
     apps::add_classifier_command(app);
+    apps::add_augment_command(app);
     apps::add_translate_command(app);
     apps::add_upscale_command(app);
     apps::add_sr_crops_command(app);

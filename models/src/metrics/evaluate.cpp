@@ -15,6 +15,7 @@
 #include "ganengine/error.h"
 #include "ganengine/models/classifier.h"
 #include "ganengine/models/data/dataset.h"
+#include "ganengine/models/metrics/classification_accuracy_score.h"
 #include "ganengine/models/metrics/classifier_score.h"
 #include "ganengine/models/metrics/frechet_distance.h"
 #include "ganengine/models/metrics/mode_coverage.h"
@@ -130,6 +131,12 @@ void evaluate_mnist(Gan& gan, const DataSpec& spec, const EvalOptions& options, 
   report["class_histogram_real"] = real_cover.histogram;
   report["kl_to_uniform"] = fake_cover.kl_to_uniform;
   report["kl_to_uniform_real"] = real_cover.kl_to_uniform;
+  if (gan.options().num_classes > 0 && options.cas_steps > 0) {
+    const CasResult cas =
+        classification_accuracy_score(gan, *test_set, n, options.cas_steps, options);
+    report["classification_accuracy_score"] = cas.accuracy;
+    report["cas_classifier_steps"] = cas.classifier_steps;
+  }
 }
 
 // Reads the digit in each channel of [N, 3, 32, 32] images into `labels` (sample-major).

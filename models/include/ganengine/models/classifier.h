@@ -44,7 +44,8 @@ struct ClassifierTrainOptions {
   uint64_t seed = 0;
   int64_t max_shift = 2;  // random translation of each training image by up to this many pixels
   Device device = kCPU;
-  // Called after each epoch with the mean training loss and the held-out accuracy.
+  // Called after each epoch with the mean training loss and the held-out accuracy. Without it
+  // the held-out accuracy is measured after the last epoch only.
   std::function<void(int64_t epoch, double train_loss, double test_accuracy)> on_epoch;
 };
 
@@ -60,6 +61,9 @@ struct ClassifierReport {
 // ge::Error when a data set is unlabelled, has other than 10 classes or another sample shape.
 ClassifierReport train_classifier(MnistClassifier& net, const data::Dataset& train,
                                   const data::Dataset& test, const ClassifierTrainOptions& options);
+
+// The epochs that make at least `steps` updates of `batch` over `size` samples (>= 1).
+int64_t epochs_for_steps(int64_t size, int64_t batch, int64_t steps);
 
 // Fraction of `ds` the classifier labels correctly.
 double classifier_accuracy(MnistClassifier& net, const data::Dataset& ds, int64_t batch = 500);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ganengine/shape.h"
+#include "ganengine/tensor.h"
 
 namespace ge::models::data {
 
@@ -103,6 +104,24 @@ struct TypesetFont {
   std::string package;
 };
 std::vector<TypesetFont> typeset_fonts();
+
+// Data sets made of others (GANs as data augmentation: a small labelled subset, synthetic
+// samples held in memory, and the two together).
+// Samples `indices` of `source`, in that order, with their labels; an index out of range throws
+// ge::Error naming it.
+std::shared_ptr<Dataset> make_subset(std::shared_ptr<const Dataset> source,
+                                     std::vector<int64_t> indices);
+// A balanced labelled subset: `per_class` indices of every class of `source`, the first of each
+// class in a shuffle drawn from `seed`, listed class by class. Throws ge::Error when `source` is
+// unlabelled or a class has fewer than `per_class` samples.
+std::vector<int64_t> balanced_indices(const Dataset& source, int64_t per_class, uint64_t seed);
+// Samples held in memory: `samples` [N, ...] (any device; copied to the host) with float labels
+// [N] in [0, num_classes) (undefined when num_classes is 0).
+std::shared_ptr<Dataset> make_tensor_dataset(const Tensor& samples, const Tensor& labels,
+                                             int64_t num_classes, std::string name);
+// `a` followed by `b`; both must have one sample shape and class count.
+std::shared_ptr<Dataset> make_concat(std::shared_ptr<const Dataset> a,
+                                     std::shared_ptr<const Dataset> b);
 
 // "mnist:DIR", "stacked-mnist:DIR", "images:DIR" (or "folder:DIR"), "ring8", "grid25" (or a bare
 // DIR: MNIST IDX files if present there, else an image folder); "typeset" or "typeset:" (typeset

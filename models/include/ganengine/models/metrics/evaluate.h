@@ -15,13 +15,17 @@ struct EvalOptions {
   bool ema = true;    // sample the G EMA where the model has one
   float truncation = 1.f;
   std::string classifier_dir = "data/classifier";  // needed for image data only
+  // Conditional MNIST models: the Classification Accuracy Score's classifier trains this many
+  // updates on num_samples samples (0: no score).
+  int64_t cas_steps = 1000;
 };
 
 // `data_spec` as the trainer's --data: "mnist:DIR" -> classifier score, Frechet distance, class
 // histogram and KL to uniform, each with the real-data baseline beside it (real test split vs real
 // training split); "stacked-mnist:DIR" -> modes hit of 1,000 and KL to uniform (baseline: real
 // stacked samples); "ring8" / "grid25" -> modes captured and % high-quality samples. Conditional
-// models draw labels uniformly (i % num_classes). Returns the report as a JSON object text,
+// models draw labels uniformly (i % num_classes); on MNIST they add the Classification Accuracy
+// Score (classification_accuracy_score.h) on the test split. Returns the report as a JSON object text,
 // pretty-printed; throws ge::Error for data the metrics do not cover ("images:DIR").
 std::string evaluate(Gan& gan, const std::string& data_spec, const EvalOptions& options);
 
