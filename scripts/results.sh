@@ -2,14 +2,15 @@
 # Reproduces docs/results.md: trains every model of the results page, evaluates it with
 # `gan eval`, and prints one summary line per run. Each part can be run alone:
 #
-#   scripts/results.sh [classifier|mixtures|minibatch|minimax|stacked|mnist|progan|cyclegan|sr|all]   (default: all)
+#   scripts/results.sh [classifier|mixtures|minibatch|minimax|stacked|mnist|progan|augment|
+#                       cyclegan|sr|all]   (default: all)
 #
 # Runs go to runs/results/<name>/ (checkpoint, samples, eval.json); a run whose eval.json exists
 # is not trained again, so an interrupted call picks up where it stopped. Settings are those of
 # the results page; SEEDS, MIXTURE_STEPS, MIXTURE_ARCHS, MINIBATCH, MINIMAX_STEPS,
-# STACKED_STEPS, MNIST_STEPS, STYLEGAN_STEPS, PROGAN_STEPS, CYCLEGAN_EVAL, SRRESNET_STEPS,
-# SRRESNET_SKIP_STEPS, SRGAN_STEPS and DEVICE override them, and BIN (below) runs a copy of
-# the apps.
+# STACKED_STEPS, MNIST_STEPS, STYLEGAN_STEPS, PROGAN_STEPS, AUGMENT_REAL, CYCLEGAN_EVAL,
+# SRRESNET_STEPS, SRRESNET_SKIP_STEPS, SRGAN_STEPS and DEVICE override them, and BIN (below)
+# runs a copy of the apps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/cuda/bin:$PATH
@@ -25,6 +26,7 @@ STACKED_STEPS=${STACKED_STEPS:-2000}
 MNIST_STEPS=${MNIST_STEPS:-1500}
 STYLEGAN_STEPS=${STYLEGAN_STEPS:-4000}
 PROGAN_STEPS=${PROGAN_STEPS:-4400}
+AUGMENT_REAL=${AUGMENT_REAL:-"100 500"}
 CYCLEGAN_EVAL=${CYCLEGAN_EVAL:-2000}
 SRRESNET_STEPS=${SRRESNET_STEPS:-1900}
 SRRESNET_SKIP_STEPS=${SRRESNET_SKIP_STEPS:-2000}
@@ -119,6 +121,10 @@ stacked() {
   classifier
   run "dcgan-stacked-mnist" "$GAN" --arch dcgan --data stacked-mnist:data/mnist \
     --steps "$STACKED_STEPS" --batch 64 --checkpoint-every 0 --sample-every 0
+  # The same with minibatch discrimination (B,C = $MINIBATCH) before D's last layer.
+  run "dcgan-stacked-mnist-mbd" "$GAN" --arch dcgan --data stacked-mnist:data/mnist \
+    --steps "$STACKED_STEPS" --batch 64 --minibatch-discrimination "$MINIBATCH" \
+    --checkpoint-every 0 --sample-every 0
 }
 
 mnist() {
@@ -140,6 +146,22 @@ progan() {
   run "progan-mnist" "$GAN" --arch progan --data mnist:data/mnist --steps "$PROGAN_STEPS" \
     --batch 32 --width 32 --fade-images 16000 --stable-images 16000 --checkpoint-every 0 \
     --sample-every 500
+}
+
+# GANs as data augmentation: for AUGMENT_REAL real digits (10 per class, 50 per class), a cGAN
+# trained on them for 1,500 steps, 10,000 synthetic digits, and the classifier trained for
+# 1,000 updates on the real digits, on real + synthetic and on synthetic alone (CAS).
+augment() {
+  for real in $AUGMENT_REAL; do
+    for seed in $SEEDS; do
+      local dir=$OUT/augment-$real-s$seed
+      if [[ ! -f $dir/augment.json ]]; then
+        "$GAN" augment --data data/mnist --real "$real" --synthetic 10000 --gan-steps 1500 \
+          --classifier-steps 1000 --seed "$seed" --device "$DEVICE" --out "$dir" --quiet >/dev/null
+      fi
+      echo "augment-$real-s$seed: $(tr -d '\n ' <"$dir/augment.json")"
+    done
+  done
 }
 
 # CycleGAN, typeset digits (A) to handwritten MNIST digits (B): the settings sweep of the results
@@ -182,8 +204,9 @@ case "$part" in
   stacked) stacked ;;
   mnist) mnist ;;
   progan) progan ;;
+  augment) augment ;;
   cyclegan) cyclegan ;;
   sr) sr ;;
-  all) classifier && mixtures && minibatch && minimax && stacked && mnist && progan && cyclegan && sr ;;
-  *) echo "usage: scripts/results.sh [classifier|mixtures|minibatch|minimax|stacked|mnist|progan|cyclegan|sr|all]" >&2; exit 2 ;;
+  all) classifier && mixtures && minibatch && minimax && stacked && mnist && progan && augment && cyclegan && sr ;;
+  *) echo "usage: scripts/results.sh [classifier|mixtures|minibatch|minimax|stacked|mnist|progan|augment|cyclegan|sr|all]" >&2; exit 2 ;;
 esac

@@ -9,6 +9,7 @@
 #include "ganengine/models/image_io.h"
 #include "ganengine/models/train/checkpoint.h"
 #include "ganengine/ops.h"
+#include "ganengine/safetensors.h"
 #include "models/app_test_util.h"
 #include "models/train_test_util.h"
 
@@ -60,6 +61,33 @@ TEST(GanApp, MinimaxLossAndInstanceNoiseOptions) {
                          (dir / "c").string() + "' --steps 1 --instance-noise 0.1 --quiet");
   EXPECT_NE(r.rc, 0);
   EXPECT_OUTPUT(r, "takes no instance noise");
+}
+
+// Progressive GAN from the command line: the growth options kept in the checkpoint with the
+// stage reached, a resume, and a grid drawn from the grown model.
+TEST(GanApp, ProganGrowsResumesAndGenerates) {
+  const fs::path dir = fresh_dir("progan");
+  const std::string out = (dir / "run").string();
+  AppResult r = run_app("gan",
+                        "train --arch progan --data typeset --resolution 8 --width 4 "
+                        "--latent-dim 8 --batch 4 --stable-images 4 --fade-images 8 "
+                        "--steps 2 --out '" +
+                            out + "' --quiet");
+  ASSERT_EQ(r.rc, 0) << r.output;
+  auto record = models::train::read_checkpoint(out);
+  EXPECT_EQ(record.gan_options.arch, "progan");
+  EXPECT_EQ(record.gan_options.fade_images, 8);
+  EXPECT_EQ(record.gan_options.stable_images, 4);
+  r = run_app("gan", "train --out '" + out + "' --steps 3 --resume --quiet");
+  ASSERT_EQ(r.rc, 0) << r.output;
+  const auto tensors = load_safetensors(out + "/checkpoint.safetensors");
+  EXPECT_EQ(tensors.at("state.progan.stage").item(), 1.f);
+  EXPECT_EQ(tensors.at("state.progan.alpha").item(), 0.5f);  // step 3: 4 images into the fade
+  EXPECT_EQ(tensors.at("state.progan.resolution").item(), 8.f);
+  const std::string png = (dir / "gen.png").string();
+  r = run_app("gan", "generate --ckpt '" + out + "' --n 16 --out '" + png + "'");
+  ASSERT_EQ(r.rc, 0) << r.output;
+  EXPECT_TRUE(fs::exists(png));
 }
 
 TEST(GanApp, TrainsResumesAndGeneratesOnRing8) {

@@ -307,37 +307,39 @@ TEST(ProganTest, SavedProgressIsChecked) {
 
 class ProganResume : public DeviceTest {};
 
-// 8x8 (two stages): one batch at 4x4, the fade over three batches. 2 steps (the second at the
-// fade's start), resume, 2 more (alpha 1/3 and 2/3) == 4 straight, bit for bit; a loaded model
-// samples at the saved progress.
+// 8x8 (two stages): one batch at 4x4, the fade over four batches. 3 steps (the checkpoint lands
+// after the fade's second step, alpha 1/4), resume, 2 more (alpha 2/4 and 3/4) == 5 straight,
+// bit for bit; a loaded model samples at the saved progress.
 TEST_P(ProganResume, IsBitwiseIdenticalToAStraightRunInTheMiddleOfAFade) {
   GanOptions o = tiny(device(), 8);
   const int64_t batch = gantest::tiny_batch(device());
   o.stable_images = batch;
-  o.fade_images = 3 * batch;
+  o.fade_images = 4 * batch;
   auto data = std::make_shared<TinyDataset>(24, true);
   const auto run = [&](const std::string& dir, int64_t steps, bool resume) {
     auto p = build(o, device(), 4);
     models::data::DataLoader loader(data, batch, 5, device());
     TrainOptions t = quiet_run(dir, steps, batch, 5, device());
-    t.checkpoint_every = 2;
+    t.checkpoint_every = 0;
     t.resume = resume;
     Trainer trainer(*p, loader, t);
     trainer.run();
     return p;
   };
   const std::string straight = fresh_dir("straight"), split = fresh_dir("split");
-  const auto a = run(straight, 4, false);
-  const auto half = run(split, 2, false);
-  EXPECT_EQ(half->progress(), (ProganProgress{1, 0.f})) << "step 2 ran at the fade's start";
+  const auto a = run(straight, 5, false);
+  const auto part = run(split, 3, false);
+  EXPECT_EQ(part->progress(), (ProganProgress{1, 0.25f}));
   const auto saved =
       load_safetensors((std::filesystem::path(split) / "checkpoint.safetensors").string());
   EXPECT_EQ(saved.at("state.progan.stage").item(), 1.f);
+  EXPECT_EQ(saved.at("state.progan.alpha").item(), 0.25f);
   const auto loaded = models::train::load_model(split, device());
-  EXPECT_EQ(dynamic_cast<Progan&>(*loaded).progress(), (ProganProgress{1, 0.f}));
+  EXPECT_EQ(dynamic_cast<Progan&>(*loaded).progress(), (ProganProgress{1, 0.25f}));
 
-  const auto b = run(split, 4, true);
-  EXPECT_EQ(b->progress(), (ProganProgress{1, 2.f / 3.f}));
+  const auto b = run(split, 5, true);
+  EXPECT_EQ(b->progress(), (ProganProgress{1, 0.75f}));
+  EXPECT_EQ(a->progress(), (ProganProgress{1, 0.75f}));
   for (auto* net : {&a->generator(), &a->discriminator()}) {
     nn::Module& other = net == &a->generator() ? b->generator() : b->discriminator();
     const auto x = net->state_dict(), y = other.state_dict();
