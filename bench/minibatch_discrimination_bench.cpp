@@ -1,7 +1,7 @@
-// minibatch_discrimination, composed of engine ops, at the paper's size (B = 100 kernels of C = 5
-// dimensions) on a DCGAN discriminator's flattened 32x32 features (width 64: A = 4096) and a
-// batch of 64 (16 under the emulator), forward and forward + backward (to the features and T).
-// The N^2 B C pairwise tensor dominates: items counted are its N^2 B C elements per pass.
+// minibatch_discrimination (a matmul, the fused pairwise_l1, exp and a sum) at the paper's size
+// (B = 100 kernels of C = 5 dimensions) on a DCGAN discriminator's flattened 32x32 features
+// (width 64: A = 4096) and a batch of 64 (16 under the emulator), forward and forward + backward
+// (to the features and T). Items counted are the N^2 B C pairwise terms per pass.
 #include "bench_util.h"
 #include "ganengine/autograd.h"
 #include "ganengine/minibatch_discrimination.h"

@@ -17,6 +17,7 @@
 #include "ganengine/ops.h"
 #include "ganengine/optim.h"
 #include "ganengine/pad.h"
+#include "ganengine/pairwise_l1.h"
 #include "ganengine/pixel_norm.h"
 #include "ganengine/pixel_shuffle.h"
 #include "ganengine/prelu.h"

@@ -1,9 +1,11 @@
-// minibatch_discrimination: a matmul, the pairwise L1 distances by broadcasting, exp and two
-// sums, all differentiable ops, so gradients of every order come from theirs.
+// minibatch_discrimination: a matmul, the fused pairwise L1 distances (pairwise_l1: no
+// [N, N, B, C] intermediate), exp and a sum, all differentiable ops, so gradients of every order
+// come from theirs.
 #include "ganengine/minibatch_discrimination.h"
 
 #include "ganengine/error.h"
 #include "ganengine/ops.h"
+#include "ganengine/pairwise_l1.h"
 
 namespace ge {
 
@@ -17,9 +19,8 @@ Tensor minibatch_discrimination(const Tensor& x, const Tensor& T) {
   GE_CHECK(x.device() == T.device(), "minibatch_discrimination: expected x and T on one device, ",
            "got ", x.device().str(), " and ", T.device().str());
   const int64_t n = x.size(0), a = x.size(1), b = T.size(1), c = T.size(2);
-  const Tensor m = matmul(x, T.reshape({a, b * c}));                      // [N, B * C]
-  const Tensor diff = m.reshape({n, 1, b, c}) - m.reshape({1, n, b, c});  // [N, N, B, C]
-  const Tensor l1 = sum(abs(diff), {3});                                  // [N, N, B]
+  const Tensor m = matmul(x, T.reshape({a, b * c})).reshape({n, b, c});  // [N, B, C]
+  const Tensor l1 = pairwise_l1(m);                                      // [N, N, B]
   // The diagonal's terms are exp(0) = 1 exactly, with zero gradient: subtracting 1 leaves the
   // sample itself out.
   return sum(exp(neg(l1)), {1}) - 1.f;  // [N, B]
