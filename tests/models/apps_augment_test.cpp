@@ -32,6 +32,7 @@ TEST(GanAugment, TrainsACganWritesDigitsAndScoresThreeClassifiers) {
   EXPECT_EQ(report.at("synthetic"), 30);
   EXPECT_EQ(report.at("test_samples"), 20);
   EXPECT_EQ(report.at("gan_steps"), 2);
+  EXPECT_EQ(report.at("instance_noise"), 1.0);
   for (const char* key :
        {"accuracy_real", "accuracy_real_synthetic", "classification_accuracy_score"}) {
     const double a = report.at(key).get<double>();
@@ -42,6 +43,7 @@ TEST(GanAugment, TrainsACganWritesDigitsAndScoresThreeClassifiers) {
   EXPECT_EQ(record.gan_options.num_classes, 10);
   EXPECT_EQ(record.step, 2);
   EXPECT_EQ(record.train_options.batch, 20);
+  EXPECT_EQ(record.train_options.instance_noise, 1.f);
   const Tensor images = models::load_npy(run + "/synthetic_images.npy");
   const Tensor labels = models::load_npy(run + "/synthetic_labels.npy");
   EXPECT_EQ(images.shape(), (Shape{30, 1, 32, 32}));
@@ -58,7 +60,7 @@ TEST(GanAugment, TrainsACganWritesDigitsAndScoresThreeClassifiers) {
               "/cgan' --classifier-steps 3 --out '" + again + "' --quiet");
   ASSERT_EQ(r.rc, 0) << r.output;
   const auto second = nlohmann::json::parse(read_text(again + "/augment.json"));
-  EXPECT_FALSE(second.contains("gan_steps"));
+  EXPECT_FALSE(second.contains("gan_steps") || second.contains("instance_noise"));
   EXPECT_FALSE(fs::exists(again + "/cgan"));
   EXPECT_EQ(models::load_npy(again + "/synthetic_images.npy").to_vector(), images.to_vector());
   EXPECT_EQ(second.at("accuracy_real"), report.at("accuracy_real"));

@@ -37,6 +37,7 @@ struct AugmentArgs {
   int64_t synthetic = 10000;
   int64_t gan_steps = 2000;
   int64_t classifier_steps = 2000;
+  float instance_noise = 1.f;  // of the cgan's training, annealed to 0 over its steps
   uint64_t seed = 0;
   bool quiet = false;
 };
@@ -72,6 +73,7 @@ void train_cgan(const AugmentArgs& a, std::shared_ptr<models::data::Dataset> sub
   t.checkpoint_every = 0;
   t.sample_every = 0;
   t.data = "mnist:" + a.data;
+  t.instance_noise = a.instance_noise;
   Generator init(a.seed + kInitSeedOffset);
   const auto gan = models::make_model(g, init);
   models::data::DataLoader loader(std::move(subset), t.batch, t.seed, device);
@@ -131,7 +133,10 @@ void run(const AugmentArgs& a) {
                            {"accuracy_real", real_only},
                            {"accuracy_real_synthetic", mixed},
                            {"classification_accuracy_score", cas}};
-  if (a.ckpt.empty()) report["gan_steps"] = a.gan_steps;
+  if (a.ckpt.empty()) {
+    report["gan_steps"] = a.gan_steps;
+    report["instance_noise"] = a.instance_noise;
+  }
   const std::string text = report.dump(2);
   models::metrics::save_report((std::filesystem::path(a.out) / "augment.json").string(), text);
   std::printf("%s\n", text.c_str());
@@ -161,6 +166,11 @@ void add_augment_command(CLI::App& app) {
   cmd->add_option("--gan-steps", a->gan_steps, "steps of the cgan trained on the real digits")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--instance-noise", a->instance_noise,
+                  "instance noise std of the cgan's training, annealed to 0 (a D that sees few "
+                  "digits otherwise memorises them)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--classifier-steps", a->classifier_steps,
                   "updates of each classifier (at least; whole epochs)")
       ->capture_default_str()
