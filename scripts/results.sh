@@ -8,9 +8,9 @@
 # Runs go to runs/results/<name>/ (checkpoint, samples, eval.json); a run whose eval.json exists
 # is not trained again, so an interrupted call picks up where it stopped. Settings are those of
 # the results page; SEEDS, MIXTURE_STEPS, MIXTURE_ARCHS, MINIBATCH, MINIMAX_STEPS,
-# STACKED_STEPS, MNIST_STEPS, STYLEGAN_STEPS, PROGAN_STEPS, AUGMENT_REAL, CYCLEGAN_EVAL,
-# SRRESNET_STEPS, SRRESNET_SKIP_STEPS, SRGAN_STEPS and DEVICE override them, and BIN (below)
-# runs a copy of the apps.
+# STACKED_STEPS, MNIST_STEPS, STYLEGAN_STEPS, PROGAN_STEPS, AUGMENT_REAL, AUGMENT_NOISE,
+# CYCLEGAN_EVAL, SRRESNET_STEPS, SRRESNET_SKIP_STEPS, SRGAN_STEPS and DEVICE override them, and
+# BIN (below) runs a copy of the apps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/cuda/bin:$PATH
@@ -27,6 +27,7 @@ MNIST_STEPS=${MNIST_STEPS:-1500}
 STYLEGAN_STEPS=${STYLEGAN_STEPS:-4000}
 PROGAN_STEPS=${PROGAN_STEPS:-4400}
 AUGMENT_REAL=${AUGMENT_REAL:-"100 500"}
+AUGMENT_NOISE=${AUGMENT_NOISE:-1}
 CYCLEGAN_EVAL=${CYCLEGAN_EVAL:-2000}
 SRRESNET_STEPS=${SRRESNET_STEPS:-1900}
 SRRESNET_SKIP_STEPS=${SRRESNET_SKIP_STEPS:-2000}
@@ -148,18 +149,20 @@ progan() {
     --sample-every 500
 }
 
-# GANs as data augmentation: for AUGMENT_REAL real digits (10 per class, 50 per class), a cGAN
-# trained on them for 1,500 steps, 10,000 synthetic digits, and the classifier trained for
-# 1,000 updates on the real digits, on real + synthetic and on synthetic alone (CAS).
+# GANs as data augmentation: for AUGMENT_REAL real digits (10 and 50 per class), a cGAN trained
+# on them for 1,500 steps with instance noise of std AUGMENT_NOISE (annealed to 0; 1 is gan
+# augment's default, 0 shows the cGAN without it), 10,000 synthetic digits, and the classifier
+# trained for 1,000 updates on the real digits, on real + synthetic and on synthetic alone (CAS).
 augment() {
   for real in $AUGMENT_REAL; do
     for seed in $SEEDS; do
-      local dir=$OUT/augment-$real-s$seed
-      if [[ ! -f $dir/augment.json ]]; then
+      local name=augment-$real-n$AUGMENT_NOISE-s$seed
+      if [[ ! -f $OUT/$name/augment.json ]]; then
         "$GAN" augment --data data/mnist --real "$real" --synthetic 10000 --gan-steps 1500 \
-          --classifier-steps 1000 --seed "$seed" --device "$DEVICE" --out "$dir" --quiet >/dev/null
+          --classifier-steps 1000 --instance-noise "$AUGMENT_NOISE" --seed "$seed" \
+          --device "$DEVICE" --out "$OUT/$name" --quiet >/dev/null
       fi
-      echo "augment-$real-s$seed: $(tr -d '\n ' <"$dir/augment.json")"
+      echo "$name: $(tr -d '\n ' <"$OUT/$name/augment.json")"
     done
   done
 }
