@@ -50,8 +50,8 @@ void generate(const GenerateArgs& a) {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "gan: DCGAN, cGAN, WGAN, WGAN-GP, SNGAN, Progressive GAN, CycleGAN, SRResNet and SRGAN on images; MLP GANs on 2-D "
-      "mixtures"};
+      "gan: DCGAN, cGAN, WGAN, WGAN-GP, SNGAN, Progressive GAN, CycleGAN, SRResNet and SRGAN on "
+      "images; MLP GANs on 2-D mixtures"};
   models::GanOptions model;
   std::vector<int64_t> minibatch;  // --minibatch-discrimination B,C
   apps::TrainArgs train;

@@ -25,8 +25,8 @@ struct EvalOptions {
 // training split); "stacked-mnist:DIR" -> modes hit of 1,000 and KL to uniform (baseline: real
 // stacked samples); "ring8" / "grid25" -> modes captured and % high-quality samples. Conditional
 // models draw labels uniformly (i % num_classes); on MNIST they add the Classification Accuracy
-// Score (classification_accuracy_score.h) on the test split. Returns the report as a JSON object text,
-// pretty-printed; throws ge::Error for data the metrics do not cover ("images:DIR").
+// Score (classification_accuracy_score.h) on the test split. Returns the report as a JSON object
+// text, pretty-printed; throws ge::Error for data the metrics do not cover ("images:DIR").
 std::string evaluate(Gan& gan, const std::string& data_spec, const EvalOptions& options);
 
 // Draws `count` samples of G in batches of options.batch, with the networks in eval mode and no

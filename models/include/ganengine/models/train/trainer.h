@@ -28,9 +28,9 @@ struct TrainOptions {
   // Steps at the end of the run over which every learning rate decays linearly (CycleGAN's
   // schedule); -1: the architecture's default, 0: constant rates.
   int64_t lr_decay_steps = -1;
-  float label_smoothing = 0.f;     // real target 1 - label_smoothing (one-sided)
-  float clip_grad_norm = 0.f;      // > 0: clip each network's total gradient norm
-  bool log_grad_norm = false;      // log each group's gradient norm ("g_grad_norm", ...)
+  float label_smoothing = 0.f;  // real target 1 - label_smoothing (one-sided)
+  float clip_grad_norm = 0.f;   // > 0: clip each network's total gradient norm
+  bool log_grad_norm = false;   // log each group's gradient norm ("g_grad_norm", ...)
   // Instance noise (Sønderby et al. 2016; Arjovsky & Bottou 2017): Gaussian noise of this std on
   // D's real and fake inputs, annealed linearly to 0 over the first instance_noise_steps steps
   // (0: the whole run). 0: none.
