@@ -126,14 +126,11 @@ TEST_P(InstanceNoiseResume, IsBitwiseIdenticalToAStraightRun) {
     Generator g(4);
     auto gan = models::make_gan(o, g);
     gan->to(device());
-    models::data::DataLoader loader(data, batch, 5, device());
-    TrainOptions t = quiet_run(dir, steps, batch, 5, device());
-    t.checkpoint_every = 2;
-    t.resume = resume;
-    t.instance_noise = noise;
-    t.instance_noise_steps = 3;
-    Trainer trainer(*gan, loader, t);
-    trainer.run();
+    run_quiet(*gan, data, dir, steps, batch, device(), resume, [&](TrainOptions& t) {
+      t.checkpoint_every = 2;
+      t.instance_noise = noise;
+      t.instance_noise_steps = 3;
+    });
     return gan->generator().state_dict();
   };
   const std::string straight = fresh_dir("straight"), split = fresh_dir("split");

@@ -33,7 +33,6 @@ using models::GanOptions;
 using models::Progan;
 using models::progan_progress;
 using models::ProganProgress;
-using models::train::Trainer;
 using models::train::TrainOptions;
 namespace gantest = models::gantest;
 
@@ -318,12 +317,8 @@ TEST_P(ProganResume, IsBitwiseIdenticalToAStraightRunInTheMiddleOfAFade) {
   auto data = std::make_shared<TinyDataset>(24, true);
   const auto run = [&](const std::string& dir, int64_t steps, bool resume) {
     auto p = build(o, device(), 4);
-    models::data::DataLoader loader(data, batch, 5, device());
-    TrainOptions t = quiet_run(dir, steps, batch, 5, device());
-    t.checkpoint_every = 0;
-    t.resume = resume;
-    Trainer trainer(*p, loader, t);
-    trainer.run();
+    run_quiet(*p, data, dir, steps, batch, device(), resume,
+              [](TrainOptions& t) { t.checkpoint_every = 0; });
     return p;
   };
   const std::string straight = fresh_dir("straight"), split = fresh_dir("split");

@@ -6,12 +6,15 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "ganengine/models/data/loader.h"
 #include "ganengine/models/train/trainer.h"
 #include "ganengine/tensor.h"
 
@@ -55,6 +58,20 @@ inline models::train::TrainOptions quiet_run(const std::string& dir, int64_t ste
   o.grid_size = 4;
   o.progress = false;
   return o;
+}
+
+// A quiet run of `model` on `data` into `dir` up to `steps` (batch `batch`, seed 5, its loader
+// on `device`), continuing dir's checkpoint when `resume`; `edit` adjusts the options first.
+inline void run_quiet(models::Model& model, std::shared_ptr<models::data::Dataset> data,
+                      const std::string& dir, int64_t steps, int64_t batch, Device device,
+                      bool resume,
+                      const std::function<void(models::train::TrainOptions&)>& edit = nullptr) {
+  models::data::DataLoader loader(std::move(data), batch, 5, device);
+  models::train::TrainOptions t = quiet_run(dir, steps, batch, 5, device);
+  t.resume = resume;
+  if (edit) edit(t);
+  models::train::Trainer trainer(model, loader, t);
+  trainer.run();
 }
 
 inline std::string read_text(const std::string& path) {

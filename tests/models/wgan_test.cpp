@@ -167,12 +167,8 @@ TEST_P(WganResume, IsBitwiseIdenticalToAStraightRun) {
   const auto run = [&](const std::string& dir, int64_t steps, bool resume) {
     auto gan = build(o, 4);
     gan->to(device());
-    models::data::DataLoader loader(data, batch, 5, device());
-    TrainOptions t = quiet_run(dir, steps, batch, 5, device());
-    t.checkpoint_every = 2;
-    t.resume = resume;
-    Trainer trainer(*gan, loader, t);
-    trainer.run();
+    run_quiet(*gan, data, dir, steps, batch, device(), resume,
+              [](TrainOptions& t) { t.checkpoint_every = 2; });
     return gan;
   };
   const std::string straight = fresh_dir("straight"), split = fresh_dir("split");
