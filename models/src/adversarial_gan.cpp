@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "gan_layers.h"
 #include "ganengine/autograd.h"
 #include "ganengine/error.h"
 #include "ganengine/gradient_penalty.h"
@@ -13,12 +14,6 @@
 namespace ge::models {
 
 namespace {
-
-Generator& step_generator(const char* who, StepContext& ctx) {
-  GE_CHECK(ctx.generator != nullptr, who,
-           ": expected StepContext.generator to be set (fakes are drawn from it)");
-  return *ctx.generator;
-}
 
 // Uniform class ids from `generator`; drawn on the CPU, which gives the same stream as CUDA.
 Tensor random_labels(int64_t n, int64_t num_classes, Generator& generator, Device device) {
@@ -40,7 +35,7 @@ Tensor with_instance_noise(const Tensor& x, float std, Generator& generator) {
 LossResult AdversarialGan::discriminator_loss(const Tensor& real, const Tensor& labels,
                                               StepContext& ctx) {
   const char* who = "discriminator_loss";
-  Generator& generator = step_generator(who, ctx);
+  Generator& generator = detail::step_generator(who, ctx);
   GE_CHECK(real.defined() && real.dim() >= 1 && real.size(0) > 0, who,
            ": expected a real batch [N, ...] with N > 0");
   const Tensor z = sample_latent(real.size(0), generator, real.device());
@@ -89,7 +84,7 @@ LossResult AdversarialGan::discriminator_loss(const Tensor& real, const Tensor& 
 
 LossResult AdversarialGan::generator_loss(int64_t batch, const Tensor& labels, StepContext& ctx) {
   const char* who = "generator_loss";
-  Generator& generator = step_generator(who, ctx);
+  Generator& generator = detail::step_generator(who, ctx);
   GE_CHECK(batch > 0, who, ": expected batch > 0, got ", batch);
   const Device dev = device();
   const Tensor z = sample_latent(batch, generator, dev);

@@ -53,4 +53,11 @@ void check_labels(const char* who, const Tensor& labels, int64_t n, Device devic
            labels.device().str());
 }
 
+Generator& step_generator(const char* who, const StepContext& ctx) {
+  GE_CHECK(ctx.generator != nullptr, who,
+           ": expected StepContext.generator to be set (the step's latents and noise are drawn "
+           "from it)");
+  return *ctx.generator;
+}
+
 }  // namespace ge::models::detail

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "ganengine/models/model.h"
 #include "ganengine/nn/batch_norm.h"
 #include "ganengine/nn/module.h"
 #include "ganengine/nn/weight_layer.h"
@@ -34,6 +35,9 @@ void dcgan_init(nn::BatchNorm2d& layer, Generator& generator);
 void check_images(const char* who, const Tensor& x, int64_t channels, int64_t resolution);
 // Throws unless x is [N, features] with N > 0.
 void check_rows(const char* who, const Tensor& x, int64_t features);
+// The step's random stream (latents, noise, interpolation); throws ge::Error naming `who` when
+// the context has none.
+Generator& step_generator(const char* who, const StepContext& ctx);
 // Throws unless labels is [n] on `device` (values are checked by the embedding's one-hot).
 void check_labels(const char* who, const Tensor& labels, int64_t n, Device device);
 

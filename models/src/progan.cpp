@@ -62,12 +62,6 @@ Tensor blend(const Tensor& a, const Tensor& b, float alpha) {
   return a + (b - a) * alpha;
 }
 
-Generator& step_generator(const char* who, StepContext& ctx) {
-  GE_CHECK(ctx.generator != nullptr, who,
-           ": expected StepContext.generator to be set (latents are drawn from it)");
-  return *ctx.generator;
-}
-
 void check_progress(const char* who, const ProganProgress& p, int64_t stages) {
   GE_CHECK(p.stage >= 0 && p.stage < stages, who, ": expected a stage in [0, ", stages, "), got ",
            p.stage);
@@ -275,7 +269,7 @@ Tensor Progan::discriminate(const Tensor& x, const Tensor& /*labels*/) {
 LossResult Progan::discriminator_loss(const Tensor& real, const Tensor& /*labels*/,
                                       StepContext& ctx) {
   const char* who = "Progan::discriminator_loss";
-  Generator& generator = step_generator(who, ctx);
+  Generator& generator = detail::step_generator(who, ctx);
   set_progress(progress_at(ctx));
   const Tensor reals = stage_images(real);
   const Tensor z = sample_latent(real.size(0), generator, real.device());
@@ -304,7 +298,7 @@ LossResult Progan::discriminator_loss(const Tensor& real, const Tensor& /*labels
 
 LossResult Progan::generator_loss(int64_t batch, const Tensor& /*labels*/, StepContext& ctx) {
   const char* who = "Progan::generator_loss";
-  Generator& generator = step_generator(who, ctx);
+  Generator& generator = detail::step_generator(who, ctx);
   GE_CHECK(batch > 0, who, ": expected batch > 0, got ", batch);
   set_progress(progress_at(ctx));
   const Tensor z = sample_latent(batch, generator, device());

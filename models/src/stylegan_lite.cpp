@@ -7,6 +7,7 @@
 #include <tuple>
 #include <vector>
 
+#include "gan_layers.h"
 #include "ganengine/autograd.h"
 #include "ganengine/error.h"
 #include "ganengine/models/losses.h"
@@ -38,12 +39,6 @@ nn::LayerOptions equalized(Activation act, std::optional<float> gain = std::null
   o.act.act = act;
   o.act.gain = gain;
   return o;
-}
-
-Generator& step_generator(const char* who, StepContext& ctx) {
-  GE_CHECK(ctx.generator != nullptr, who,
-           ": expected StepContext.generator to be set (latents and noise are drawn from it)");
-  return *ctx.generator;
 }
 
 // Turns off requires_grad of a network's parameters for its scope, so a graph recorded meanwhile
@@ -301,7 +296,7 @@ Tensor StyleGanLite::discriminate(const Tensor& x, const Tensor& /*labels*/) {
 LossResult StyleGanLite::discriminator_loss(const Tensor& real, const Tensor& /*labels*/,
                                             StepContext& ctx) {
   const char* who = "StyleGanLite::discriminator_loss";
-  Generator& generator = step_generator(who, ctx);
+  Generator& generator = detail::step_generator(who, ctx);
   GE_CHECK(real.defined() && real.dim() == 4 && real.size(0) > 0, who,
            ": expected a real batch [N, C, H, W] with N > 0");
   const Tensor z = sample_latent(real.size(0), generator, real.device());
@@ -331,7 +326,7 @@ LossResult StyleGanLite::discriminator_loss(const Tensor& real, const Tensor& /*
 
 LossResult StyleGanLite::generator_loss(int64_t batch, const Tensor& /*labels*/, StepContext& ctx) {
   const char* who = "StyleGanLite::generator_loss";
-  Generator& generator = step_generator(who, ctx);
+  Generator& generator = detail::step_generator(who, ctx);
   GE_CHECK(batch > 0, who, ": expected batch > 0, got ", batch);
   const Tensor z = sample_latent(batch, generator, device());
   FreezeParameters freeze_d(*d_);

@@ -14,13 +14,6 @@
 namespace ge::models::data {
 namespace {
 
-int64_t numel_of(const Shape& shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
-
 class Subset final : public Dataset {
  public:
   Subset(std::shared_ptr<const Dataset> source, std::vector<int64_t> indices)
@@ -51,7 +44,7 @@ class TensorDataset final : public Dataset {
         labels_(std::move(labels)),
         classes_(num_classes),
         name_(std::move(name)),
-        stride_(numel_of(shape_)) {}
+        stride_(numel(shape_)) {}
   std::string name() const override { return name_; }
   int64_t size() const override {
     return static_cast<int64_t>(samples_.size()) / std::max<int64_t>(1, stride_);
