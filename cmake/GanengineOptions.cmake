@@ -1,15 +1,17 @@
 # Build options shared by every target.
 include(GNUInstallDirs)
 set(GE_CUDA_MODE "emulator" CACHE STRING
-    "How .cu sources are built: 'emulator' (host compiler + CUDA emulator) or 'nvcc' (real GPU)")
-set_property(CACHE GE_CUDA_MODE PROPERTY STRINGS emulator nvcc)
-if(NOT GE_CUDA_MODE MATCHES "^(emulator|nvcc)$")
-  message(FATAL_ERROR "GE_CUDA_MODE must be 'emulator' or 'nvcc', got '${GE_CUDA_MODE}'")
+    "The CUDA backend: 'emulator' (.cu sources built by the host compiler against the CUDA emulator), 'nvcc' (real GPU) or 'off' (CPU only, no CUDA Toolkit needed)")
+set_property(CACHE GE_CUDA_MODE PROPERTY STRINGS emulator nvcc off)
+if(NOT GE_CUDA_MODE MATCHES "^(emulator|nvcc|off)$")
+  message(FATAL_ERROR "GE_CUDA_MODE must be 'emulator', 'nvcc' or 'off', got '${GE_CUDA_MODE}'")
 endif()
 option(GE_BUILD_TESTS "Build the GoogleTest suites" ON)
 option(GE_BUILD_BENCH "Build the Google Benchmark binary" ON)
 set(GE_SANITIZE "" CACHE STRING "Sanitizers: '', 'address;undefined' or 'thread'")
 option(GE_WARNINGS_AS_ERRORS "Treat compiler warnings as errors" OFF)
+# libFuzzer targets for the parsers of outside input (clang only; see scripts/fuzz.sh).
+option(GE_FUZZ "Build the libFuzzer targets in fuzz/" OFF)
 # OFF under ThreadSanitizer: libgomp is not instrumented, so its barriers look like races.
 option(GE_OPENMP "Thread the CPU kernels with OpenMP" ON)
 

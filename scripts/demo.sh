@@ -12,7 +12,10 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 
 scripts/setup.sh
 scripts/fetch_mnist.sh data/mnist
-cmake --preset dev >/dev/null
-cmake --build build/dev --target stylegan-lite
-build/dev/models/apps/stylegan-lite train --data mnist:data/mnist --out runs/stylegan-lite "$@"
+# The dev build (CPU + CUDA emulator) where the CUDA Toolkit is installed, else the CPU-only one.
+preset=dev
+[[ -f ${CUDAToolkit_ROOT:-/usr/local/cuda}/include/cuda_runtime_api.h ]] || preset=cpu
+cmake --preset "$preset" >/dev/null
+cmake --build "build/$preset" --target stylegan-lite
+"build/$preset/models/apps/stylegan-lite" train --data mnist:data/mnist --out runs/stylegan-lite "$@"
 echo "demo: samples in runs/stylegan-lite/samples/ (final.png), loss curve runs/stylegan-lite/loss_curve.png"

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages ganengine needs to build, test and benchmark. Idempotent: quiet
-# when everything is already there. The CUDA Toolkit (nvcc, cuBLAS, cuDNN 9) is expected under
-# /usr/local/cuda; the emulator build (dev preset) needs its headers, the cuda preset nvcc too.
+# Installs the Debian packages ganengine needs to build, test, fuzz and benchmark. Idempotent:
+# quiet when everything is already there.
+#
+# The CUDA Toolkit (nvcc, cuBLAS, cuDNN 9) is looked for under /usr/local/cuda (or
+# $CUDAToolkit_ROOT): the emulator build (dev preset) needs its headers, the cuda preset nvcc
+# too. Without it the CUDA backend is off: setup builds the CPU engine (the cpu preset, which
+# needs no toolkit) and says so; GE_SETUP_BUILD=0 skips that build.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake ninja-build git pkg-config
@@ -10,6 +15,7 @@ packages=(
   libboost-context-dev libopenblas-dev
   libstb-dev libcli11-dev nlohmann-json3-dev
   clang-format python3
+  clang libclang-rt-14-dev llvm
   fonts-dejavu-core fonts-dejavu-extra fonts-liberation2 fonts-freefont-ttf
 )
 
@@ -29,9 +35,15 @@ fi
 
 cuda_root=${CUDAToolkit_ROOT:-/usr/local/cuda}
 if [[ ! -f "$cuda_root/include/cuda_runtime_api.h" ]]; then
-  echo "setup: the CUDA Toolkit was not found at $cuda_root (expected include/cuda_runtime_api.h)." >&2
-  echo "setup: install CUDA 12 or 13 with cuBLAS and cuDNN 9, or set CUDAToolkit_ROOT." >&2
-  exit 1
+  echo "setup: no CUDA Toolkit at $cuda_root (no include/cuda_runtime_api.h): the CUDA backend is off."
+  echo "setup: the cpu preset builds the CPU engine without it (cmake --workflow --preset cpu);"
+  echo "setup: for the dev and cuda presets, install CUDA 12 or 13 with cuBLAS and cuDNN 9, or set CUDAToolkit_ROOT."
+  if [[ ${GE_SETUP_BUILD:-1} != 0 ]]; then
+    echo "setup: building the CPU engine (cpu preset, build/cpu)"
+    cmake --preset cpu >/dev/null
+    cmake --build --preset cpu
+  fi
+  exit 0
 fi
 if [[ ! -f "$cuda_root/include/cudnn.h" ]] && ! ls /usr/include/cudnn*.h >/dev/null 2>&1; then
   echo "setup: note: cuDNN headers not found; the cuda preset needs cuDNN 9 (the dev preset does not)." >&2

@@ -10,17 +10,7 @@ std::string Device::str() const {
 }
 
 int cuda_device_count() {
-  // Queried once: without a GPU (or driver) an nvcc build gets an error here, which means
-  // "no CUDA devices" rather than a failure.
-  static const int count = [] {
-    int n = 0;
-    if (cudaGetDeviceCount(&n) != cudaSuccess) {
-      (void)cudaGetLastError();  // clear the sticky error so later calls start clean
-      return 0;
-    }
-    return n;
-  }();
-  return count;
+  return cuda_rt::device_count();
 }
 
 bool cuda_is_available() {

@@ -216,12 +216,7 @@ Tensor transfer(const Tensor& x, Device device) {
   } else if (x.device().is_cpu()) {
     upload(src.data_ptr(), out);
   } else if (device.is_cpu()) {
-    // Device-to-host: the copy is queued behind the kernels that produced x, then waited for
-    // because the host reads the result right away.
-    cuda_rt::check(cudaMemcpyAsync(out.data_ptr(), src.data_ptr(), bytes, cudaMemcpyDeviceToHost,
-                                   stream_of(x.device())),
-                   "to: cudaMemcpyAsync (device to host)");
-    cuda_rt::sync_stream(x.device());
+    cuda_rt::copy_to_host(out.data_ptr(), src.data_ptr(), bytes, x.device());
   } else {
     // Between two CUDA devices: through the host, ordered on both engine streams.
     const Tensor host = transfer(src, kCPU);
@@ -237,12 +232,7 @@ void upload(const float* host, const Tensor& dst) {
     std::memcpy(dst.data_ptr(), host, bytes);
     return;
   }
-  cuda_rt::check(
-      cudaMemcpyAsync(dst.data_ptr(), host, bytes, cudaMemcpyHostToDevice, stream_of(dst.device())),
-      "cudaMemcpyAsync (host to device)");
-  // The host buffer may be a temporary the caller frees right after; waiting keeps that safe
-  // for pageable memory on every runtime.
-  cuda_rt::sync_stream(dst.device());
+  cuda_rt::copy_from_host(dst.data_ptr(), host, bytes, dst.device());
 }
 
 void fill_kernel(const Tensor& dst, float value) {

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "autograd/accumulate_grad.h"
+#include "cuda/runtime.h"
 #include "dispatch.h"
 #include "ganengine/autograd.h"
 #include "ganengine/autograd_function.h"
@@ -118,7 +119,7 @@ Tensor Tensor::to(Device device) const {
   detail::check_operand(*this, "to");
   if (device == this->device()) return *this;
   GE_CHECK(device.is_cpu() || cuda_is_available(), "to: cannot move a tensor to ", device.str(),
-           ": no CUDA device is available");
+           ": ", cuda_rt::unavailable_reason());
   Tensor out = detail::transfer(*this, device);
   if (autograd::needs_grad({*this})) {
     const Device source = this->device();

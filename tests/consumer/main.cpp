@@ -35,7 +35,7 @@ int main() {
   if (ge::cuda_is_available()) {
     ok = fit(ge::kCUDA) && ok;
   } else {
-    std::printf("cuda: no GPU present, skipped\n");
+    std::printf("cuda: no CUDA device in this build or on this machine, skipped\n");
   }
   std::printf("%s\n", ok ? "consumer: OK" : "consumer: FAILED");
   return ok ? 0 : 1;

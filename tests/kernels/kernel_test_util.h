@@ -13,6 +13,8 @@
 
 #if defined(GE_CUDA_EMULATOR)
 #include "ganengine/emu/cuda.h"
+#elif defined(GE_CUDA_OFF)
+#include "kernels/cuda_absent.h"
 #else
 #include <cuda_runtime.h>
 #endif

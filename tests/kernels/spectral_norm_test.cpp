@@ -16,6 +16,12 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// Floats of workspace for `dev` (at least 1, so the buffer exists): the CUDA launchers' size,
+// asked only on CUDA, since the CPU launchers take none.
+int64_t workspace_floats(Dev dev, int64_t (*size)(int64_t, int64_t), int64_t h, int64_t w) {
+  return dev == Dev::Cuda ? std::max<int64_t>(size(h, w), 1) : 1;
+}
+
 std::vector<float> unit_vector(int64_t n, uint32_t seed) {
   return ::ge::testing::unit_length(lcg(n, seed));
 }
@@ -67,7 +73,7 @@ class SpectralNormKernelTest : public KernelTest {
 
     Buffer mb(dev, mat, c.shift), wb(dev, weight, c.shift), ub(dev, u0), vb(dev, v0);
     Buffer uc(dev, c.h), vc(dev, c.w), sigma(dev, 1), out(dev, n + c.shift);
-    Buffer ws(dev, std::max<int64_t>(spectral_norm_workspace(c.h, c.w), 1));
+    Buffer ws(dev, workspace_floats(dev, spectral_norm_workspace, c.h, c.w));
     const SpectralNormArgs a{.mat = mb.data(c.shift),
                              .weight = wb.data(c.shift),
                              .u = ub.data(),
@@ -99,7 +105,7 @@ class SpectralNormKernelTest : public KernelTest {
         widened(mat), widened(g), c.h, c.w, widened(uc.download(c.h)), widened(vc.download(c.w)),
         sigma.download(1)[0]);
     Buffer gb(dev, g, c.shift), dw(dev, n + c.shift);
-    Buffer gws(dev, std::max<int64_t>(spectral_norm_grad_workspace(c.h, c.w), 1));
+    Buffer gws(dev, workspace_floats(dev, spectral_norm_grad_workspace, c.h, c.w));
     run(SpectralNormGradArgs{.grad = gb.data(c.shift),
                              .mat = a.mat,
                              .u = a.u_copy,
@@ -143,7 +149,8 @@ TEST_P(SpectralNormKernelTest, ZeroWeightUsesEps) {
   const Dev dev = GetParam();
   const int64_t h = 4, w = 8;
   Buffer mb(dev, std::vector<float>(h * w, 0.f)), ub(dev, unit_vector(h, 1)),
-      vb(dev, unit_vector(w, 2)), sigma(dev, 1), ws(dev, spectral_norm_workspace(h, w));
+      vb(dev, unit_vector(w, 2)), sigma(dev, 1),
+      ws(dev, workspace_floats(dev, spectral_norm_workspace, h, w));
   run(required_args(mb, ub, vb, sigma, ws, h, w));
   EXPECT_TRUE(close(sigma.download(1), {0.0}));
   EXPECT_TRUE(close(ub.download(h), std::vector<double>(h, 0.0)));
@@ -152,7 +159,8 @@ TEST_P(SpectralNormKernelTest, ZeroWeightUsesEps) {
 
 TEST_P(SpectralNormKernelTest, RejectsBadArguments) {
   const Dev dev = GetParam();
-  Buffer m(dev, 12), u(dev, 3), v(dev, 4), s(dev, 1), ws(dev, spectral_norm_workspace(3, 4));
+  Buffer m(dev, 12), u(dev, 3), v(dev, 4), s(dev, 1),
+      ws(dev, workspace_floats(dev, spectral_norm_workspace, 3, 4));
   SpectralNormArgs a = required_args(m, u, v, s, ws, 0, 4);
   EXPECT_THAT(error_of([&] { run(a); }),
               HasSubstr("spectral_norm: expected a non-empty matrix, got [0, 4]"));

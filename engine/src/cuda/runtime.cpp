@@ -17,10 +17,28 @@ void check(cudaError_t err, const char* what) {
   }
 }
 
+int device_count() {
+  // Queried once: without a GPU (or driver) an nvcc build gets an error here, which means
+  // "no CUDA devices" rather than a failure.
+  static const int count = [] {
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess) {
+      (void)cudaGetLastError();  // clear the sticky error so later calls start clean
+      return 0;
+    }
+    return n;
+  }();
+  return count;
+}
+
+const char* unavailable_reason() {
+  return "no CUDA device is available";
+}
+
 void set_device(Device device) {
   GE_CHECK(device.is_cuda(), "cuda: expected a cuda device, got ", device.str());
-  GE_CHECK(device.index >= 0 && device.index < cuda_device_count(), "cuda: device ", device.str(),
-           " does not exist (", cuda_device_count(), " CUDA devices)");
+  GE_CHECK(device.index >= 0 && device.index < device_count(), "cuda: device ", device.str(),
+           " does not exist (", device_count(), " CUDA devices)");
   int current = -1;
   check(cudaGetDevice(&current), "cudaGetDevice");
   if (current != device.index) check(cudaSetDevice(device.index), "cudaSetDevice");
@@ -46,6 +64,18 @@ kernels::Stream stream(Device device) {
 
 void sync_stream(Device device) {
   check(cudaStreamSynchronize(stream(device)), "cudaStreamSynchronize");
+}
+
+void copy_to_host(void* host, const void* src, size_t bytes, Device device) {
+  check(cudaMemcpyAsync(host, src, bytes, cudaMemcpyDeviceToHost, stream(device)),
+        "cudaMemcpyAsync (device to host)");
+  sync_stream(device);
+}
+
+void copy_from_host(void* dst, const void* host, size_t bytes, Device device) {
+  check(cudaMemcpyAsync(dst, host, bytes, cudaMemcpyHostToDevice, stream(device)),
+        "cudaMemcpyAsync (host to device)");
+  sync_stream(device);
 }
 
 }  // namespace ge::cuda_rt

@@ -538,7 +538,11 @@ std::string to_string(ConvAlgo algo) {
 }
 
 bool conv_algo_available(ConvAlgo algo) {
+#if defined(GE_CUDA_OFF)
+  return algo != ConvAlgo::Cudnn;
+#else
   return algo != ConvAlgo::Cudnn || kernels::cuda::cudnn_available();
+#endif
 }
 
 ConvAlgo conv_algo_from_env() {

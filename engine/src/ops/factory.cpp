@@ -18,7 +18,7 @@ Tensor allocate(const char* op, const Shape& shape, const TensorOptions& options
     GE_CHECK(s >= 0, op, ": expected non-negative sizes, got shape ", to_string(shape));
   }
   GE_CHECK(options.device().is_cpu() || cuda_is_available(), op, ": cannot allocate on ",
-           options.device().str(), ": no CUDA device is available");
+           options.device().str(), ": ", cuda_rt::unavailable_reason());
   return detail::empty_raw(shape, options.device(), options.dtype());
 }
 

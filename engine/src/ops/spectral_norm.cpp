@@ -80,13 +80,13 @@ Tensor outer_in_layout(const Tensor& u, const Tensor& v, const Layout& l) {
   return l.dim == 0 ? p.view(l.shape) : p.view(l.permuted).permute(l.inverse);
 }
 
-// Runs a spectral-norm launcher on `device`; on CUDA it gets `workspace` floats of scratch.
+// Runs a spectral-norm launcher on `device`; on CUDA it gets workspace(h, w) floats of scratch.
 template <typename Args>
-void run(Device device, Args& a, int64_t workspace, void (*cpu)(const Args&),
+void run(Device device, Args& a, int64_t (*workspace)(int64_t, int64_t), void (*cpu)(const Args&),
          void (*cuda)(const Args&, k::Stream)) {
   Tensor scratch;
   if (device.is_cuda()) {
-    scratch = detail::workspace_floats(workspace, device);
+    scratch = detail::workspace_floats(workspace(a.h, a.w), device);
     a.workspace = detail::data_or_null(scratch);
   }
   detail::run_kernel(device, cpu, cuda, a);
@@ -106,7 +106,7 @@ Tensor spectral_norm_grad(const Tensor& g, const Tensor& weight, const Tensor& u
                             .out = dm.data_ptr(),
                             .h = l.h,
                             .w = l.w};
-  run(device, a, k::spectral_norm_grad_workspace(l.h, l.w), k::cpu::spectral_norm_grad,
+  run(device, a, k::spectral_norm_grad_workspace, k::cpu::spectral_norm_grad,
       k::cuda::spectral_norm_grad);
   Tensor out = from_matrix(dm, l);
   if (autograd::needs_grad({g, weight})) {
@@ -180,8 +180,7 @@ Tensor spectral_norm(const Tensor& weight, const Tensor& u, const Tensor& v,
                         .w = l.w,
                         .n_iterations = options.training ? options.n_power_iterations : 0,
                         .eps = options.eps};
-  run(device, a, k::spectral_norm_workspace(l.h, l.w), k::cpu::spectral_norm,
-      k::cuda::spectral_norm);
+  run(device, a, k::spectral_norm_workspace, k::cpu::spectral_norm, k::cuda::spectral_norm);
   if (options.training) {
     for (const auto& [buffer, used] : {std::pair{u, ub}, std::pair{v, vb}}) {
       if (used.data_ptr() != buffer.data_ptr()) detail::copy_kernel(used, buffer);

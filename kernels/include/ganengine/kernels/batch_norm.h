@@ -47,17 +47,20 @@ void batch_norm_backward_input(const float* dy, const float* x, const float* mea
 }  // namespace cpu
 
 namespace cuda {
-void batch_norm_stats(const float* x, const BatchNormShape& s, float eps, float* mean,
-                      float* invstd, const BatchNormRunning& running, Stream stream);
-void batch_norm_forward(const float* x, const float* mean, const float* invstd, const float* weight,
-                        const float* bias, float* y, const BatchNormShape& s, Stream stream);
-void batch_norm_backward_reduce(const float* dy, const float* x, const float* mean,
-                                const float* invstd, float* sum_dy, float* sum_dy_xhat,
-                                const BatchNormShape& s, Stream stream);
-void batch_norm_backward_input(const float* dy, const float* x, const float* mean,
-                               const float* invstd, const float* weight, const float* sum_dy,
-                               const float* sum_dy_xhat, float* dx, const BatchNormShape& s,
-                               Stream stream);
+GE_CUDA_LAUNCHER void batch_norm_stats(const float* x, const BatchNormShape& s, float eps,
+                                       float* mean, float* invstd, const BatchNormRunning& running,
+                                       Stream stream);
+GE_CUDA_LAUNCHER void batch_norm_forward(const float* x, const float* mean, const float* invstd,
+                                         const float* weight, const float* bias, float* y,
+                                         const BatchNormShape& s, Stream stream);
+GE_CUDA_LAUNCHER void batch_norm_backward_reduce(const float* dy, const float* x, const float* mean,
+                                                 const float* invstd, float* sum_dy,
+                                                 float* sum_dy_xhat, const BatchNormShape& s,
+                                                 Stream stream);
+GE_CUDA_LAUNCHER void batch_norm_backward_input(const float* dy, const float* x, const float* mean,
+                                                const float* invstd, const float* weight,
+                                                const float* sum_dy, const float* sum_dy_xhat,
+                                                float* dx, const BatchNormShape& s, Stream stream);
 }  // namespace cuda
 
 }  // namespace ge::kernels

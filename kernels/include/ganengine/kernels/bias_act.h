@@ -43,7 +43,8 @@ namespace cpu {
 void bias_act(BiasActMode mode, const BiasActParams& p, const BiasActArgs& a);
 }
 namespace cuda {
-void bias_act(BiasActMode mode, const BiasActParams& p, const BiasActArgs& a, Stream stream);
+GE_CUDA_LAUNCHER void bias_act(BiasActMode mode, const BiasActParams& p, const BiasActArgs& a,
+                               Stream stream);
 }
 
 }  // namespace ge::kernels

@@ -90,19 +90,22 @@ namespace cuda {
 // GEMM's shape. The others exist for tests and benchmarks:
 //   Wide 64x64 (4x4 per thread), Tall 128x64 (8x4), Thin 16x256 (4x4; for M <= 16).
 enum class ConvTile { Auto, Wide, Tall, Thin };
-void conv2d_forward(const ConvShape& s, const float* x, const float* w, const ConvEpilogue& e,
-                    float* y, Stream stream, ConvTile tile = ConvTile::Auto);
-void conv_transpose2d_forward(const ConvShape& s, const float* y, const float* w,
-                              const ConvEpilogue& e, float* x, Stream stream,
-                              ConvTile tile = ConvTile::Auto);
+GE_CUDA_LAUNCHER void conv2d_forward(const ConvShape& s, const float* x, const float* w,
+                                     const ConvEpilogue& e, float* y, Stream stream,
+                                     ConvTile tile = ConvTile::Auto);
+GE_CUDA_LAUNCHER void conv_transpose2d_forward(const ConvShape& s, const float* y, const float* w,
+                                               const ConvEpilogue& e, float* x, Stream stream,
+                                               ConvTile tile = ConvTile::Auto);
 // The weight gradient's GEMM is short and wide (K = batch*out_h*out_w): when its output gives too
 // few blocks, K is split across blocks, each split writes its partial dw into `workspace`, and a
 // second kernel adds the partials in a fixed order (bitwise reproducible, no atomics).
 // `workspace` holds conv2d_weight_workspace_floats(s, tile) floats (may be null when that is 0);
 // the split depends on the shape and tile only. Thin is not offered here.
-int64_t conv2d_weight_workspace_floats(const ConvShape& s, ConvTile tile = ConvTile::Auto);
-void conv2d_weight(const ConvShape& s, const float* x, const float* dy, float* dw, float* workspace,
-                   Stream stream, ConvTile tile = ConvTile::Auto);
+GE_CUDA_LAUNCHER int64_t conv2d_weight_workspace_floats(const ConvShape& s,
+                                                        ConvTile tile = ConvTile::Auto);
+GE_CUDA_LAUNCHER void conv2d_weight(const ConvShape& s, const float* x, const float* dy, float* dw,
+                                    float* workspace, Stream stream,
+                                    ConvTile tile = ConvTile::Auto);
 
 // cuDNN baselines (nvcc builds only; elsewhere cudnn_available() is false and the others throw
 // ge::Error saying cuDNN is not in this build). FP32 FMA math (no TF32), like the native kernels.
@@ -111,15 +114,18 @@ void conv2d_weight(const ConvShape& s, const float* x, const float* dy, float* d
 // needs, and the caller passes at least that much, so nothing is allocated per call. The
 // epilogue is applied by a bias_act pass after cuDNN's convolution (skipped when identity).
 enum class CudnnConvOp { Forward, TransposeForward, Weight };
-bool cudnn_available();
-size_t cudnn_workspace_bytes(CudnnConvOp op, const ConvShape& s);
-void cudnn_conv2d_forward(const ConvShape& s, const float* x, const float* w, const ConvEpilogue& e,
-                          float* y, void* workspace, size_t workspace_bytes, Stream stream);
-void cudnn_conv_transpose2d_forward(const ConvShape& s, const float* y, const float* w,
-                                    const ConvEpilogue& e, float* x, void* workspace,
-                                    size_t workspace_bytes, Stream stream);
-void cudnn_conv2d_weight(const ConvShape& s, const float* x, const float* dy, float* dw,
-                         void* workspace, size_t workspace_bytes, Stream stream);
+GE_CUDA_LAUNCHER bool cudnn_available();
+GE_CUDA_LAUNCHER size_t cudnn_workspace_bytes(CudnnConvOp op, const ConvShape& s);
+GE_CUDA_LAUNCHER void cudnn_conv2d_forward(const ConvShape& s, const float* x, const float* w,
+                                           const ConvEpilogue& e, float* y, void* workspace,
+                                           size_t workspace_bytes, Stream stream);
+GE_CUDA_LAUNCHER void cudnn_conv_transpose2d_forward(const ConvShape& s, const float* y,
+                                                     const float* w, const ConvEpilogue& e,
+                                                     float* x, void* workspace,
+                                                     size_t workspace_bytes, Stream stream);
+GE_CUDA_LAUNCHER void cudnn_conv2d_weight(const ConvShape& s, const float* x, const float* dy,
+                                          float* dw, void* workspace, size_t workspace_bytes,
+                                          Stream stream);
 }  // namespace cuda
 
 }  // namespace ge::kernels

@@ -12,8 +12,9 @@ void strided_copy(const float* src, const Strides& src_strides, float* dst,
                   const Strides& dst_strides, const StridedShape& shape);
 }
 namespace cuda {
-void strided_copy(const float* src, const Strides& src_strides, float* dst,
-                  const Strides& dst_strides, const StridedShape& shape, Stream stream);
+GE_CUDA_LAUNCHER void strided_copy(const float* src, const Strides& src_strides, float* dst,
+                                   const Strides& dst_strides, const StridedShape& shape,
+                                   Stream stream);
 }
 
 }  // namespace ge::kernels

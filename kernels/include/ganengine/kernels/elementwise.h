@@ -63,9 +63,11 @@ void binary(BinaryOp op, const float* a, const Strides& a_strides, const float* 
 }  // namespace cpu
 
 namespace cuda {
-void unary(UnaryOp op, UnaryParams p, const float* x, float* y, int64_t n, Stream stream);
-void binary(BinaryOp op, const float* a, const Strides& a_strides, const float* b,
-            const Strides& b_strides, float* out, const StridedShape& shape, Stream stream);
+GE_CUDA_LAUNCHER void unary(UnaryOp op, UnaryParams p, const float* x, float* y, int64_t n,
+                            Stream stream);
+GE_CUDA_LAUNCHER void binary(BinaryOp op, const float* a, const Strides& a_strides, const float* b,
+                             const Strides& b_strides, float* out, const StridedShape& shape,
+                             Stream stream);
 }  // namespace cuda
 
 }  // namespace ge::kernels

@@ -23,12 +23,14 @@ void gradient_penalty_backward(const float* x, const float* norms, const float* 
                                int64_t n, int64_t d, float lambda);
 }  // namespace cpu
 namespace cuda {
-void gradient_penalty_interpolate(const float* real, const float* fake, const float* alpha,
-                                  float* out, int64_t n, int64_t d, Stream stream);
-void gradient_penalty_forward(const float* x, float* norms, float* out, int64_t n, int64_t d,
-                              float lambda, Stream stream);
-void gradient_penalty_backward(const float* x, const float* norms, const float* gout, float* dx,
-                               int64_t n, int64_t d, float lambda, Stream stream);
+GE_CUDA_LAUNCHER void gradient_penalty_interpolate(const float* real, const float* fake,
+                                                   const float* alpha, float* out, int64_t n,
+                                                   int64_t d, Stream stream);
+GE_CUDA_LAUNCHER void gradient_penalty_forward(const float* x, float* norms, float* out, int64_t n,
+                                               int64_t d, float lambda, Stream stream);
+GE_CUDA_LAUNCHER void gradient_penalty_backward(const float* x, const float* norms,
+                                                const float* gout, float* dx, int64_t n, int64_t d,
+                                                float lambda, Stream stream);
 }  // namespace cuda
 
 }  // namespace ge::kernels

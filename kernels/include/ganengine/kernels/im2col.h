@@ -33,10 +33,11 @@ void im2col(const Im2colArgs& args, const float* im, float* col);
 void col2im(const Im2colArgs& args, const float* col, const float* bias, float* im);
 }  // namespace cpu
 namespace cuda {
-void im2col(const Im2colArgs& args, const float* im, float* col, Stream stream);
+GE_CUDA_LAUNCHER void im2col(const Im2colArgs& args, const float* im, float* col, Stream stream);
 // One thread per image element gathers its contributions: no atomics, no write races, and the
 // summation order is fixed, so results do not depend on thread order.
-void col2im(const Im2colArgs& args, const float* col, const float* bias, float* im, Stream stream);
+GE_CUDA_LAUNCHER void col2im(const Im2colArgs& args, const float* col, const float* bias, float* im,
+                             Stream stream);
 }  // namespace cuda
 
 }  // namespace ge::kernels

@@ -33,16 +33,18 @@ void instance_norm_backward(const float* dy, const float* x, const float* mean, 
 }  // namespace cpu
 
 namespace cuda {
-void instance_norm_forward(const float* x, const float* weight, const float* bias, float* y,
-                           float* mean, float* rstd, const InstanceNormShape& s, float eps,
-                           Stream stream);
+GE_CUDA_LAUNCHER void instance_norm_forward(const float* x, const float* weight, const float* bias,
+                                            float* y, float* mean, float* rstd,
+                                            const InstanceNormShape& s, float eps, Stream stream);
 // Floats of workspace instance_norm_backward needs (0 when it computes no dweight or dbias, or
 // when N = 1); its contents need not be initialised.
-int64_t instance_norm_backward_workspace(const InstanceNormShape& s, bool param_grads);
-void instance_norm_backward(const float* dy, const float* x, const float* mean, const float* rstd,
-                            const float* weight, float* dx, float* dweight, float* dbias,
-                            const InstanceNormShape& s, float* workspace, int64_t workspace_size,
-                            Stream stream);
+GE_CUDA_LAUNCHER int64_t instance_norm_backward_workspace(const InstanceNormShape& s,
+                                                          bool param_grads);
+GE_CUDA_LAUNCHER void instance_norm_backward(const float* dy, const float* x, const float* mean,
+                                             const float* rstd, const float* weight, float* dx,
+                                             float* dweight, float* dbias,
+                                             const InstanceNormShape& s, float* workspace,
+                                             int64_t workspace_size, Stream stream);
 }  // namespace cuda
 
 }  // namespace ge::kernels

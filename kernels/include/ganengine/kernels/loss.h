@@ -38,11 +38,11 @@ void logistic_loss_backward(LossReduction reduction, const LogisticLossArgs& a, 
 namespace cuda {
 // Floats of workspace logistic_loss needs for n elements and `reduction` (0 for None and for
 // inputs one block reduces); its contents need not be initialised.
-int64_t logistic_loss_workspace(LossReduction reduction, int64_t n);
-void logistic_loss(LossReduction reduction, const LogisticLossArgs& a, float* out, float* workspace,
-                   int64_t workspace_size, Stream stream);
-void logistic_loss_backward(LossReduction reduction, const LogisticLossArgs& a, const float* grad,
-                            float* dx, Stream stream);
+GE_CUDA_LAUNCHER int64_t logistic_loss_workspace(LossReduction reduction, int64_t n);
+GE_CUDA_LAUNCHER void logistic_loss(LossReduction reduction, const LogisticLossArgs& a, float* out,
+                                    float* workspace, int64_t workspace_size, Stream stream);
+GE_CUDA_LAUNCHER void logistic_loss_backward(LossReduction reduction, const LogisticLossArgs& a,
+                                             const float* grad, float* dx, Stream stream);
 }  // namespace cuda
 
 }  // namespace ge::kernels

@@ -58,7 +58,7 @@ namespace cpu {
 void gemm(const GemmArgs& args);
 }
 namespace cuda {
-void gemm(const GemmArgs& args, Stream stream);
+GE_CUDA_LAUNCHER void gemm(const GemmArgs& args, Stream stream);
 }
 
 }  // namespace ge::kernels

@@ -42,14 +42,15 @@ void minibatch_stddev_backward_input(const float* dout, const float* x, const fl
 }  // namespace cpu
 
 namespace cuda {
-void minibatch_stddev_stats(const float* x, float* stats, const MinibatchStdShape& s,
-                            Stream stream);
-void minibatch_stddev_concat(const float* x, const float* stats, float* out,
-                             const MinibatchStdShape& s, Stream stream);
-void minibatch_stddev_backward_reduce(const float* dout, float* gstats, const MinibatchStdShape& s,
-                                      Stream stream);
-void minibatch_stddev_backward_input(const float* dout, const float* x, const float* gstats,
-                                     float* dx, const MinibatchStdShape& s, Stream stream);
+GE_CUDA_LAUNCHER void minibatch_stddev_stats(const float* x, float* stats,
+                                             const MinibatchStdShape& s, Stream stream);
+GE_CUDA_LAUNCHER void minibatch_stddev_concat(const float* x, const float* stats, float* out,
+                                              const MinibatchStdShape& s, Stream stream);
+GE_CUDA_LAUNCHER void minibatch_stddev_backward_reduce(const float* dout, float* gstats,
+                                                       const MinibatchStdShape& s, Stream stream);
+GE_CUDA_LAUNCHER void minibatch_stddev_backward_input(const float* dout, const float* x,
+                                                      const float* gstats, float* dx,
+                                                      const MinibatchStdShape& s, Stream stream);
 }  // namespace cuda
 
 }  // namespace ge::kernels

@@ -80,10 +80,13 @@ void clamp(float lo, float hi, const InPlaceTensor* tensors, int64_t count);
 void ema(float decay, const EmaTensor* tensors, int64_t count);
 }  // namespace cpu
 namespace cuda {
-void adam(const AdamParams& p, const AdamTensor* tensors, int64_t count, Stream stream);
-void rmsprop(const RmspropParams& p, const RmspropTensor* tensors, int64_t count, Stream stream);
-void clamp(float lo, float hi, const InPlaceTensor* tensors, int64_t count, Stream stream);
-void ema(float decay, const EmaTensor* tensors, int64_t count, Stream stream);
+GE_CUDA_LAUNCHER void adam(const AdamParams& p, const AdamTensor* tensors, int64_t count,
+                           Stream stream);
+GE_CUDA_LAUNCHER void rmsprop(const RmspropParams& p, const RmspropTensor* tensors, int64_t count,
+                              Stream stream);
+GE_CUDA_LAUNCHER void clamp(float lo, float hi, const InPlaceTensor* tensors, int64_t count,
+                            Stream stream);
+GE_CUDA_LAUNCHER void ema(float decay, const EmaTensor* tensors, int64_t count, Stream stream);
 }  // namespace cuda
 
 }  // namespace ge::kernels

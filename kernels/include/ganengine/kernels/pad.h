@@ -39,8 +39,10 @@ void pad2d_backward(PadMode mode, const float* dy, float* dx, const PadShape& s)
 }  // namespace cpu
 
 namespace cuda {
-void pad2d(PadMode mode, const float* x, float* y, const PadShape& s, Stream stream);
-void pad2d_backward(PadMode mode, const float* dy, float* dx, const PadShape& s, Stream stream);
+GE_CUDA_LAUNCHER void pad2d(PadMode mode, const float* x, float* y, const PadShape& s,
+                            Stream stream);
+GE_CUDA_LAUNCHER void pad2d_backward(PadMode mode, const float* dy, float* dx, const PadShape& s,
+                                     Stream stream);
 }  // namespace cuda
 
 }  // namespace ge::kernels

@@ -28,11 +28,12 @@ void pairwise_l1_tangent(const float* m, const float* h, float* out, const Pairw
 }  // namespace cpu
 
 namespace cuda {
-void pairwise_l1(const float* m, float* d, const PairwiseL1Shape& s, Stream stream);
-void pairwise_l1_adjoint(const float* m, const float* g, float* out, const PairwiseL1Shape& s,
-                         Stream stream);
-void pairwise_l1_tangent(const float* m, const float* h, float* out, const PairwiseL1Shape& s,
-                         Stream stream);
+GE_CUDA_LAUNCHER void pairwise_l1(const float* m, float* d, const PairwiseL1Shape& s,
+                                  Stream stream);
+GE_CUDA_LAUNCHER void pairwise_l1_adjoint(const float* m, const float* g, float* out,
+                                          const PairwiseL1Shape& s, Stream stream);
+GE_CUDA_LAUNCHER void pairwise_l1_tangent(const float* m, const float* h, float* out,
+                                          const PairwiseL1Shape& s, Stream stream);
 }  // namespace cuda
 
 }  // namespace ge::kernels

@@ -26,10 +26,10 @@ void pixel_norm_backward(const float* dy, const float* x, float* dx, const Pixel
 }  // namespace cpu
 
 namespace cuda {
-void pixel_norm_forward(const float* x, float* y, const PixelNormShape& s, float eps,
-                        Stream stream);
-void pixel_norm_backward(const float* dy, const float* x, float* dx, const PixelNormShape& s,
-                         float eps, Stream stream);
+GE_CUDA_LAUNCHER void pixel_norm_forward(const float* x, float* y, const PixelNormShape& s,
+                                         float eps, Stream stream);
+GE_CUDA_LAUNCHER void pixel_norm_backward(const float* dy, const float* x, float* dx,
+                                          const PixelNormShape& s, float eps, Stream stream);
 }  // namespace cuda
 
 }  // namespace ge::kernels

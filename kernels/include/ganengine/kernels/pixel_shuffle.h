@@ -29,8 +29,8 @@ namespace cpu {
 void pixel_shuffle(PixelShuffleMode mode, const float* in, float* out, const PixelShuffleShape& s);
 }
 namespace cuda {
-void pixel_shuffle(PixelShuffleMode mode, const float* in, float* out, const PixelShuffleShape& s,
-                   Stream stream);
+GE_CUDA_LAUNCHER void pixel_shuffle(PixelShuffleMode mode, const float* in, float* out,
+                                    const PixelShuffleShape& s, Stream stream);
 }
 
 }  // namespace ge::kernels

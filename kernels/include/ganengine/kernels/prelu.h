@@ -31,7 +31,7 @@ namespace cpu {
 void prelu(PreluMode mode, const PreluArgs& a);
 }
 namespace cuda {
-void prelu(PreluMode mode, const PreluArgs& a, Stream stream);
+GE_CUDA_LAUNCHER void prelu(PreluMode mode, const PreluArgs& a, Stream stream);
 }
 
 }  // namespace ge::kernels

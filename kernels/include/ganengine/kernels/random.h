@@ -18,10 +18,10 @@ void uniform(float* y, int64_t n, uint64_t seed, uint64_t offset, float lo, floa
 void normal(float* y, int64_t n, uint64_t seed, uint64_t offset, float mean, float stddev);
 }  // namespace cpu
 namespace cuda {
-void uniform(float* y, int64_t n, uint64_t seed, uint64_t offset, float lo, float hi,
-             Stream stream);
-void normal(float* y, int64_t n, uint64_t seed, uint64_t offset, float mean, float stddev,
-            Stream stream);
+GE_CUDA_LAUNCHER void uniform(float* y, int64_t n, uint64_t seed, uint64_t offset, float lo,
+                              float hi, Stream stream);
+GE_CUDA_LAUNCHER void normal(float* y, int64_t n, uint64_t seed, uint64_t offset, float mean,
+                             float stddev, Stream stream);
 }  // namespace cuda
 
 }  // namespace ge::kernels

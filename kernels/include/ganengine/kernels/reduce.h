@@ -16,8 +16,8 @@ namespace cpu {
 void reduce(ReduceOp op, const float* x, float* y, int64_t outer, int64_t r, int64_t inner);
 }
 namespace cuda {
-void reduce(ReduceOp op, const float* x, float* y, int64_t outer, int64_t r, int64_t inner,
-            Stream stream);
+GE_CUDA_LAUNCHER void reduce(ReduceOp op, const float* x, float* y, int64_t outer, int64_t r,
+                             int64_t inner, Stream stream);
 }
 
 }  // namespace ge::kernels

@@ -38,12 +38,13 @@ void regression_loss_backward(RegressionLoss kind, LossReduction reduction,
 namespace cuda {
 // Floats of workspace regression_loss needs for n elements and `reduction` (0 for None and for
 // inputs one block reduces); its contents need not be initialised.
-int64_t regression_loss_workspace(LossReduction reduction, int64_t n);
-void regression_loss(RegressionLoss kind, LossReduction reduction, const RegressionLossArgs& a,
-                     float* out, float* workspace, int64_t workspace_size, Stream stream);
-void regression_loss_backward(RegressionLoss kind, LossReduction reduction,
-                              const RegressionLossArgs& a, const float* grad, float* dx,
-                              Stream stream);
+GE_CUDA_LAUNCHER int64_t regression_loss_workspace(LossReduction reduction, int64_t n);
+GE_CUDA_LAUNCHER void regression_loss(RegressionLoss kind, LossReduction reduction,
+                                      const RegressionLossArgs& a, float* out, float* workspace,
+                                      int64_t workspace_size, Stream stream);
+GE_CUDA_LAUNCHER void regression_loss_backward(RegressionLoss kind, LossReduction reduction,
+                                               const RegressionLossArgs& a, const float* grad,
+                                               float* dx, Stream stream);
 }  // namespace cuda
 
 }  // namespace ge::kernels

@@ -45,11 +45,12 @@ void resize_bicubic2d_backward(const float* dy, float* dx, const ResizeShape& s)
 namespace cuda {
 // Floats of workspace both launchers need (tables and the temporary); its contents need not be
 // initialised.
-int64_t resize_bicubic2d_workspace(const ResizeShape& s);
-void resize_bicubic2d(const float* x, float* y, const ResizeShape& s, float* workspace,
-                      int64_t workspace_size, Stream stream);
-void resize_bicubic2d_backward(const float* dy, float* dx, const ResizeShape& s, float* workspace,
-                               int64_t workspace_size, Stream stream);
+GE_CUDA_LAUNCHER int64_t resize_bicubic2d_workspace(const ResizeShape& s);
+GE_CUDA_LAUNCHER void resize_bicubic2d(const float* x, float* y, const ResizeShape& s,
+                                       float* workspace, int64_t workspace_size, Stream stream);
+GE_CUDA_LAUNCHER void resize_bicubic2d_backward(const float* dy, float* dx, const ResizeShape& s,
+                                                float* workspace, int64_t workspace_size,
+                                                Stream stream);
 }  // namespace cuda
 
 }  // namespace ge::kernels

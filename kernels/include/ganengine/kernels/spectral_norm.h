@@ -43,17 +43,17 @@ struct SpectralNormGradArgs {
   int64_t w = 0;
 };
 
-// Floats of device workspace the CUDA launchers need (0 on the CPU).
-int64_t spectral_norm_workspace(int64_t h, int64_t w);
-int64_t spectral_norm_grad_workspace(int64_t h, int64_t w);
+// Floats of device workspace the CUDA launchers need (the CPU ones need none).
+GE_CUDA_LAUNCHER int64_t spectral_norm_workspace(int64_t h, int64_t w);
+GE_CUDA_LAUNCHER int64_t spectral_norm_grad_workspace(int64_t h, int64_t w);
 
 namespace cpu {
 void spectral_norm(const SpectralNormArgs& a);
 void spectral_norm_grad(const SpectralNormGradArgs& a);
 }  // namespace cpu
 namespace cuda {
-void spectral_norm(const SpectralNormArgs& a, Stream stream);
-void spectral_norm_grad(const SpectralNormGradArgs& a, Stream stream);
+GE_CUDA_LAUNCHER void spectral_norm(const SpectralNormArgs& a, Stream stream);
+GE_CUDA_LAUNCHER void spectral_norm_grad(const SpectralNormGradArgs& a, Stream stream);
 }  // namespace cuda
 
 }  // namespace ge::kernels

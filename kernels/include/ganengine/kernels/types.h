@@ -4,6 +4,16 @@
 
 struct CUstream_st;  // cudaStream_t is CUstream_st*; launchers need no CUDA header.
 
+// Marks the declarations of the cuda:: launchers. A build without the CUDA backend
+// (GE_CUDA_MODE=off) compiles no CUDA source, so they are declared weak and stay undefined: the
+// engine still names them on its device dispatch paths, which such a build never takes, since
+// no tensor can be placed on a CUDA device there (allocation and stream lookup refuse first).
+#if defined(GE_CUDA_OFF)
+#define GE_CUDA_LAUNCHER __attribute__((weak))
+#else
+#define GE_CUDA_LAUNCHER
+#endif
+
 namespace ge::kernels {
 
 using Stream = CUstream_st*;  // nullptr: the legacy default stream.

@@ -35,12 +35,15 @@ void upsample_bilinear2d_backward(const float* dy, float* dx, const UpsampleShap
 }  // namespace cpu
 
 namespace cuda {
-void upsample_nearest2d(const float* x, float* y, const UpsampleShape& s, Stream stream);
-void upsample_nearest2d_backward(const float* dy, float* dx, const UpsampleShape& s, Stream stream);
-void upsample_bilinear2d(const float* x, float* y, const UpsampleShape& s, bool align_corners,
-                         Stream stream);
-void upsample_bilinear2d_backward(const float* dy, float* dx, const UpsampleShape& s,
-                                  bool align_corners, Stream stream);
+GE_CUDA_LAUNCHER void upsample_nearest2d(const float* x, float* y, const UpsampleShape& s,
+                                         Stream stream);
+GE_CUDA_LAUNCHER void upsample_nearest2d_backward(const float* dy, float* dx,
+                                                  const UpsampleShape& s, Stream stream);
+GE_CUDA_LAUNCHER void upsample_bilinear2d(const float* x, float* y, const UpsampleShape& s,
+                                          bool align_corners, Stream stream);
+GE_CUDA_LAUNCHER void upsample_bilinear2d_backward(const float* dy, float* dx,
+                                                   const UpsampleShape& s, bool align_corners,
+                                                   Stream stream);
 }  // namespace cuda
 
 }  // namespace ge::kernels
