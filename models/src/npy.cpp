@@ -2,15 +2,18 @@
 // Python dict literal padded to a multiple of 64 bytes, then the raw data.
 #include "ganengine/models/npy.h"
 
+#include <algorithm>
 #include <bit>
 #include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <ios>
 #include <iterator>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "file_io.h"
@@ -193,9 +196,18 @@ void save_npy(const std::string& path, const Tensor& t) {
 Tensor load_npy(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("load_npy: cannot open '", path, "': ", std::strerror(errno));
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string bytes;
+  // A directory opens, then throws std::ios_base::failure on the first read.
+  try {
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure& e) {
+    fail("load_npy: reading '", path, "' failed: ", e.what());
+  }
   if (in.bad()) fail("load_npy: reading '", path, "' failed");
+  return load_npy_from_memory(bytes, path);
+}
 
+Tensor load_npy_from_memory(std::string_view bytes, const std::string& path) {
   if (bytes.size() < kMagicLen + 2 || bytes.compare(0, kMagicLen, kMagic, kMagicLen) != 0)
     fail("load_npy: '", path, "' is not a .npy file (bad magic; expected \"\\x93NUMPY\")");
   const int major = static_cast<unsigned char>(bytes[kMagicLen]);
@@ -214,7 +226,7 @@ Tensor load_npy(const std::string& path) {
   if (bytes.size() - prefix < header_len)
     fail("load_npy: '", path, "' is truncated: the header needs ", header_len, " bytes, ",
          bytes.size() - prefix, " follow the preamble");
-  const std::string header = bytes.substr(prefix, header_len);
+  const std::string header(bytes.substr(prefix, header_len));
   const HeaderParser::Fields f = HeaderParser(header, path).parse();
   GE_CHECK(f.descr == "<f4", "load_npy: '", path, "': unsupported dtype '", f.descr,
            "' (expected '<f4', little-endian float32)");
@@ -226,6 +238,13 @@ Tensor load_npy(const std::string& path) {
       fail("load_npy: '", path, "': shape ", shape_repr(f.shape), " is too large");
     count *= static_cast<uint64_t>(d);
   }
+  // Strides are products of the dimensions (a zero counted as one), so they must fit in int64
+  // even when a zero dimension leaves the array empty.
+  int64_t extent = 1;
+  for (int64_t d : f.shape)
+    if (__builtin_mul_overflow(extent, std::max<int64_t>(d, 1), &extent))
+      fail("load_npy: '", path, "': shape ", shape_repr(f.shape),
+           " is too large: the product of its nonzero dimensions overflows int64");
   const uint64_t data_bytes = count * sizeof(float);
   const uint64_t available = bytes.size() - prefix - header_len;
   if (available < data_bytes)

@@ -2,6 +2,7 @@
 // safetensors files (https://github.com/huggingface/safetensors): an 8-byte little-endian header
 // length, a JSON header naming each tensor's dtype, shape and byte range, then the raw data.
 // Files written here load with safetensors.torch.load_file; files PyTorch writes load here.
+#include <cstddef>
 #include <map>
 #include <string>
 
@@ -21,6 +22,11 @@ namespace ge {
 // ranges, or a byte range whose size disagrees with the shape. Gaps between ranges and trailing
 // bytes are tolerated.
 std::map<std::string, Tensor> load_safetensors(const std::string& path);
+
+// load_safetensors of a file's bytes already in memory (`size` bytes at `data`), checked the same
+// way; errors name `name` where load_safetensors names the path.
+std::map<std::string, Tensor> load_safetensors_from_memory(const void* data, size_t size,
+                                                           const std::string& name);
 
 // The string-to-string "__metadata__" of `path` (empty when it has none), validated as
 // load_safetensors validates the header.

@@ -121,6 +121,13 @@ Entry parse_entry(const char* op, const std::string& path, const std::string& na
       corrupt(op, path, "entry '", name, "' has shape ", sh->dump(), " whose size overflows");
     e.shape.push_back(static_cast<int64_t>(size));
   }
+  // Strides are products of the dimensions (a zero counted as one), so they must fit in int64
+  // even when a zero dimension leaves the tensor empty.
+  int64_t extent = 1;
+  for (int64_t d : e.shape)
+    if (__builtin_mul_overflow(extent, std::max<int64_t>(d, 1), &extent))
+      corrupt(op, path, "entry '", name, "' has shape ", sh->dump(),
+              " whose nonzero dimensions multiply past int64");
   uint64_t bytes = 0;
   if (__builtin_mul_overflow(elements, e.dtype.size, &bytes))
     corrupt(op, path, "entry '", name, "' has shape ", sh->dump(), " whose size overflows");
@@ -139,21 +146,52 @@ Entry parse_entry(const char* op, const std::string& path, const std::string& na
   return e;
 }
 
-Header read_header(const char* op, const std::string& path, std::ifstream& in) {
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) corrupt(op, path, "cannot open: no such file");
-  if (!std::filesystem::is_regular_file(status)) corrupt(op, path, "cannot open: not a file");
-  const uint64_t file_size = std::filesystem::file_size(path, ec);
-  if (ec) corrupt(op, path, "cannot read the file size: ", ec.message());
-  in.open(path, std::ios::binary);
-  if (!in) corrupt(op, path, "cannot open: ", std::strerror(errno));
+// The bytes of a safetensors file: an open file read piece by piece (tensors are read straight
+// into their storage), or a buffer already in memory.
+class Source {
+ public:
+  // Opens `path`; errors name `op`.
+  Source(const char* op, const std::string& path) : path_(path) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (ec || !std::filesystem::exists(status)) corrupt(op, path, "cannot open: no such file");
+    if (!std::filesystem::is_regular_file(status)) corrupt(op, path, "cannot open: not a file");
+    size_ = std::filesystem::file_size(path, ec);
+    if (ec) corrupt(op, path, "cannot read the file size: ", ec.message());
+    in_.open(path, std::ios::binary);
+    if (!in_) corrupt(op, path, "cannot open: ", std::strerror(errno));
+  }
+  Source(const void* data, uint64_t size, const std::string& name)
+      : path_(name), data_(static_cast<const unsigned char*>(data)), size_(size) {}
 
+  const std::string& path() const { return path_; }
+  uint64_t size() const { return size_; }
+  // Copies bytes [offset, offset + n) to `dst`; false when they cannot be read.
+  bool read(uint64_t offset, void* dst, uint64_t n) {
+    if (offset > size_ || n > size_ - offset) return false;
+    if (data_ != nullptr) {
+      if (n > 0) std::memcpy(dst, data_ + offset, n);
+      return true;
+    }
+    in_.seekg(static_cast<std::streamoff>(offset));
+    in_.read(static_cast<char*>(dst), static_cast<std::streamsize>(n));
+    return static_cast<bool>(in_);
+  }
+
+ private:
+  std::string path_;
+  std::ifstream in_;
+  const unsigned char* data_ = nullptr;  // the in-memory bytes, or null for a file
+  uint64_t size_ = 0;
+};
+
+Header read_header(const char* op, Source& src) {
+  const std::string& path = src.path();
+  const uint64_t file_size = src.size();
   if (file_size < 8)
     corrupt(op, path, "file is ", file_size, " bytes, shorter than the 8-byte header length field");
   unsigned char len_bytes[8];
-  in.read(reinterpret_cast<char*>(len_bytes), 8);
-  if (!in) corrupt(op, path, "cannot read the header length");
+  if (!src.read(0, len_bytes, 8)) corrupt(op, path, "cannot read the header length");
   const uint64_t header_len = read_le_u64(len_bytes);
   if (header_len > kMaxHeaderBytes)
     corrupt(op, path, "header length field says ", header_len, " bytes, more than the ",
@@ -162,8 +200,8 @@ Header read_header(const char* op, const std::string& path, std::ifstream& in) {
     corrupt(op, path, "header length field says ", header_len, " bytes but only ", file_size - 8,
             " bytes follow it (truncated file?)");
   std::string text(header_len, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(header_len));
-  if (!in) corrupt(op, path, "cannot read the ", header_len, "-byte header");
+  if (!src.read(8, text.data(), header_len))
+    corrupt(op, path, "cannot read the ", header_len, "-byte header");
 
   json j;
   try {
@@ -337,36 +375,50 @@ void write_all(const TempFile& f, const std::string& path, const void* data, siz
   }
 }
 
-}  // namespace
-
-std::map<std::string, Tensor> load_safetensors(const std::string& path) {
-  constexpr const char* op = "load_safetensors";
-  std::ifstream in;
-  const Header h = read_header(op, path, in);
+std::map<std::string, Tensor> load_tensors(const char* op, Source& src) {
+  const Header h = read_header(op, src);
   std::map<std::string, Tensor> out;
   std::vector<unsigned char> buffer;
   for (const Entry& e : h.entries) {
     Tensor t = ge::empty(e.shape);
     const uint64_t bytes = e.end - e.begin;
     if (bytes > 0) {
-      in.seekg(static_cast<std::streamoff>(h.data_start + e.begin));
+      const uint64_t offset = h.data_start + e.begin;
+      bool ok;
       if (e.dtype.dtype == FileDtype::F32) {
-        in.read(reinterpret_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(bytes));
+        ok = src.read(offset, t.data_ptr(), bytes);
       } else {
         buffer.resize(bytes);
-        in.read(reinterpret_cast<char*>(buffer.data()), static_cast<std::streamsize>(bytes));
-        if (in) convert(e.dtype.dtype, buffer.data(), t.data_ptr(), bytes / e.dtype.size);
+        ok = src.read(offset, buffer.data(), bytes);
+        if (ok) convert(e.dtype.dtype, buffer.data(), t.data_ptr(), bytes / e.dtype.size);
       }
-      if (!in) corrupt(op, path, "cannot read the data of entry '", e.name, "'");
+      if (!ok) corrupt(op, src.path(), "cannot read the data of entry '", e.name, "'");
     }
     out.emplace(e.name, std::move(t));
   }
   return out;
 }
 
+}  // namespace
+
+std::map<std::string, Tensor> load_safetensors(const std::string& path) {
+  constexpr const char* op = "load_safetensors";
+  Source src(op, path);
+  return load_tensors(op, src);
+}
+
+std::map<std::string, Tensor> load_safetensors_from_memory(const void* data, size_t size,
+                                                           const std::string& name) {
+  GE_CHECK(data != nullptr || size == 0, "load_safetensors_from_memory: '", name,
+           "': expected a buffer, got a null pointer with ", size, " bytes");
+  Source src(data, size, name);
+  return load_tensors("load_safetensors_from_memory", src);
+}
+
 std::map<std::string, std::string> load_safetensors_metadata(const std::string& path) {
-  std::ifstream in;
-  return read_header("load_safetensors_metadata", path, in).metadata;
+  constexpr const char* op = "load_safetensors_metadata";
+  Source src(op, path);
+  return read_header(op, src).metadata;
 }
 
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,

@@ -1,6 +1,7 @@
 #pragma once
 // Image files decoded at their own size, shared by the data sets that resize them and those that
 // crop them.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,5 +32,9 @@ inline void to_planar_floats(const unsigned char* src, int64_t channels, int64_t
 // luma as PIL's convert("L") computes it, gray to three repeats the value, alpha is dropped. A
 // file that does not decode throws ge::Error naming `op` and the file.
 DecodedImage decode_image(const char* op, const std::string& path, int channels);
+// decode_image of a file's `size` bytes at `data`, already in memory; errors name `name`. Images
+// above 2^26 pixels are refused from their header, before any pixel is decoded.
+DecodedImage decode_image_from_memory(const char* op, const std::string& name,
+                                      const unsigned char* data, size_t size, int channels);
 
 }  // namespace ge::models::data

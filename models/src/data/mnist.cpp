@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <ios>
 #include <iterator>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ganengine/error.h"
@@ -35,10 +37,15 @@ std::vector<unsigned char> read_file(const std::string& path) {
   if (!in)
     fail(kOp, ": cannot open '", path, "': ", std::strerror(errno),
          " (expected an MNIST IDX file; scripts/fetch_mnist.sh fetches them)");
-  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
-                                   std::istreambuf_iterator<char>());
-  if (in.bad()) fail(kOp, ": reading '", path, "' failed");
-  return bytes;
+  // A directory opens, then throws std::ios_base::failure on the first read.
+  try {
+    std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
+                                     std::istreambuf_iterator<char>());
+    if (in.bad()) fail(kOp, ": reading '", path, "' failed");
+    return bytes;
+  } catch (const std::ios_base::failure& e) {
+    fail(kOp, ": reading '", path, "' failed: ", e.what());
+  }
 }
 
 struct Idx {
@@ -47,10 +54,12 @@ struct Idx {
   size_t data_offset = 0;
 };
 
-// Reads an IDX file of unsigned bytes with `ndims` dimensions, validating it against its header.
-Idx read_idx(const std::string& path, uint32_t magic, size_t ndims) {
+// Parses the bytes of an IDX file of unsigned bytes with `ndims` dimensions, validating them
+// against the header; errors name `path`.
+Idx parse_idx(std::vector<unsigned char> bytes, const std::string& path, uint32_t magic,
+              size_t ndims) {
   Idx idx;
-  idx.bytes = read_file(path);
+  idx.bytes = std::move(bytes);
   if (idx.bytes.size() < 4)
     fail(kOp, ": '", path, "' is truncated: ", idx.bytes.size(),
          " bytes, too short for an IDX magic number");
@@ -69,7 +78,8 @@ Idx read_idx(const std::string& path, uint32_t magic, size_t ndims) {
   for (size_t d = 0; d < ndims; ++d) {
     const uint32_t n = big_endian32(idx.bytes.data() + 4 + 4 * d);
     idx.dims.push_back(n);
-    count *= n;
+    if (__builtin_mul_overflow(count, uint64_t{n}, &count))
+      fail(kOp, ": '", path, "' has dimensions whose product overflows 64 bits");
   }
   idx.data_offset = header;
   const uint64_t have = idx.bytes.size() - header;
@@ -80,6 +90,10 @@ Idx read_idx(const std::string& path, uint32_t magic, size_t ndims) {
     fail(kOp, ": '", path, "' has ", have - count, " unexpected bytes after the ", count,
          " bytes of data its header describes");
   return idx;
+}
+
+Idx read_idx(const std::string& path, uint32_t magic, size_t ndims) {
+  return parse_idx(read_file(path), path, magic, ndims);
 }
 
 class Mnist final : public Dataset {
@@ -137,23 +151,16 @@ class Mnist final : public Dataset {
   ImageFormat format_;
 };
 
-}  // namespace
-
-std::shared_ptr<Dataset> load_mnist(const std::string& dir, const ImageFormat& format,
-                                    const std::string& split) {
-  GE_CHECK(split == "train" || split == "test", kOp,
-           ": expected split \"train\" or \"test\", got \"", split, "\"");
-  check_image_format(kOp, format);
-  const std::string prefix = dir + "/" + (split == "train" ? "train" : "t10k");
-  const std::string images_path = prefix + "-images-idx3-ubyte";
-  const std::string labels_path = prefix + "-labels-idx1-ubyte";
-
-  Idx images = read_idx(images_path, kImageMagic, 3);
+void check_images(const Idx& images, const std::string& images_path) {
   if (images.dims[1] != kSide || images.dims[2] != kSide)
     fail(kOp, ": '", images_path, "' has wrong dimensions: expected 28x28 images, got ",
          images.dims[1], "x", images.dims[2]);
   if (images.dims[0] == 0) fail(kOp, ": '", images_path, "' holds no images");
-  Idx labels = read_idx(labels_path, kLabelMagic, 1);
+}
+
+// The data set of a pair of parsed IDX files, the images already checked; errors name the files.
+std::shared_ptr<Dataset> make_mnist(Idx images, const std::string& images_path, Idx labels,
+                                    const std::string& labels_path, const ImageFormat& format) {
   if (labels.dims[0] != images.dims[0])
     fail(kOp, ": label count mismatch: '", labels_path, "' holds ", labels.dims[0], " labels, '",
          images_path, "' holds ", images.dims[0], " images");
@@ -167,6 +174,34 @@ std::shared_ptr<Dataset> load_mnist(const std::string& dir, const ImageFormat& f
   images.bytes.erase(images.bytes.begin(),
                      images.bytes.begin() + static_cast<std::ptrdiff_t>(images.data_offset));
   return std::make_shared<Mnist>(std::move(images.bytes), std::move(label_bytes), format);
+}
+
+}  // namespace
+
+std::shared_ptr<Dataset> load_mnist(const std::string& dir, const ImageFormat& format,
+                                    const std::string& split) {
+  GE_CHECK(split == "train" || split == "test", kOp,
+           ": expected split \"train\" or \"test\", got \"", split, "\"");
+  check_image_format(kOp, format);
+  const std::string prefix = dir + "/" + (split == "train" ? "train" : "t10k");
+  const std::string images_path = prefix + "-images-idx3-ubyte";
+  const std::string labels_path = prefix + "-labels-idx1-ubyte";
+  Idx images = read_idx(images_path, kImageMagic, 3);
+  check_images(images, images_path);
+  Idx labels = read_idx(labels_path, kLabelMagic, 1);
+  return make_mnist(std::move(images), images_path, std::move(labels), labels_path, format);
+}
+
+std::shared_ptr<Dataset> load_mnist_from_memory(std::string_view images, std::string_view labels,
+                                                const ImageFormat& format,
+                                                const std::string& name) {
+  check_image_format(kOp, format);
+  const std::string images_path = name + " (images)";
+  const std::string labels_path = name + " (labels)";
+  Idx image_idx = parse_idx({images.begin(), images.end()}, images_path, kImageMagic, 3);
+  check_images(image_idx, images_path);
+  Idx label_idx = parse_idx({labels.begin(), labels.end()}, labels_path, kLabelMagic, 1);
+  return make_mnist(std::move(image_idx), images_path, std::move(label_idx), labels_path, format);
 }
 
 }  // namespace ge::models::data

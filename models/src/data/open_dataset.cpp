@@ -32,6 +32,14 @@ bool typeset_spec(const std::string& spec, const std::string& name, std::string&
   return true;
 }
 
+// A path cannot hold a NUL: the system would read the spec's text up to it, another path.
+void check_spec(const std::string& spec) {
+  const size_t nul = spec.find('\0');
+  GE_CHECK(nul == std::string::npos,
+           "open_dataset: expected a data set spec without NUL characters, got one at offset ", nul,
+           " after \"", spec.substr(0, nul), "\"");
+}
+
 }  // namespace
 
 std::string image_folder_of(const std::string& spec) {
@@ -46,6 +54,7 @@ std::string image_folder_of(const std::string& spec) {
 
 std::shared_ptr<Dataset> open_dataset(const std::string& spec, const ImageFormat& format) {
   GE_CHECK(!spec.empty(), "open_dataset: empty data set spec; ", kForms);
+  check_spec(spec);
   if (spec == "ring8" || spec == "grid25") return make_gaussian_mixture(spec);
   if (spec.starts_with("mnist:")) return load_mnist(after_prefix(spec, "mnist:"), format);
   if (spec.starts_with("stacked-mnist:")) {
@@ -67,6 +76,7 @@ std::shared_ptr<Dataset> open_dataset(const std::string& spec, const ImageFormat
 }
 
 std::shared_ptr<Dataset> open_patch_dataset(const std::string& spec, const ImageFormat& format) {
+  check_spec(spec);
   if (const std::string folder = image_folder_of(spec); !folder.empty())
     return make_photo_patches(list_image_files(folder), format);
   return open_dataset(spec, format);

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <ios>
 #include <iterator>
 #include <memory>
 #include <set>
@@ -23,6 +24,8 @@
 #include "ganengine/error.h"
 #include "ganengine/models/data/dataset.h"
 #include "image_format.h"
+#include "truetype_check.h"
+#include "typeset_font.h"
 
 namespace ge::models::data {
 namespace {
@@ -149,10 +152,15 @@ struct Glyph {
 std::vector<unsigned char> read_font(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(kOp, ": cannot open font '", path, "': ", std::strerror(errno));
-  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
-                                   std::istreambuf_iterator<char>());
-  if (in.bad()) fail(kOp, ": reading font '", path, "' failed");
-  return bytes;
+  // A directory opens, then throws std::ios_base::failure on the first read.
+  try {
+    std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
+                                     std::istreambuf_iterator<char>());
+    if (in.bad()) fail(kOp, ": reading font '", path, "' failed");
+    return bytes;
+  } catch (const std::ios_base::failure& e) {
+    fail(kOp, ": reading font '", path, "' failed: ", e.what());
+  }
 }
 
 uint32_t big_endian32(const unsigned char* p) {
@@ -182,9 +190,12 @@ void check_sfnt(const std::string& path, const std::vector<unsigned char>& font)
   }
 }
 
-Glyph rasterize(const std::string& path, const stbtt_fontinfo& info, int digit, double oversample) {
-  const int index = stbtt_FindGlyphIndex(&info, '0' + digit);
+Glyph rasterize(const std::string& path, const std::vector<unsigned char>& font,
+                const stbtt_fontinfo& info, int digit, double oversample) {
+  // stb_truetype's own lookup and outline reader trust the file; these check every read first.
+  const int index = truetype_glyph_index(kOp, path, font, info.index_map, '0' + digit);
   if (index == 0) fail(kOp, ": font '", path, "' has no glyph for the digit ", digit);
+  check_truetype_glyph(kOp, path, font, index);
   int x0 = 0, y0 = 0, x1 = 0, y1 = 0;
   if (!stbtt_GetGlyphBox(&info, index, &x0, &y0, &x1, &y1) || x1 <= x0 || y1 <= y0)
     fail(kOp, ": font '", path, "' has an empty outline for the digit ", digit);
@@ -211,17 +222,28 @@ Glyph rasterize(const std::string& path, const stbtt_fontinfo& info, int digit, 
   return g;
 }
 
-// The ten digits of the font at `path`, in order.
-std::vector<Glyph> load_face(const std::string& path, double oversample) {
-  const std::vector<unsigned char> font = read_font(path);
+// The ten digits of the font file `font`, in order; errors name `path`.
+std::vector<Glyph> face_digits(const std::string& path, const std::vector<unsigned char>& font,
+                               double oversample) {
   check_sfnt(path, font);
+  check_truetype_tables(kOp, path, font);
   stbtt_fontinfo info;
   if (!stbtt_InitFont(&info, font.data(), 0))
     fail(kOp, ": stb_truetype cannot read font '", path, "' (a required table is missing)");
   std::vector<Glyph> digits;
   for (int d = 0; d < 10; ++d)
-    digits.push_back(rasterize(path, info, d, oversample));
+    digits.push_back(rasterize(path, font, info, d, oversample));
   return digits;
+}
+
+// The ten digits of the font at `path`, in order.
+std::vector<Glyph> load_face(const std::string& path, double oversample) {
+  return face_digits(path, read_font(path), oversample);
+}
+
+double oversample_for(const ImageFormat& format) {
+  return std::clamp(kTexelsPerPixel * pixels_per_mnist_pixel(format.resolution), kMinOversample,
+                    kMaxOversample);
 }
 
 class TypesetDigits final : public Dataset {
@@ -340,6 +362,12 @@ class TypesetDigits final : public Dataset {
 
 }  // namespace
 
+void check_typeset_font(const std::string& name, const unsigned char* data, size_t size,
+                        const ImageFormat& format) {
+  check_image_format(kOp, format);
+  (void)face_digits(name, std::vector<unsigned char>(data, data + size), oversample_for(format));
+}
+
 std::vector<TypesetFont> typeset_fonts() {
   return {std::begin(kFonts), std::end(kFonts)};
 }
@@ -354,8 +382,7 @@ std::shared_ptr<Dataset> make_typeset_digits(const ImageFormat& format, int64_t 
            count);
   if (count == 0) count = split == "train" ? kTrainCount : kTestCount;
 
-  const double oversample = std::clamp(kTexelsPerPixel * pixels_per_mnist_pixel(format.resolution),
-                                       kMinOversample, kMaxOversample);
+  const double oversample = oversample_for(format);
   std::vector<Glyph> glyphs;
   std::vector<std::string> missing;
   std::set<std::string> packages;

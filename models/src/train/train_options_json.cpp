@@ -1,5 +1,7 @@
 // TrainOptions as JSON, for checkpoint.json.
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "ganengine/error.h"
 #include "ganengine/models/train/checkpoint.h"
@@ -7,6 +9,32 @@
 namespace ge::models::train {
 
 using nlohmann::json;
+
+namespace {
+
+// nlohmann's get<int64_t>() converts a JSON float as a C++ cast does: 2.5 truncates and 1e300 is
+// undefined behaviour. Integer keys take JSON integers in the type's range only.
+[[noreturn]] void wrong_type(const json& v, const std::string& key) {
+  fail("TrainOptions: key '", key, "' has the wrong type (", v.type_name(), ")");
+}
+
+int64_t as_int64(const json& v, const std::string& key) {
+  if (!v.is_number()) wrong_type(v, key);
+  if (!v.is_number_integer() ||
+      (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)))
+    fail("TrainOptions: key '", key, "' is ", v.dump(), ", expected an integer in [", INT64_MIN,
+         ", ", INT64_MAX, "]");
+  return v.get<int64_t>();
+}
+
+uint64_t as_uint64(const json& v, const std::string& key) {
+  if (!v.is_number()) wrong_type(v, key);
+  if (!v.is_number_unsigned())
+    fail("TrainOptions: key '", key, "' is ", v.dump(), ", expected a non-negative integer");
+  return v.get<uint64_t>();
+}
+
+}  // namespace
 
 std::string train_options_to_json(const TrainOptions& o) {
   json j = {{"out_dir", o.out_dir},
@@ -53,11 +81,11 @@ TrainOptions train_options_from_json(const std::string& text) {
       if (key == "out_dir")
         o.out_dir = value.get<std::string>();
       else if (key == "steps")
-        o.steps = value.get<int64_t>();
+        o.steps = as_int64(value, key);
       else if (key == "batch")
-        o.batch = value.get<int64_t>();
+        o.batch = as_int64(value, key);
       else if (key == "seed")
-        o.seed = value.get<uint64_t>();
+        o.seed = as_uint64(value, key);
       else if (key == "device")
         o.device = parse_device(value.get<std::string>());
       else if (key == "g_lr")
@@ -71,9 +99,9 @@ TrainOptions train_options_from_json(const std::string& text) {
       else if (key == "ema_beta")
         o.ema_beta = value.get<float>();
       else if (key == "n_critic")
-        o.n_critic = value.get<int64_t>();
+        o.n_critic = as_int64(value, key);
       else if (key == "lr_decay_steps")
-        o.lr_decay_steps = value.get<int64_t>();
+        o.lr_decay_steps = as_int64(value, key);
       else if (key == "label_smoothing")
         o.label_smoothing = value.get<float>();
       else if (key == "clip_grad_norm")
@@ -83,19 +111,19 @@ TrainOptions train_options_from_json(const std::string& text) {
       else if (key == "instance_noise")
         o.instance_noise = value.get<float>();
       else if (key == "instance_noise_steps")
-        o.instance_noise_steps = value.get<int64_t>();
+        o.instance_noise_steps = as_int64(value, key);
       else if (key == "checkpoint_every")
-        o.checkpoint_every = value.get<int64_t>();
+        o.checkpoint_every = as_int64(value, key);
       else if (key == "sample_every")
-        o.sample_every = value.get<int64_t>();
+        o.sample_every = as_int64(value, key);
       else if (key == "log_every")
-        o.log_every = value.get<int64_t>();
+        o.log_every = as_int64(value, key);
       else if (key == "grid_size")
-        o.grid_size = value.get<int64_t>();
+        o.grid_size = as_int64(value, key);
       else if (key == "resume")
         o.resume = value.get<bool>();
       else if (key == "eval_every")
-        o.eval_every = value.get<int64_t>();
+        o.eval_every = as_int64(value, key);
       else if (key == "data")
         o.data = value.get<std::string>();
       else if (key == "data_b")

@@ -31,7 +31,7 @@ class MnistClassifier : public nn::Module {
     Tensor features;  // [N, 128], the penultimate layer
   };
   Output forward_all(const Tensor& x);
-  Tensor forward(const Tensor& x) { return forward_all(x).logits; }
+  Tensor forward(const Tensor& x) override { return forward_all(x).logits; }
 
   std::shared_ptr<nn::Conv2d> conv1, conv2;
   std::shared_ptr<nn::Linear> fc1, fc2;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ganengine/shape.h"
@@ -36,6 +37,10 @@ struct ImageFormat {
 // and the defect (bad magic, wrong dimensions, truncated data, label count mismatch).
 std::shared_ptr<Dataset> load_mnist(const std::string& dir, const ImageFormat& format,
                                     const std::string& split = "train");
+// load_mnist of the bytes of an images file and a labels file already in memory; errors name
+// `name`.
+std::shared_ptr<Dataset> load_mnist_from_memory(std::string_view images, std::string_view labels,
+                                                const ImageFormat& format, const std::string& name);
 // Every PNG/JPEG/BMP in `dir` (sorted by name), center-cropped to square and resized to the
 // format; unreadable files are named in the error. Unlabelled.
 std::shared_ptr<Dataset> load_image_folder(const std::string& dir, const ImageFormat& format);
