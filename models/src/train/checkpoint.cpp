@@ -3,8 +3,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "../file_io.h"
 #include "ganengine/autograd.h"
@@ -28,6 +32,19 @@ std::string hex64(uint64_t v) {
   return buf;
 }
 
+// nlohmann converts a JSON float or an out-of-range integer to an integer type as a C++ cast
+// does: 2.5 truncates, 1e300 is undefined behaviour. A number for integer type T must be an
+// integer T holds (a value of another kind is left to get<T>'s type error).
+template <class T>
+void check_integer(const json& v, const std::string& file, const std::string& name) {
+  if (!v.is_number()) return;
+  const bool fits = v.is_number_unsigned()  ? std::in_range<T>(v.get<uint64_t>())
+                    : v.is_number_integer() ? std::in_range<T>(v.get<int64_t>())
+                                            : false;
+  GE_CHECK(fits, file, ": field '", name, "' is ", v.dump(), ", expected an integer in [",
+           +std::numeric_limits<T>::min(), ", ", +std::numeric_limits<T>::max(), "]");
+}
+
 // The field `key` of `object` converted to T; errors name the file and the field path.
 template <class T>
 T field(const json& object, const std::string& key, const std::string& file,
@@ -36,6 +53,13 @@ T field(const json& object, const std::string& key, const std::string& file,
   GE_CHECK(object.is_object(), file, ": expected '", where, "' to be an object");
   auto it = object.find(key);
   GE_CHECK(it != object.end(), file, ": missing field '", name, "'");
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    check_integer<T>(*it, file, name);
+  } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
+    if (it->is_array())
+      for (const json& element : *it)
+        check_integer<int64_t>(element, file, name);
+  }
   try {
     return it->template get<T>();
   } catch (const json::exception&) {
@@ -168,9 +192,24 @@ uint64_t fnv1a64_file(const std::string& path) {
   return h;
 }
 
-CheckpointRecord read_checkpoint(const std::string& out_dir) {
-  const std::string json_path = (fs::path(out_dir) / kCheckpointJson).string();
-  const std::string tensor_path = (fs::path(out_dir) / kCheckpointTensors).string();
+CheckpointRecord parse_checkpoint_json(const std::string& text, const std::string& file) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    fail(file, ": not valid JSON (", e.what(), ")");
+  }
+  try {
+    return record_from_json(j, file);
+  } catch (const json::exception& e) {
+    fail(file, ": malformed (", e.what(), ")");
+  }
+}
+
+namespace {
+
+// The record of `json_path`, checked against `tensor_path`, the tensor file it names.
+CheckpointRecord read_pair(const std::string& json_path, const std::string& tensor_path) {
   const json j =
       detail::read_json_file(json_path, "no checkpoint here (file missing or unreadable)");
   CheckpointRecord r;
@@ -192,6 +231,83 @@ CheckpointRecord read_checkpoint(const std::string& out_dir) {
   return r;
 }
 
+}  // namespace
+
+CheckpointRecord read_checkpoint(const std::string& out_dir) {
+  const std::string json_path = (fs::path(out_dir) / kCheckpointJson).string();
+  const std::string tensor_path = (fs::path(out_dir) / kCheckpointTensors).string();
+  const std::string next = models::detail::pair_next_text(json_path);
+  // A trainer writing the directory meanwhile may replace the tensor file between the reads of
+  // the JSON and of the tensors; another try then reads its new pair.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return read_pair(json_path, tensor_path);
+    } catch (const Error&) {
+      // A crash between the two renames of write_checkpoint leaves the new tensor file with the
+      // JSON that describes it under its next name.
+      std::error_code ec;
+      if (fs::exists(next, ec)) {
+        try {
+          return read_pair(next, tensor_path);
+        } catch (const Error&) {
+          // Neither JSON describes the tensor file: the first one's defect is the one to report.
+        }
+      }
+      if (attempt == 3) throw;
+    }
+  }
+}
+
+namespace {
+
+// Finishes a write_checkpoint interrupted between its two renames: when checkpoint.json does not
+// describe the tensor file but the next JSON does, the next JSON takes its place. A next JSON of
+// a write interrupted before its commit is removed. Either way the next write may reuse the name.
+void roll_forward(const std::string& json_path, const std::string& tensor_path) {
+  const std::string next_json = models::detail::pair_next_text(json_path);
+  std::error_code ec;
+  if (!fs::exists(next_json, ec)) return;
+  try {
+    read_pair(json_path, tensor_path);
+  } catch (const Error&) {
+    try {
+      read_pair(next_json, tensor_path);
+    } catch (const Error&) {
+      return;  // neither describes it: left for read_checkpoint to report
+    }
+    std::ifstream in(next_json, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    models::detail::write_file_atomic("recover_checkpoint", json_path, text.str());
+  }
+  fs::remove(next_json, ec);
+}
+
+}  // namespace
+
+void recover_checkpoint(const std::string& out_dir) {
+  const std::string json_path = (fs::path(out_dir) / kCheckpointJson).string();
+  const std::string tensor_path = (fs::path(out_dir) / kCheckpointTensors).string();
+  roll_forward(json_path, tensor_path);
+  std::error_code ec;
+  fs::remove(tensor_path + ".next", ec);
+  // Temporary files of interrupted writes (the checkpoint, the logs, the loss curve, the sample
+  // grids): write_file_atomic names them ".<file>.tmp-<pid>-...", only a trainer writes into
+  // these directories, and the caller holds the directory's lock, so every one is stale.
+  for (const fs::path& dir : {fs::path(out_dir), fs::path(out_dir) / "samples"}) {
+    std::vector<fs::path> stale;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.size() > 1 && name[0] == '.' && name.find(".tmp-") != std::string::npos)
+        stale.push_back(entry.path());
+    }
+    for (const fs::path& path : stale) {
+      std::error_code ignored;
+      fs::remove(path, ignored);
+    }
+  }
+}
+
 std::map<std::string, Tensor> read_checkpoint_tensors(const std::string& out_dir) {
   return load_safetensors((fs::path(out_dir) / kCheckpointTensors).string());
 }
@@ -204,8 +320,14 @@ void write_checkpoint(const std::string& out_dir, const std::map<std::string, Te
   const std::string json_path = (fs::path(out_dir) / kCheckpointJson).string();
   const std::string tensor_path = (fs::path(out_dir) / kCheckpointTensors).string();
   const std::string next_tensors = tensor_path + ".next";
-  save_safetensors(next_tensors, tensors,
-                   {{"format", kFormat}, {"step", std::to_string(record.step)}});
+  roll_forward(json_path, tensor_path);
+  try {
+    save_safetensors(next_tensors, tensors,
+                     {{"format", kFormat}, {"step", std::to_string(record.step)}});
+  } catch (const Error& e) {
+    fail("write_checkpoint: the checkpoint of step ", record.step, " was not written; ", out_dir,
+         " keeps the one it had (", e.what(), ")");
+  }
   record.tensors_bytes = fs::file_size(next_tensors);
   record.tensors_fnv1a64 = fnv1a64_file(next_tensors);
   models::detail::replace_file_pair("write_checkpoint", next_tensors, tensor_path, json_path,

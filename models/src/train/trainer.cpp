@@ -11,6 +11,7 @@
 #include "ganengine/models/train/checkpoint.h"
 #include "ganengine/models/train/plots.h"
 #include "ganengine/models/train/progress.h"
+#include "../file_io.h"
 #include "metrics_log.h"
 #include "trainer_state.h"
 
@@ -56,9 +57,38 @@ ProgressState progress_state(int64_t step, int64_t total, double img_per_s, doub
 
 }  // namespace
 
-struct Trainer::State : detail::TrainerState {};
+struct Trainer::State : detail::TrainerState {
+  // Held while this trainer writes its output directory.
+  models::detail::DirectoryLock out_lock;
+};
 
 namespace {
+
+// The lock file of an output directory: one trainer at a time writes there, or two would
+// interleave their checkpoints and metrics.
+constexpr const char* kLockFile = "train.lock";
+
+// Holds the output directory's lock for a scope, unless the trainer holds it already.
+class OutDirLock {
+ public:
+  OutDirLock(models::detail::DirectoryLock& lock, const std::string& dir) : lock_(lock) {
+    if (lock_.held()) return;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    GE_CHECK(!ec, "Trainer: cannot create the output directory ", dir, " (", ec.message(), ")");
+    lock_ = models::detail::lock_directory("Trainer", dir, kLockFile);
+    taken_ = true;
+  }
+  OutDirLock(const OutDirLock&) = delete;
+  OutDirLock& operator=(const OutDirLock&) = delete;
+  ~OutDirLock() {
+    if (taken_) lock_.release();
+  }
+
+ private:
+  models::detail::DirectoryLock& lock_;
+  bool taken_ = false;
+};
 
 TrainSettings resolve_settings(const TrainOptions& o, const TrainDefaults& d) {
   auto pick = [](auto value, auto fallback) { return value >= 0 ? value : fallback; };
@@ -159,9 +189,13 @@ Trainer::Trainer(Model& model, DataLoaders loaders, TrainOptions options)
 void Trainer::run() {
   State& s = *state_;
   const TrainOptions& o = options_;
+  std::error_code ec;
+  // Nothing to resume: the error comes before anything is created.
+  if (o.resume && !s.resumed && !fs::is_directory(o.out_dir, ec)) load_checkpoint();
+  OutDirLock lock(s.out_lock, o.out_dir);
+  recover_checkpoint(o.out_dir);
   if (o.resume && !s.resumed) load_checkpoint();
   const fs::path out(o.out_dir);
-  std::error_code ec;
   fs::create_directories(out / "samples", ec);
   GE_CHECK(!ec, "Trainer: cannot create ", (out / "samples").string(), " (", ec.message(), ")");
   const std::string metrics_path = (out / "metrics.jsonl").string();
@@ -225,6 +259,7 @@ void Trainer::run() {
 
 void Trainer::save_checkpoint() {
   State& s = *state_;
+  OutDirLock lock(s.out_lock, options_.out_dir);
   std::map<std::string, Tensor> tensors;
   for (auto& [name, m] : model_.networks())
     for (auto& [key, t] : m->state_dict())

@@ -43,15 +43,25 @@ struct CheckpointRecord {
 
 // Reads out_dir/checkpoint.json and checks checkpoint.safetensors against the size and checksum
 // it names. Throws ge::Error naming the file and the defect: missing, not JSON, a missing or
-// mistyped field, a tensor file of the wrong size or checksum.
+// mistyped field, a tensor file of the wrong size or checksum. A write killed between its two
+// renames leaves the new tensor file described by checkpoint.json.next, which is read instead.
 CheckpointRecord read_checkpoint(const std::string& out_dir);
+// The record of checkpoint.json's `text`, checked as read_checkpoint checks it (without the
+// tensor file); errors name `file`.
+CheckpointRecord parse_checkpoint_json(const std::string& text, const std::string& file);
 // The tensors of the checkpoint `record` was read from (read_checkpoint checked the file).
 std::map<std::string, Tensor> read_checkpoint_tensors(const std::string& out_dir);
-// Writes the tensor file, then the JSON naming its checksum; each atomically (temporary file and
-// rename, the two renames back to back), so a failure leaves the previous pair as it was.
-// Fills record.tensors_bytes / tensors_fnv1a64.
+// Writes the tensor file, then the JSON naming its checksum; each atomically (temporary file,
+// flushed, renamed; the directory flushed after the renames), so a failure (a full disk, say)
+// throws ge::Error naming the file and the system's reason and leaves the previous pair as it
+// was, and a crash at any point leaves a pair read_checkpoint reads: the previous one or this
+// one. Fills record.tensors_bytes / tensors_fnv1a64.
 void write_checkpoint(const std::string& out_dir, const std::map<std::string, Tensor>& tensors,
                       CheckpointRecord record);
+// Tidies out_dir after a crashed write_checkpoint: completes a pair left between its renames and
+// removes staged and temporary files. Only for the directory's one writer (the trainer, holding
+// its lock).
+void recover_checkpoint(const std::string& out_dir);
 
 // The entries of `tensors` whose names start with `prefix`, keyed by the rest of the name.
 std::map<std::string, Tensor> entries_with_prefix(const std::map<std::string, Tensor>& tensors,

@@ -54,8 +54,10 @@ struct TrainOptions {
 
 // Files in out_dir: checkpoint.json + checkpoint.safetensors (the last good checkpoint; both
 // written atomically, the JSON last, naming the tensor file's checksum), metrics.jsonl,
-// samples/step_000500.png, ..., samples/final.png, loss_curve.png, and eval.jsonl with an
-// evaluator.
+// samples/step_000500.png, ..., samples/final.png, loss_curve.png, eval.jsonl with an
+// evaluator, and train.lock: run() and save_checkpoint() hold it (flock), so a second trainer on
+// the same out_dir is refused naming the holder's process id; the kernel drops it when the holder
+// dies. Reading a checkpoint (load_model) takes no lock.
 class Trainer {
  public:
   // Returns a JSON object's text (metrics::evaluate); runs with the networks in eval mode and
