@@ -1,10 +1,15 @@
 // CPU convolutions: im2col/col2im around OpenBLAS GEMMs, batch split over threads.
 //
-// Each thread takes a contiguous range of samples and walks it in chunks of a few samples, so
-// that the chunk's column matrix [C*kh*kw, chunk*L] stays in its L2 and its GEMM is long enough
-// to run near peak; the epilogue (bias + activation) is applied while the chunk's output is
-// still in cache. Inside the parallel region each GEMM runs on its own thread; when the batch
-// gives a single thread the work, cpu::gemm spreads each GEMM over the team instead.
+// The batch is cut into chunks of a few consecutive samples, so that a chunk's column matrix
+// [C*kh*kw, chunk*L] stays in L2 and its GEMM is long enough to run near peak; the epilogue
+// (bias + activation) is applied while the chunk's output is still in cache. The team takes
+// contiguous ranges of chunks, each chunk's GEMM one call on its thread; a batch of one sample
+// runs its chunk on the calling thread and cpu::gemm spreads the GEMM over the team instead.
+//
+// Results are bitwise identical whatever the number of threads: the chunks, and so every GEMM's
+// sizes, are a function of the shape alone. Weight gradients sum over the batch: each of a
+// fixed number of slots (consecutive chunks) accumulates into its own copy, and the copies are
+// added in slot order, however the slots were spread over the threads.
 #include "ganengine/kernels/conv.h"
 
 #include <algorithm>
@@ -13,6 +18,7 @@
 
 #include "common/bias_act.h"
 #include "common/im2col.h"
+#include "cpu/blas_threads.h"
 #include "cpu/parallel.h"
 #include "ganengine/error.h"
 #include "ganengine/kernels/im2col.h"
@@ -68,46 +74,79 @@ constexpr int64_t kTargetCols = 256;
 constexpr int64_t kColBudget = int64_t{1} << 18;
 // Below this many multiply-adds a parallel region costs more than it saves.
 constexpr int64_t kParallelMacs = int64_t{1} << 21;
+// A parallel call cuts its batch into a multiple of this many chunks, so that 2 or 4 threads
+// share them evenly.
+constexpr int64_t kChunkMultiple = 4;
+// Weight gradients: at most this many slots, and their copies of dw (all but the first, which
+// is dw itself) within kSlotBudget floats; a dw too large for two slots sums on one, its GEMMs
+// spread over the team by cpu::gemm.
+constexpr int64_t kMaxSlots = 4;
+constexpr int64_t kSlotBudget = int64_t{1} << 22;
 
-// How one call splits its work; conv_workspace_floats and the launchers derive it alike.
+// How one call splits its work: a function of the shape alone, apart from `threads`, which
+// only sizes the workspace. conv_workspace_floats and the launchers derive it alike.
 struct Plan {
+  int64_t batch = 0;
   int64_t cin_g = 0, cout_g = 0;
-  int64_t k = 0, l = 0;  // GEMM depth (cin_g * kh * kw) and spatial size (out_h * out_w)
-  int64_t chunk = 1;     // samples per chunk
-  int threads = 1;
-  int64_t col = 0, panel = 0, partial = 0;  // floats per thread
-  int64_t per_thread() const { return col + panel + partial; }
+  int64_t k = 0, l = 0;        // GEMM depth (cin_g * kh * kw) and spatial size (out_h * out_w)
+  int64_t chunks = 1;          // chunk c holds samples [chunk_begin(c), chunk_begin(c + 1))
+  int64_t chunk = 1;           // samples in the largest chunk
+  bool parallel = false;       // the team takes chunks (slots), each GEMM one call on its thread
+  int64_t slots = 1;           // weight gradients: slot s sums chunks [slot_begin(s), ...)
+  int threads = 1;             // scratch areas in the workspace
+  int64_t col = 0, panel = 0;  // scratch floats per thread
+  int64_t partial = 0;         // floats per slot copy
+  int64_t chunk_begin(int64_t c) const { return batch * c / chunks; }
+  int64_t slot_begin(int64_t slot) const { return chunks * slot / slots; }
+  int64_t scratch() const { return col + panel; }
+  int64_t workspace() const { return threads * scratch() + (slots - 1) * partial; }
 };
 
 Plan make_plan(const ConvShape& s, Pass pass) {
   Plan p;
+  p.batch = s.batch;
   p.cin_g = s.in_c / s.groups;
   p.cout_g = s.out_c / s.groups;
   p.k = p.cin_g * s.kh * s.kw;
   p.l = s.out_h * s.out_w;
   if (s.batch == 0) return p;
   const int64_t macs = s.batch * s.out_c * p.k * p.l;
-  p.threads =
-      macs >= kParallelMacs ? static_cast<int>(std::min<int64_t>(max_threads(), s.batch)) : 1;
-  const int64_t per_thread = (s.batch + p.threads - 1) / p.threads;
   // Samples are batched only while one sample's GEMM is short of the target: a chunk of several
   // costs a gather or scatter of its [cout_g, chunk * L] operand.
   const int64_t want = std::max<int64_t>(1, kTargetCols / p.l);
   const int64_t fits = std::max<int64_t>(1, kColBudget / (p.k * p.l));
-  const int64_t largest = std::min({want, fits, per_thread});
-  const int64_t chunks = (per_thread + largest - 1) / largest;
-  p.chunk = (per_thread + chunks - 1) / chunks;  // the same count, samples spread evenly
+  const int64_t largest = std::min({want, fits, s.batch});
+  p.chunks = (s.batch + largest - 1) / largest;
+  if (macs >= kParallelMacs) {
+    p.chunks = std::min(s.batch, (p.chunks + kChunkMultiple - 1) / kChunkMultiple * kChunkMultiple);
+  }
+  p.chunk = (s.batch + p.chunks - 1) / p.chunks;  // chunks differ by at most one sample
+  p.parallel = macs >= kParallelMacs && p.chunks > 1;
+  int64_t items = p.chunks;
+  if (pass == Pass::Weight) {
+    const int64_t dw_floats = s.out_c * p.k;
+    p.slots = std::min({p.chunks, kMaxSlots, 1 + kSlotBudget / dw_floats});
+    if (!p.parallel) p.slots = 1;
+    p.parallel = p.parallel && p.slots > 1;
+    p.partial = p.slots > 1 ? dw_floats : 0;
+    items = p.slots;
+  }
+  p.threads = p.parallel ? static_cast<int>(std::min<int64_t>(max_threads(), items)) : 1;
   p.col = p.k * p.chunk * p.l;
   // A chunk of several samples needs its [cout_g, chunk * L] operand gathered or scattered.
   p.panel = p.chunk > 1 ? p.cout_g * p.chunk * p.l : 0;
-  // Weight gradients: threads other than the first accumulate into their own copy.
-  p.partial = pass == Pass::Weight && p.threads > 1 ? s.out_c * p.k : 0;
   return p;
 }
 
-// Row-major C[m x n] = op(A) op(B) + beta C; the sizes fit int (check_sizes).
-void sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+// Row-major C[m x n] = op(A) op(B) + beta C; the sizes fit int (check_sizes). `whole`: one
+// OpenBLAS call on this thread (the plan is parallel over chunks), otherwise cpu::gemm, which
+// spreads a large product over the team.
+void sgemm(bool whole, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (whole) {
+    blas_sgemm(ta, tb, m, n, k, 1.f, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
   GemmArgs g;
   g.trans_a = ta;
   g.trans_b = tb;
@@ -203,27 +242,16 @@ void dispatch_act(BiasActFn act, F&& f) {
   });
 }
 
-// One chunk of a thread's share: samples [n0, n0 + count), `first` when it opens the share.
-struct Chunk {
-  int thread;
-  int64_t n0, count;
-  bool first;
-  float* ws;  // this thread's workspace
-};
-
-// Runs f(Chunk) over the plan's sample ranges, each thread walking its contiguous share in
-// chunks. Returns the team size that ran.
+// f(i, scratch) for every i in [0, items): each thread of the team (when the plan is parallel)
+// takes a contiguous range and its own scratch area of the workspace. Which thread runs an item
+// never changes what the item computes.
 template <typename F>
-int for_each_chunk(const ConvShape& s, const Plan& p, float* workspace, F&& f) {
-  int team_used = 1;
-  parallel_team(p.threads, [&](int t, int team) {
-    if (t == 0) team_used = team;
-    const int64_t begin = s.batch * t / team, end = s.batch * (t + 1) / team;
-    float* ws = workspace + t * p.per_thread();
-    for (int64_t n0 = begin; n0 < end; n0 += p.chunk)
-      f(Chunk{t, n0, std::min(p.chunk, end - n0), n0 == begin, ws});
+void for_each_item(const Plan& p, int64_t items, float* workspace, F&& f) {
+  parallel_team(p.parallel ? p.threads : 1, [&](int t, int team) {
+    float* scratch = workspace + t * p.scratch();
+    for (int64_t i = items * t / team; i < items * (t + 1) / team; ++i)
+      f(i, scratch);
   });
-  return team_used;
 }
 
 void check_sizes(const ConvShape& s, const Plan& p, const char* op) {
@@ -261,7 +289,7 @@ int64_t conv_workspace_floats(const ConvShape& s) {
   int64_t most = 0;
   for (Pass pass : {Pass::Forward, Pass::Transpose, Pass::Weight}) {
     const Plan p = make_plan(s, pass);
-    if (s.batch > 0) most = std::max(most, p.threads * p.per_thread());
+    if (s.batch > 0) most = std::max(most, p.workspace());
   }
   return most;
 }
@@ -291,24 +319,24 @@ void conv2d_forward(const ConvShape& s, const float* x, const float* w, const Co
     }
   };
   dispatch_act(e.act.act, [&]<BiasActFn A>() {
-    for_each_chunk(s, p, workspace, [&](const Chunk& ch) {
-      const int64_t n0 = ch.n0, count = ch.count;
-      float* col = ch.ws;
-      float* panel = ch.ws + p.col;
+    for_each_item(p, p.chunks, workspace, [&](int64_t c, float* scratch) {
+      const int64_t n0 = p.chunk_begin(c), count = p.chunk_begin(c + 1) - n0;
+      float* col = scratch;
+      float* panel = scratch + p.col;
       for (int64_t g = 0; g < s.groups; ++g) {
         gather_columns(s, p, a, x, n0, count, g, col);
         const float* wg = w + g * p.cout_g * p.k;
         float* yg = y + (n0 * s.out_c + g * p.cout_g) * p.l;
         if (count == 1) {
           // The GEMM writes the sample's output directly; the epilogue follows in cache.
-          sgemm(false, false, p.cout_g, p.l, p.k, wg, p.k, col, p.l, 0.f, yg, p.l);
+          sgemm(p.parallel, false, false, p.cout_g, p.l, p.k, wg, p.k, col, p.l, 0.f, yg, p.l);
           if (identity) continue;
           for (int64_t o = 0; o < p.cout_g; ++o)
             finish.template operator()<A>(yg + o * p.l, n0, g * p.cout_g + o);
           continue;
         }
         const int64_t ld = count * p.l;
-        sgemm(false, false, p.cout_g, ld, p.k, wg, p.k, col, ld, 0.f, panel, ld);
+        sgemm(p.parallel, false, false, p.cout_g, ld, p.k, wg, p.k, col, ld, 0.f, panel, ld);
         for (int64_t j = 0; j < count; ++j) {
           for (int64_t o = 0; o < p.cout_g; ++o)
             finish.template operator()<A>(panel + o * ld + j * p.l, n0 + j, g * p.cout_g + o);
@@ -333,10 +361,10 @@ void conv_transpose2d_forward(const ConvShape& s, const float* y, const float* w
   const BiasActParams act = e.act;
   const int64_t plane = s.in_h * s.in_w, taps = s.kh * s.kw;
   dispatch_act(e.act.act, [&]<BiasActFn A>() {
-    for_each_chunk(s, p, workspace, [&](const Chunk& ch) {
-      const int64_t n0 = ch.n0, count = ch.count;
-      float* col = ch.ws;
-      float* panel = ch.ws + p.col;
+    for_each_item(p, p.chunks, workspace, [&](int64_t c, float* scratch) {
+      const int64_t n0 = p.chunk_begin(c), count = p.chunk_begin(c + 1) - n0;
+      float* col = scratch;
+      float* panel = scratch + p.col;
       const int64_t ld = count * p.l;
       for (int64_t g = 0; g < s.groups; ++g) {
         const float* rhs = y + (n0 * s.out_c + g * p.cout_g) * p.l;
@@ -344,7 +372,8 @@ void conv_transpose2d_forward(const ConvShape& s, const float* y, const float* w
           gather_panel(s, p, y, n0, count, g, panel);
           rhs = panel;
         }
-        sgemm(true, false, p.k, ld, p.cout_g, w + g * p.cout_g * p.k, p.k, rhs, ld, 0.f, col, ld);
+        sgemm(p.parallel, true, false, p.k, ld, p.cout_g, w + g * p.cout_g * p.k, p.k, rhs, ld, 0.f,
+              col, ld);
         for (int64_t j = 0; j < count; ++j) {
           for (int64_t c = 0; c < p.cin_g; ++c) {
             const int64_t ch = g * p.cin_g + c;
@@ -374,30 +403,34 @@ void conv2d_weight(const ConvShape& s, const float* x, const float* dy, float* d
            "conv2d_weight: expected non-null x, dy and workspace");
   check_sizes(s, p, "conv2d_weight");
   const Im2colArgs a = plane_im2col_args(s);
-  const int team = for_each_chunk(s, p, workspace, [&](const Chunk& ch) {
-    float* col = ch.ws;
-    float* panel = ch.ws + p.col;
-    float* acc = ch.thread == 0 ? dw : ch.ws + p.col + p.panel;
-    const int64_t ld = ch.count * p.l;
-    for (int64_t g = 0; g < s.groups; ++g) {
-      gather_columns(s, p, a, x, ch.n0, ch.count, g, col);
-      const float* lhs = dy + (ch.n0 * s.out_c + g * p.cout_g) * p.l;
-      if (ch.count > 1) {
-        gather_panel(s, p, dy, ch.n0, ch.count, g, panel);
-        lhs = panel;
+  float* copies = workspace + p.threads * p.scratch();
+  for_each_item(p, p.slots, workspace, [&](int64_t slot, float* scratch) {
+    float* col = scratch;
+    float* panel = scratch + p.col;
+    float* acc = slot == 0 ? dw : copies + (slot - 1) * p.partial;
+    for (int64_t c = p.slot_begin(slot); c < p.slot_begin(slot + 1); ++c) {
+      const int64_t n0 = p.chunk_begin(c), count = p.chunk_begin(c + 1) - n0;
+      const int64_t ld = count * p.l;
+      const float beta = c == p.slot_begin(slot) ? 0.f : 1.f;
+      for (int64_t g = 0; g < s.groups; ++g) {
+        gather_columns(s, p, a, x, n0, count, g, col);
+        const float* lhs = dy + (n0 * s.out_c + g * p.cout_g) * p.l;
+        if (count > 1) {
+          gather_panel(s, p, dy, n0, count, g, panel);
+          lhs = panel;
+        }
+        sgemm(p.parallel, false, true, p.cout_g, p.k, ld, lhs, ld, col, ld, beta,
+              acc + g * p.cout_g * p.k, p.k);
       }
-      sgemm(false, true, p.cout_g, p.k, ld, lhs, ld, col, ld, ch.first ? 0.f : 1.f,
-            acc + g * p.cout_g * p.k, p.k);
     }
   });
-  if (team == 1) return;
-  // The threads' partial sums, added in thread order so that the result does not depend on
-  // which thread finished first.
+  if (p.slots == 1) return;
+  // The slots' copies, added in slot order: the sum does not depend on which thread ran a slot.
   constexpr int64_t kBlock = int64_t{1} << 14;
   parallel_for((dw_floats + kBlock - 1) / kBlock, dw_floats >= kParallelGrain, [&](int64_t b) {
     const int64_t begin = b * kBlock, end = std::min(dw_floats, begin + kBlock);
-    for (int t = 1; t < team; ++t) {
-      const float* part = workspace + t * p.per_thread() + p.col + p.panel;
+    for (int64_t slot = 1; slot < p.slots; ++slot) {
+      const float* part = copies + (slot - 1) * p.partial;
       for (int64_t i = begin; i < end; ++i)
         dw[i] += part[i];
     }

@@ -1,12 +1,12 @@
 // CPU GEMM: single-threaded OpenBLAS calls spread over the kernels' OpenMP team.
 //
 // In OpenMP builds OpenBLAS never threads (blas_threads.h), so the parallelism is this file's:
-// a batch of at least as many matrices as threads splits over the batch, one whole sgemm per
-// matrix; a single large product splits C into one block of rows per thread (of columns when C
-// is wider than tall), each block one sgemm that reads all of the other operand. Every element
-// of C comes from exactly one call, so results are deterministic for a given thread count.
-// Another thread count can change the last bits: OpenBLAS picks its kernel (small-matrix,
-// direct or blocked) by the size of each call.
+// a large product is cut into blocks of rows of C (of columns when C is wider than tall), each
+// block one sgemm that reads all of the other operand, and the team takes the blocks of every
+// product of the batch. The blocks are a function of the shapes alone, never of the team: every
+// element of C comes from the same call whatever the number of threads, so results are bitwise
+// identical across thread counts (OpenBLAS picks its kernel, small-matrix, direct or blocked, by
+// the size of each call, and different kernels round differently).
 #include <algorithm>
 #include <cstdint>
 
@@ -18,16 +18,42 @@
 namespace ge::kernels::cpu {
 namespace {
 
-// Below this many multiply-adds (some 20 us on one core) one product runs on the calling thread:
-// waking the team and joining it would cost about what the other cores give back.
+// Below this many multiply-adds (some 20 us on one core) one product runs as one call, and a
+// batch on the calling thread: waking the team and joining it would cost about what the other
+// cores give back. A block of a split product has at least this much work.
 constexpr double kGemmGrain = double{1 << 20};
 // Block edges fall on multiples of 16 rows or columns: a column block then starts on its own
 // 64-byte line of C when C's rows are aligned (no false sharing between the threads), and every
 // block but the last is whole micro-tiles of OpenBLAS's kernels (16 x 4 on AVX-512).
 constexpr int64_t kBlockAlign = 16;
+// Each block packs the whole other operand again, which costs about 1 / (block edge) of the
+// block's time: blocks stay at least this long, and a product is cut into at most kMaxBlocks.
+constexpr int64_t kMinBlockLen = 128;
+constexpr int64_t kMaxBlocks = 4;
 
-// Product `bi` of the batch, on at most `threads` threads.
-void gemm_one(const GemmArgs& g, int64_t bi, int threads) {
+// How a product of the batch is cut; the same for every product.
+struct Split {
+  bool by_rows = true;
+  int64_t len = 0;     // rows (by_rows) or columns of C
+  int64_t units = 0;   // len in kBlockAlign steps
+  int64_t blocks = 1;  // blocks per product
+};
+
+Split make_split(const GemmArgs& g, double macs) {
+  Split s;
+  // Each block repacks the whole other operand, so the longer side is the one to cut.
+  s.by_rows = g.m >= g.n;
+  s.len = s.by_rows ? g.m : g.n;
+  s.units = (s.len + kBlockAlign - 1) / kBlockAlign;
+  // A batch of at least kMaxBlocks products has parallelism enough in whole products.
+  if (g.k == 0 || g.batch >= kMaxBlocks) return s;
+  const auto by_work = static_cast<int64_t>(std::min(macs / kGemmGrain, double{kMaxBlocks}));
+  s.blocks = std::max<int64_t>(1, std::min({by_work, s.len / kMinBlockLen, s.units}));
+  return s;
+}
+
+// Block `blk` of product `bi`.
+void gemm_block(const GemmArgs& g, const Split& s, int64_t bi, int64_t blk) {
   const float* a = g.a + bi * g.stride_a;
   const float* b = g.b + bi * g.stride_b;
   float* c = g.c + bi * g.stride_c;
@@ -41,41 +67,30 @@ void gemm_one(const GemmArgs& g, int64_t bi, int threads) {
     }
     return;
   }
-  // Each block repacks the whole other operand, so the longer side is the one to cut.
-  const bool by_rows = g.m >= g.n;
-  const int64_t len = by_rows ? g.m : g.n;
-  const int64_t units = (len + kBlockAlign - 1) / kBlockAlign;
-  parallel_team(static_cast<int>(std::min<int64_t>(threads, units)), [&](int t, int team) {
-    const int64_t begin = std::min(len, units * t / team * kBlockAlign);
-    const int64_t end = std::min(len, units * (t + 1) / team * kBlockAlign);
-    if (begin == end) return;
-    if (by_rows) {
-      blas_sgemm(g.trans_a, g.trans_b, end - begin, g.n, g.k, g.alpha,
-                 a + (g.trans_a ? begin : begin * g.lda), g.lda, b, g.ldb, g.beta,
-                 c + begin * g.ldc, g.ldc);
-    } else {
-      blas_sgemm(g.trans_a, g.trans_b, g.m, end - begin, g.k, g.alpha, a, g.lda,
-                 b + (g.trans_b ? begin * g.ldb : begin), g.ldb, g.beta, c + begin, g.ldc);
-    }
-  });
+  const int64_t begin = std::min(s.len, s.units * blk / s.blocks * kBlockAlign);
+  const int64_t end = std::min(s.len, s.units * (blk + 1) / s.blocks * kBlockAlign);
+  if (begin == end) return;
+  if (s.by_rows) {
+    blas_sgemm(g.trans_a, g.trans_b, end - begin, g.n, g.k, g.alpha,
+               a + (g.trans_a ? begin : begin * g.lda), g.lda, b, g.ldb, g.beta, c + begin * g.ldc,
+               g.ldc);
+  } else {
+    blas_sgemm(g.trans_a, g.trans_b, g.m, end - begin, g.k, g.alpha, a, g.lda,
+               b + (g.trans_b ? begin * g.ldb : begin), g.ldb, g.beta, c + begin, g.ldc);
+  }
 }
 
 }  // namespace
 
 void gemm(const GemmArgs& g) {
   if (check_gemm_args(g)) return;
-  const int threads = max_threads();
   // In double: three int-sized factors overflow int64.
   const double macs =
       static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
-  if (threads > 1 && g.batch >= threads) {
-    parallel_for(g.batch, macs * static_cast<double>(g.batch) >= kGemmGrain,
-                 [&](int64_t bi) { gemm_one(g, bi, 1); });
-    return;
-  }
-  const int per_product = macs >= kGemmGrain ? threads : 1;
-  for (int64_t bi = 0; bi < g.batch; ++bi)
-    gemm_one(g, bi, per_product);
+  const Split s = make_split(g, macs);
+  const int64_t items = g.batch * s.blocks;
+  parallel_for(items, macs * static_cast<double>(g.batch) >= kGemmGrain,
+               [&](int64_t i) { gemm_block(g, s, i / s.blocks, i % s.blocks); });
 }
 
 }  // namespace ge::kernels::cpu

@@ -110,12 +110,13 @@ TEST_P(GemmTest, BatchedAndBroadcastBatch) {
 }
 
 // Above the threading grain one product is cut into blocks of rows (tall C) or of columns (wide
-// C), one per thread: every block edge, and the ragged last block, must land where it belongs.
+// C), as many as its size gives (not the thread count): every block edge, and the ragged last
+// block, must land where it belongs.
 TEST_P(GemmTest, LargeProductsSplitIntoBlocks) {
   for (bool ta : {false, true}) {
     for (bool tb : {false, true}) {
       check(args(ta, tb, 300, 257, 129, 2));
-      GemmArgs g = args(ta, tb, 37, 300, 129, 1);
+      GemmArgs g = args(ta, tb, 37, 600, 129, 1);
       g.alpha = 0.5f;
       g.beta = 1.f;
       check(g);
@@ -123,7 +124,7 @@ TEST_P(GemmTest, LargeProductsSplitIntoBlocks) {
   }
 }
 
-// A batch of at least as many products as threads is spread over the batch instead.
+// A batch of several products is spread over the batch instead, each product whole.
 TEST_P(GemmTest, LargeBatchSplitsOverProducts) {
   for (bool tb : {false, true}) {
     GemmArgs g = args(false, tb, 64, 48, 96, 3);
