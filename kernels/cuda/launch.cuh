@@ -30,11 +30,10 @@ void launch(const char* name, void (*kernel)(KernelArgs...), dim3 grid, dim3 blo
             size_t shared_bytes, cudaStream_t stream, Args&&... args) {
   static_assert(sizeof...(KernelArgs) == sizeof...(Args), "GE_LAUNCH: wrong number of arguments");
 #if defined(GE_CUDA_EMULATOR)
-  std::tuple<KernelArgs...> packed(static_cast<KernelArgs>(std::forward<Args>(args))...);
   cudaError_t err =
-      ::ge::emu::launch(::ge::emu::LaunchConfig{name, reinterpret_cast<const void*>(kernel), grid,
-                                                block, shared_bytes, stream},
-                        [&packed, kernel] { std::apply(kernel, packed); });
+      ::ge::emu::launch_kernel(::ge::emu::LaunchConfig{name, reinterpret_cast<const void*>(kernel),
+                                                       grid, block, shared_bytes, stream},
+                               kernel, static_cast<KernelArgs>(std::forward<Args>(args))...);
 #else
   // clang-format off
   kernel<<<grid, block, shared_bytes, stream>>>(static_cast<KernelArgs>(std::forward<Args>(args))...);

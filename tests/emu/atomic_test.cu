@@ -7,6 +7,7 @@
 
 #include "cuda/launch.cuh"
 #include "ganengine/emu/emulator.h"
+#include "test_support.h"
 
 namespace ge::emu_test {
 namespace {
@@ -56,8 +57,10 @@ __global__ void half_math(const __half* a, const __nv_bfloat16* b, float* out, i
 
 TEST(EmuAtomics, ManyBlocksUpdateTheSameCounters) {
   const int blocks = 64, threads = 128, total = blocks * threads;
-  Counters c{0, 0, 0, 0.0f, 0.0, -1, 1, 0, 0xffffffffu, -1, 0, 0, 0};
-  GE_LAUNCH(hammer, dim3(blocks), dim3(threads), 0, nullptr, &c);
+  DeviceVector<Counters> device(1,
+                                Counters{0, 0, 0, 0.0f, 0.0, -1, 1, 0, 0xffffffffu, -1, 0, 0, 0});
+  GE_LAUNCH(hammer, dim3(blocks), dim3(threads), 0, nullptr, device.data());
+  const Counters c = device.get()[0];
   EXPECT_EQ(c.sum, total);
   EXPECT_EQ(c.usum, 2u * total);
   EXPECT_EQ(c.big, static_cast<unsigned long long>(total) << 33);
@@ -82,8 +85,12 @@ TEST(EmuHalf, HalfAndBfloat16ArithmeticInAKernel) {
     a[i] = __float2half(0.25f * i);
     b[i] = __float2bfloat16(4.0f * i);
   }
-  std::vector<float> out(2 * n, -1.0f);
-  GE_LAUNCH(half_math, dim3(2), dim3(64), 0, nullptr, a.data(), b.data(), out.data(), n);
+  DeviceVector<__half> device_a(a);
+  DeviceVector<__nv_bfloat16> device_b(b);
+  DeviceVector<float> device_out(2 * n, -1.0f);
+  GE_LAUNCH(half_math, dim3(2), dim3(64), 0, nullptr, device_a.data(), device_b.data(),
+            device_out.data(), n);
+  const std::vector<float> out = device_out.get();
   for (int i = 0; i < n; ++i) {
     EXPECT_EQ(out[2 * i], 0.5f * i + 1.0f) << i;
     EXPECT_NEAR(out[2 * i + 1], 2.0f * i - 1.0f, (2.0f * i) / 128.0f) << i;

@@ -51,7 +51,7 @@ __global__ void block_indices(uint3* out) {
 }
 
 TEST(EmuBarrier, DivergentBarriersFailTheLaunchNamingKernelBlockAndSites) {
-  std::vector<int> out(64, 0);
+  DeviceVector<int> out(64);
   const auto result =
       outcome_of([&] { GE_LAUNCH(divergent_barriers, dim3(2), dim3(64), 0, nullptr, out.data()); });
   EXPECT_EQ(result.error, cudaErrorLaunchFailure);
@@ -65,7 +65,7 @@ TEST(EmuBarrier, DivergentBarriersFailTheLaunchNamingKernelBlockAndSites) {
 }
 
 TEST(EmuBarrier, ReturnBeforeBarrierFailsTheLaunch) {
-  std::vector<int> out(32, 0);
+  DeviceVector<int> out(32);
   for (auto order : {emu::ThreadOrder::forward, emu::ThreadOrder::reverse}) {
     emu::ScopedSchedule scoped({order, 0});
     const auto result = outcome_of(
@@ -82,16 +82,16 @@ TEST(EmuBarrier, ReturnBeforeBarrierFailsTheLaunch) {
 }
 
 TEST(EmuBarrier, EmulatorRecoversAfterAFailedLaunch) {
-  std::vector<int> out(64, 0);
+  DeviceVector<int> out(64);
   (void)outcome_of(
       [&] { GE_LAUNCH(divergent_barriers, dim3(4), dim3(64), 0, nullptr, out.data()); });
-  std::vector<int> votes(3, -1);
+  DeviceVector<int> votes(3, -1);
   GE_LAUNCH(count_votes, dim3(1), dim3(100), 0, nullptr, votes.data());
-  EXPECT_EQ(votes, (std::vector<int>{34, 1, 1}));
+  EXPECT_EQ(votes.get(), (std::vector<int>{34, 1, 1}));
 }
 
 TEST(EmuBarrier, ExceptionEscapingAKernelFailsTheLaunch) {
-  std::vector<int> out(32, 0);
+  DeviceVector<int> out(32);
   const auto result =
       outcome_of([&] { GE_LAUNCH(throws_in_thread_3, dim3(1), dim3(32), 0, nullptr, out.data()); });
   EXPECT_EQ(result.error, cudaErrorLaunchFailure);
@@ -103,8 +103,9 @@ TEST(EmuBarrier, ExceptionEscapingAKernelFailsTheLaunch) {
 TEST(EmuBarrier, BuiltinIndicesCoverMultiDimensionalGrids) {
   const dim3 grid(3, 2, 2), block(4, 2, 3);
   const unsigned total = 12 * 24;
-  std::vector<uint3> out(2 * total);
-  GE_LAUNCH(block_indices, grid, block, 0, nullptr, out.data());
+  DeviceVector<uint3> device(2 * total);
+  GE_LAUNCH(block_indices, grid, block, 0, nullptr, device.data());
+  const std::vector<uint3> out = device.get();
   unsigned i = 0;
   for (unsigned bz = 0; bz < 2; ++bz)
     for (unsigned by = 0; by < 2; ++by)

@@ -1,13 +1,18 @@
 #include <gtest/gtest.h>
 
 #include <cublas_v2.h>
+#include <cuda_runtime.h>
 
 #include <cmath>
 #include <limits>
 #include <random>
 #include <vector>
 
+#include "test_support.h"
+
 namespace {
+
+using ge::emu_test::DeviceVector;
 
 // C = alpha op(A) op(B) + beta C, column-major, written the slow obvious way.
 void reference_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* A, int lda,
@@ -54,9 +59,12 @@ TEST_F(CublasTest, SgemmMatchesNaiveColumnMajorLoopWithTransposes) {
       const float alpha = 1.5f, beta = -0.5f;
       reference_gemm(ta, tb, m, n, k, alpha, A.data(), lda, B.data(), ldb, beta, expected.data(),
                      ldc);
+      const DeviceVector<float> dA(A), dB(B), dC(C);
       ASSERT_EQ(cublasSgemm(handle_, ta ? CUBLAS_OP_T : CUBLAS_OP_N, tb ? CUBLAS_OP_T : CUBLAS_OP_N,
-                            m, n, k, &alpha, A.data(), lda, B.data(), ldb, &beta, C.data(), ldc),
+                            m, n, k, &alpha, dA.data(), lda, dB.data(), ldb, &beta, dC.data(), ldc),
                 CUBLAS_STATUS_SUCCESS);
+      ASSERT_EQ(cudaStreamSynchronize(nullptr), cudaSuccess);  // the handle's stream
+      C = dC.get();
       for (size_t i = 0; i < C.size(); ++i)
         EXPECT_NEAR(C[i], expected[i], 1e-5f) << ta << tb << i;
     }
@@ -71,9 +79,11 @@ TEST_F(CublasTest, BetaZeroIgnoresNanInC) {
   std::vector<float> expected(m * n, 0.0f);
   const float alpha = 1.0f, beta = 0.0f;
   reference_gemm(false, false, m, n, k, alpha, A.data(), m, B.data(), k, beta, expected.data(), m);
-  ASSERT_EQ(cublasSgemm(handle_, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &alpha, A.data(), m, B.data(),
-                        k, &beta, C.data(), m),
+  const DeviceVector<float> dA(A), dB(B), dC(C);
+  ASSERT_EQ(cublasSgemm(handle_, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &alpha, dA.data(), m, dB.data(),
+                        k, &beta, dC.data(), m),
             CUBLAS_STATUS_SUCCESS);
+  C = dC.get();
   for (int i = 0; i < m * n; ++i)
     EXPECT_NEAR(C[i], expected[i], 1e-5f) << i;
 }
@@ -90,11 +100,53 @@ TEST_F(CublasTest, SgemmStridedBatchedMatchesPerBatchLoop) {
     reference_gemm(true, false, m, n, k, alpha, A.data() + b * sa, k, B.data() + b * sb, k, beta,
                    expected.data() + b * sc, m);
   }
-  ASSERT_EQ(cublasSgemmStridedBatched(handle_, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, &alpha, A.data(),
-                                      k, sa, B.data(), k, sb, &beta, C.data(), m, sc, batches),
+  const DeviceVector<float> dA(A), dB(B), dC(C);
+  ASSERT_EQ(cublasSgemmStridedBatched(handle_, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, &alpha, dA.data(),
+                                      k, sa, dB.data(), k, sb, &beta, dC.data(), m, sc, batches),
             CUBLAS_STATUS_SUCCESS);
+  C = dC.get();
   for (size_t i = 0; i < C.size(); ++i)
     EXPECT_NEAR(C[i], expected[i], 1e-5f) << i;
+}
+
+// Like a kernel, a cuBLAS call runs on the handle's stream: its result is there only after the host
+// synchronises with that stream, and a sync with another stream does not bring it.
+TEST_F(CublasTest, SgemmRunsWhenItsStreamIsSynchronised) {
+  if (ge::emu_test::launch_blocking()) GTEST_SKIP() << "CUDA_LAUNCH_BLOCKING=1";
+  cudaStream_t stream = nullptr, other = nullptr;
+  ASSERT_EQ(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), cudaSuccess);
+  ASSERT_EQ(cudaStreamCreateWithFlags(&other, cudaStreamNonBlocking), cudaSuccess);
+  ASSERT_EQ(cublasSetStream(handle_, stream), CUBLAS_STATUS_SUCCESS);
+  const DeviceVector<float> A(4, 1.0f), B(4, 2.0f), C(4, -1.0f);
+  const float alpha = 1.0f, beta = 0.0f;
+  ASSERT_EQ(cublasSgemm(handle_, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 2, &alpha, A.data(), 2, B.data(),
+                        2, &beta, C.data(), 2),
+            CUBLAS_STATUS_SUCCESS);
+  // Device memory is host memory here, so the host can look before it synchronises.
+  EXPECT_EQ(C.data()[0], -1.0f);
+  ASSERT_EQ(cudaStreamSynchronize(other), cudaSuccess);
+  EXPECT_EQ(C.data()[0], -1.0f);
+  ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess);
+  EXPECT_EQ(C.data()[0], 4.0f);
+  EXPECT_EQ(cudaStreamDestroy(stream), cudaSuccess);
+  EXPECT_EQ(cudaStreamDestroy(other), cudaSuccess);
+}
+
+// A host matrix makes the call's kernel fault on a GPU; the error surfaces at the synchronisation.
+TEST_F(CublasTest, HostMatrixIsAnIllegalAddressAtTheNextSynchronisation) {
+  if (ge::emu_test::launch_blocking()) GTEST_SKIP() << "CUDA_LAUNCH_BLOCKING=1";
+  const DeviceVector<float> A(4, 1.0f), B(4, 2.0f);
+  std::vector<float> C(4, -1.0f);
+  const float alpha = 1.0f, beta = 0.0f;
+  (void)cudaGetLastError();
+  ASSERT_EQ(cublasSgemm(handle_, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 2, &alpha, A.data(), 2, B.data(),
+                        2, &beta, C.data(), 2),
+            CUBLAS_STATUS_SUCCESS);
+  EXPECT_EQ(cudaDeviceSynchronize(), cudaErrorIllegalAddress);
+  EXPECT_NE(ge::emu::last_error_detail().find("cublasSgemm: matrix C"), std::string::npos)
+      << ge::emu::last_error_detail();
+  EXPECT_EQ(C, std::vector<float>(4, -1.0f));
+  (void)cudaGetLastError();
 }
 
 TEST_F(CublasTest, ArgumentChecksMatchCublas) {

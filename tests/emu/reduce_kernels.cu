@@ -1,6 +1,7 @@
 #include "reduce_kernels.h"
 
 #include "cuda/launch.cuh"
+#include "test_support.h"
 
 namespace ge::emu_test {
 namespace {
@@ -53,23 +54,25 @@ __global__ void warp_sum_kernel(const float* x, int n, float* out) {
 }  // namespace
 
 float block_sum(const std::vector<float>& values, unsigned threads, Barriers barriers) {
-  float out = 0.0f;
+  const DeviceVector<float> x(values);
+  const DeviceVector<float> out(1);
   const int n = static_cast<int>(values.size());
   if (barriers == Barriers::present) {
     GE_LAUNCH(block_sum_kernel<Barriers::present>, dim3(1), dim3(threads), threads * sizeof(float),
-              nullptr, values.data(), n, &out);
+              nullptr, x.data(), n, out.data());
   } else {
     GE_LAUNCH(block_sum_kernel<Barriers::missing>, dim3(1), dim3(threads), threads * sizeof(float),
-              nullptr, values.data(), n, &out);
+              nullptr, x.data(), n, out.data());
   }
-  return out;
+  return out.get()[0];
 }
 
 float warp_sum(const std::vector<float>& values, unsigned threads) {
-  float out = 0.0f;
-  GE_LAUNCH(warp_sum_kernel, dim3(1), dim3(threads), 0, nullptr, values.data(),
-            static_cast<int>(values.size()), &out);
-  return out;
+  const DeviceVector<float> x(values);
+  const DeviceVector<float> out(1);
+  GE_LAUNCH(warp_sum_kernel, dim3(1), dim3(threads), 0, nullptr, x.data(),
+            static_cast<int>(values.size()), out.data());
+  return out.get()[0];
 }
 
 }  // namespace ge::emu_test

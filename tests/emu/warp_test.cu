@@ -92,8 +92,9 @@ TEST(EmuWarp, EveryWarpOperationMatchesCudaSemantics) {
   for (auto order :
        {emu::ThreadOrder::forward, emu::ThreadOrder::reverse, emu::ThreadOrder::random}) {
     emu::ScopedSchedule scoped({order, 3});
-    std::vector<WarpResults> out(64);
-    GE_LAUNCH(warp_ops, dim3(1), dim3(64), 0, nullptr, out.data());
+    DeviceVector<WarpResults> device(64);
+    GE_LAUNCH(warp_ops, dim3(1), dim3(64), 0, nullptr, device.data());
+    const std::vector<WarpResults> out = device.get();
     for (int t = 0; t < 64; ++t) {
       const int lane = t % 32, base = 100 + t - lane;
       const WarpResults& r = out[t];
@@ -114,21 +115,23 @@ TEST(EmuWarp, EveryWarpOperationMatchesCudaSemantics) {
 }
 
 TEST(EmuWarp, PartialMasksOnlyWaitForTheirLanes) {
-  std::vector<int> out(96, -1);
-  GE_LAUNCH(masked_warp_ops, dim3(1), dim3(32), 0, nullptr, out.data());
+  DeviceVector<int> device(96, -1);
+  GE_LAUNCH(masked_warp_ops, dim3(1), dim3(32), 0, nullptr, device.data());
+  const std::vector<int> out = device.get();
   for (int lane = 0; lane < 32; lane += 2) {
     EXPECT_EQ(out[lane], lane < 30 ? 2 * lane + 2 : 2 * lane) << lane;  // lane 32 does not exist
     EXPECT_EQ(out[32 + lane], 0x55) << lane;
     EXPECT_EQ(static_cast<unsigned>(out[64 + lane]), 0x55555555u) << lane;
   }
-  std::vector<int> halves(32, 0);
-  GE_LAUNCH(half_warp_groups, dim3(1), dim3(32), 0, nullptr, halves.data());
+  DeviceVector<int> device_halves(32);
+  GE_LAUNCH(half_warp_groups, dim3(1), dim3(32), 0, nullptr, device_halves.data());
+  const std::vector<int> halves = device_halves.get();
   for (int lane = 0; lane < 32; ++lane)
     EXPECT_EQ(halves[lane], 16) << lane;
 }
 
 TEST(EmuWarp, MismatchedMasksFailTheLaunch) {
-  std::vector<int> out(32, 0);
+  DeviceVector<int> out(32);
   const auto result =
       outcome_of([&] { GE_LAUNCH(mismatched_masks, dim3(1), dim3(32), 0, nullptr, out.data()); });
   EXPECT_EQ(result.error, cudaErrorLaunchFailure);
@@ -140,7 +143,7 @@ TEST(EmuWarp, MismatchedMasksFailTheLaunch) {
 }
 
 TEST(EmuWarp, MaskWithoutTheCallingLaneFailsTheLaunch) {
-  std::vector<int> out(32, 0);
+  DeviceVector<int> out(32);
   const auto result =
       outcome_of([&] { GE_LAUNCH(mask_without_self, dim3(1), dim3(32), 0, nullptr, out.data()); });
   EXPECT_EQ(result.error, cudaErrorLaunchFailure);
@@ -149,7 +152,7 @@ TEST(EmuWarp, MaskWithoutTheCallingLaneFailsTheLaunch) {
 }
 
 TEST(EmuWarp, WarpOperationAgainstABlockBarrierIsADeadlockNotAHang) {
-  std::vector<int> out(1, 0);
+  DeviceVector<int> out(1);
   const auto result = outcome_of(
       [&] { GE_LAUNCH(shuffle_against_barrier, dim3(1), dim3(64), 0, nullptr, out.data()); });
   EXPECT_EQ(result.error, cudaErrorLaunchFailure);
@@ -158,7 +161,7 @@ TEST(EmuWarp, WarpOperationAgainstABlockBarrierIsADeadlockNotAHang) {
 }
 
 TEST(EmuWarp, FullMaskInAPartialWarpFailsTheLaunch) {
-  std::vector<int> out(64, 0);
+  DeviceVector<int> out(64);
   const auto result =
       outcome_of([&] { GE_LAUNCH(mismatched_masks, dim3(1), dim3(40), 0, nullptr, out.data()); });
   EXPECT_EQ(result.error, cudaErrorLaunchFailure);

@@ -1,9 +1,12 @@
 // The cuBLAS calls the engine makes, with cuBLAS's column-major semantics and argument checks,
-// computed by the CPU BLAS.
+// computed by the CPU BLAS when the handle's stream reaches them.
 #include <cublas_v2.h>
 #include <cblas.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <string>
+#include <utility>
 
 #include "runtime_state.h"
 
@@ -57,6 +60,36 @@ void gemm(cublasOperation_t transa, cublasOperation_t transb, int m, int n, int 
               beta, C, ldc);
 }
 
+// The matrices live in memory the device can reach; a host pointer makes cuBLAS's kernel fault,
+// which the runtime reports at the next synchronisation. Returns why, or an empty string.
+std::string host_matrix(const char* call, int m, int n, int k, const float* A, const float* B,
+                        const float* C) {
+  if (m == 0 || n == 0) return {};
+  const std::pair<const char*, const float*> matrices[] = {{"A", A}, {"B", B}, {"C", C}};
+  for (const auto& [name, ptr] : matrices) {
+    if (k == 0 && name[0] != 'C') continue;
+    if (ptr != nullptr && detail::residence(ptr) != detail::Residence::host) continue;
+    char address[32];
+    std::snprintf(address, sizeof address, "%p", static_cast<const void*>(ptr));
+    return std::string(call) + ": matrix " + name + " (" + address +
+           ") is not in device memory (cudaMalloc) or pinned host memory (cudaMallocHost)";
+  }
+  return {};
+}
+
+// Queues a call on the handle's stream; the scalars are read now (host pointer mode), the
+// matrices when the stream gets there.
+template <typename Call>
+cublasStatus_t queue(cublasHandle_t handle, std::string host_pointer, Call call) {
+  const cudaError_t error =
+      detail::enqueue(handle->stream, [call, host_pointer = std::move(host_pointer)] {
+        if (!host_pointer.empty()) return detail::Fault{cudaErrorIllegalAddress, host_pointer};
+        call();
+        return detail::Fault{};
+      });
+  return error == cudaSuccess ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_EXECUTION_FAILED;
+}
+
 }  // namespace
 }  // namespace ge::emu
 
@@ -108,8 +141,11 @@ cublasStatus_t cublasSgemm_v2(cublasHandle_t handle, cublasOperation_t transa,
   const cublasStatus_t status =
       ge::emu::check_gemm(handle, transa, transb, m, n, k, alpha, beta, lda, ldb, ldc);
   if (status != CUBLAS_STATUS_SUCCESS) return status;
-  ge::emu::gemm(transa, transb, m, n, k, *alpha, A, lda, B, ldb, *beta, C, ldc);
-  return CUBLAS_STATUS_SUCCESS;
+  return ge::emu::queue(handle, ge::emu::host_matrix("cublasSgemm", m, n, k, A, B, C),
+                        [=, alpha = *alpha, beta = *beta] {
+                          ge::emu::gemm(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
+                                        ldc);
+                        });
 }
 
 cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa,
@@ -122,11 +158,15 @@ cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, cublasOperation_
       ge::emu::check_gemm(handle, transa, transb, m, n, k, alpha, beta, lda, ldb, ldc);
   if (status != CUBLAS_STATUS_SUCCESS) return status;
   if (batchCount < 0) return CUBLAS_STATUS_INVALID_VALUE;
-  for (int batch = 0; batch < batchCount; ++batch) {
-    ge::emu::gemm(transa, transb, m, n, k, *alpha, A + batch * strideA, lda, B + batch * strideB,
-                  ldb, *beta, C + batch * strideC, ldc);
-  }
-  return CUBLAS_STATUS_SUCCESS;
+  const std::string host_pointer =
+      batchCount == 0 ? std::string()
+                      : ge::emu::host_matrix("cublasSgemmStridedBatched", m, n, k, A, B, C);
+  return ge::emu::queue(handle, host_pointer, [=, alpha = *alpha, beta = *beta] {
+    for (int batch = 0; batch < batchCount; ++batch) {
+      ge::emu::gemm(transa, transb, m, n, k, alpha, A + batch * strideA, lda, B + batch * strideB,
+                    ldb, beta, C + batch * strideC, ldc);
+    }
+  });
 }
 
 const char* cublasGetStatusName(cublasStatus_t status) {

@@ -118,7 +118,7 @@ cudaError_t cudaGetDevice(int* device) {
 }
 
 cudaError_t cudaDeviceSynchronize(void) {
-  return cudaSuccess;
+  return ge::emu::detail::synchronize_device();
 }
 
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {

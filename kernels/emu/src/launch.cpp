@@ -1,5 +1,8 @@
-// Launch validation as the GPU does it, and the pool of OS threads that runs a grid's blocks.
+// Launch validation as the GPU does it (configuration, registers, pointer arguments), the queueing
+// of launches on their streams, and the pool of OS threads that runs a grid's blocks.
 #include <condition_variable>
+#include <cstdio>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -13,6 +16,26 @@ namespace {
 
 std::string dims(const dim3& d) {
   return "(" + std::to_string(d.x) + "," + std::to_string(d.y) + "," + std::to_string(d.z) + ")";
+}
+
+// The registers a block needs, allocated per warp in units of 256 as on sm_90, against the 65536
+// of an SM (and at most 255 per thread).
+std::string check_registers(const LaunchConfig& config, unsigned long long threads) {
+  const int registers = kernel_registers(config.func, config.name);
+  if (registers <= 0) return {};
+  const cudaDeviceProp& p = target_properties();
+  if (registers > 255) {
+    return std::to_string(registers) + " registers per thread exceed sm_90's 255";
+  }
+  constexpr unsigned long long kUnit = 256;
+  const unsigned long long per_warp = (registers * 32ull + kUnit - 1) / kUnit * kUnit;
+  const unsigned long long warps = (threads + 31) / 32;
+  const unsigned long long needed = warps * per_warp;
+  if (needed <= static_cast<unsigned long long>(p.regsPerBlock)) return {};
+  return std::to_string(threads) + " threads of " + std::to_string(registers) +
+         " registers each need " + std::to_string(needed) + " registers (" +
+         std::to_string(per_warp) + " per warp), more than the " + std::to_string(p.regsPerBlock) +
+         " of an SM; use smaller blocks or __launch_bounds__";
 }
 
 // Returns a non-empty explanation when the configuration exceeds the target's limits.
@@ -52,6 +75,8 @@ std::string check_configuration(const LaunchConfig& config, cudaError_t& error) 
                   "cudaFuncAttributeMaxDynamicSharedMemorySize, bytes))"
                 : "");
   }
+  error = cudaErrorLaunchOutOfResources;
+  if (std::string why = check_registers(config, threads); !why.empty()) return why;
   error = cudaErrorInvalidResourceHandle;
   if (!is_valid_stream(config.stream)) return "unknown stream";
   error = cudaSuccess;
@@ -129,20 +154,30 @@ Pool& pool() {
   return instance;
 }
 
-}  // namespace
+std::string kernel_name(const LaunchConfig& config) {
+  return config.name ? config.name : "kernel";
+}
 
-cudaError_t launch(const LaunchConfig& config, KernelBody body, void* state) {
-  if (dynamic_smem != nullptr) {
-    return fail(cudaErrorNotSupported,
-                "launch of '" + std::string(config.name ? config.name : "kernel") +
-                    "' from device code: dynamic parallelism is not emulated");
+// A pointer argument must be null or address device memory (cudaMalloc) or pinned host memory
+// (cudaMallocHost, which the device reaches through unified addressing). A pointer to pageable
+// host memory (heap, stack, globals) or to freed memory would fault on the GPU.
+std::string check_pointers(const PointerArgument* pointers, unsigned count) {
+  for (unsigned i = 0; i < count; ++i) {
+    const void* p = reinterpret_cast<const void*>(pointers[i].address);
+    if (p == nullptr || residence(p) != Residence::host) continue;
+    // One past the end of an allocation, as a kernel may be given for an empty range.
+    if (residence(static_cast<const char*>(p) - 1) != Residence::host) continue;
+    char address[32];
+    std::snprintf(address, sizeof address, "%p", p);
+    return "argument " + std::to_string(pointers[i].index) + " (" + address +
+           ") is a host pointer: it is not inside any cudaMalloc or cudaMallocHost allocation, "
+           "so the device cannot dereference it";
   }
-  cudaError_t error = cudaSuccess;
-  if (std::string why = check_configuration(config, error); !why.empty()) {
-    return fail(error, "launch of '" + std::string(config.name ? config.name : "kernel") +
-                           "' with grid " + dims(config.grid) + ", block " + dims(config.block) +
-                           ": " + why);
-  }
+  return {};
+}
+
+// Runs every block of a validated launch; returns the first fault.
+Fault run_launch(const LaunchConfig& config, KernelBody body, void* state) {
   Job job;
   job.config = &config;
   job.body = body;
@@ -159,8 +194,49 @@ cudaError_t launch(const LaunchConfig& config, KernelBody body, void* state) {
   } else {
     pool().run(job, static_cast<int>(workers - 1));
   }
-  if (!job.failure.empty()) return fail(cudaErrorLaunchFailure, std::move(job.failure));
+  if (!job.failure.empty()) return Fault{cudaErrorLaunchFailure, std::move(job.failure)};
+  return Fault{};
+}
+
+// The checks a launch gets before it is queued, as <<<>>> reports them.
+cudaError_t check_launch(const LaunchConfig& config) {
+  if (dynamic_smem != nullptr) {
+    return fail(cudaErrorNotSupported, "launch of '" + kernel_name(config) +
+                                           "' from device code: dynamic parallelism is not "
+                                           "emulated");
+  }
+  cudaError_t error = cudaSuccess;
+  if (std::string why = check_configuration(config, error); !why.empty()) {
+    return fail(error, "launch of '" + kernel_name(config) + "' with grid " + dims(config.grid) +
+                           ", block " + dims(config.block) + ": " + why);
+  }
   return cudaSuccess;
+}
+
+}  // namespace
+
+cudaError_t launch(const LaunchConfig& config, KernelBody body, void* state) {
+  if (cudaError_t error = check_launch(config); error != cudaSuccess) return error;
+  // The body refers to the caller's frame, so it runs now, after the stream's earlier work.
+  if (cudaError_t error = synchronize_stream(config.stream); error != cudaSuccess) return error;
+  Fault fault = run_launch(config, body, state);
+  if (fault.error != cudaSuccess) return fail(fault.error, std::move(fault.detail));
+  return cudaSuccess;
+}
+
+cudaError_t submit(const LaunchConfig& config, QueuedKernel* kernel,
+                   const PointerArgument* pointers, unsigned count) {
+  std::shared_ptr<QueuedKernel> owned(kernel);
+  if (cudaError_t error = check_launch(config); error != cudaSuccess) return error;
+  if (std::string why = check_pointers(pointers, count); !why.empty()) {
+    return fail(cudaErrorIllegalAddress, "launch of '" + kernel_name(config) + "': " + why);
+  }
+  // An asynchronous error from earlier work is reported by the next launch, as the runtime does.
+  if (cudaError_t error = take_fault(); error != cudaSuccess) return error;
+  return enqueue(config.stream, [config, owned] {
+    return run_launch(
+        config, [](void* state) { static_cast<QueuedKernel*>(state)->run(); }, owned.get());
+  });
 }
 
 }  // namespace ge::emu::detail

@@ -5,6 +5,7 @@
 #include <exception>
 #include <memory>
 #include <new>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -27,6 +28,25 @@ namespace {
 
 constexpr std::size_t kSharedArenaBytes = 228 * 1024;
 constexpr unsigned char kGarbage = 0xFF;  // reads as NaN in every floating-point type
+// Guard zones before and after a block's dynamic shared memory, checked when the block ends: a
+// write outside the launch's shared_bytes changes them. The pattern reads as NaN in float and
+// double, so a read outside the range shows up too.
+constexpr std::size_t kGuardBytes = 256;
+constexpr unsigned char kGuardPattern[4] = {0xAD, 0xDE, 0xF0, 0xFF};
+
+void fill_guard(unsigned char* guard) {
+  for (std::size_t i = 0; i < kGuardBytes; ++i)
+    guard[i] = kGuardPattern[i % 4];
+}
+
+// The offset from the start of dynamic shared memory of the first changed byte of a guard zone
+// that starts at offset `zone`, or nothing.
+std::optional<std::ptrdiff_t> changed_byte(const unsigned char* guard, std::ptrdiff_t zone) {
+  for (std::size_t i = 0; i < kGuardBytes; ++i) {
+    if (guard[i] != kGuardPattern[i % 4]) return zone + static_cast<std::ptrdiff_t>(i);
+  }
+  return std::nullopt;
+}
 
 struct BlockAborted {};
 
@@ -96,7 +116,9 @@ std::string diagnose(const BlockView& block) {
 
 class Worker {
  public:
-  Worker() : smem_(new (std::align_val_t{128}) unsigned char[kSharedArenaBytes]) {
+  Worker()
+      : smem_(new (
+            std::align_val_t{128}) unsigned char[kGuardBytes + kSharedArenaBytes + kGuardBytes]) {
     tsan_self_ = san::current_fiber();
   }
   Worker(const Worker&) = delete;
@@ -321,8 +343,11 @@ void Worker::run_block(Job& job, std::uint64_t linear) {
             static_cast<unsigned>(linear / (std::uint64_t{grid.x} * grid.y))};
   blockDim = dim;
   gridDim = grid;
-  dynamic_smem = smem_.get();
-  std::memset(smem_.get(), kGarbage, config.shared_bytes);
+  unsigned char* const shared = smem_.get() + kGuardBytes;
+  dynamic_smem = shared;
+  fill_guard(smem_.get());
+  std::memset(shared, kGarbage, config.shared_bytes);
+  fill_guard(shared + config.shared_bytes);
 
   const unsigned count = dim.x * dim.y * dim.z;
   active_.resize(count);
@@ -361,6 +386,17 @@ void Worker::run_block(Job& job, std::uint64_t linear) {
       break;
     }
     if (!release_barrier()) error = diagnose(view_);
+  }
+  if (error.empty()) {
+    const auto bytes = static_cast<std::ptrdiff_t>(config.shared_bytes);
+    auto before = changed_byte(smem_.get(), -static_cast<std::ptrdiff_t>(kGuardBytes));
+    auto after = changed_byte(shared + config.shared_bytes, bytes);
+    if (before || after) {
+      error = "write outside dynamic shared memory: byte at offset " +
+              std::to_string(before ? *before : *after) + " of the " + std::to_string(bytes) +
+              " bytes given at launch changed (guard zone " + (before ? "before" : "after") +
+              " the block's shared memory)";
+    }
   }
   if (!error.empty()) {
     abort_block();

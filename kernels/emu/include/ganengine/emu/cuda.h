@@ -7,7 +7,8 @@
 //
 // Limitations: __CUDA_ARCH__ stays undefined (code under #ifdef __CUDA_ARCH__ is not compiled),
 // `extern __shared__` arrays are not supported (use GE_DYNAMIC_SHARED), and static __shared__
-// storage is per OS thread, so unlike dynamic shared memory it is not garbage-filled per block.
+// storage is per OS thread, so unlike dynamic shared memory it is neither garbage-filled per
+// block nor surrounded by guard zones.
 #include <cuda_runtime.h>
 #include <cuda_fp16.h>
 #include <cuda_bf16.h>
@@ -20,6 +21,7 @@
 #include <memory>  // before __noinline__ is defined: libstdc++ spells that attribute itself
 #include <source_location>
 #include <string>
+#include <tuple>
 #include <type_traits>
 
 // ---- execution-space keywords (the toolkit headers define most as empty without nvcc) ----
@@ -51,6 +53,40 @@ namespace detail {
 
 using KernelBody = void (*)(void*);
 cudaError_t launch(const LaunchConfig& config, KernelBody body, void* state);
+
+// A launch queued on its stream: the kernel with its arguments held by value.
+class QueuedKernel {
+ public:
+  virtual ~QueuedKernel() = default;
+  virtual void run() = 0;
+};
+
+template <typename... Args>
+class BoundKernel final : public QueuedKernel {
+ public:
+  BoundKernel(void (*kernel)(Args...), Args... args) : kernel_(kernel), args_(args...) {}
+  void run() override { std::apply(kernel_, args_); }
+
+ private:
+  void (*kernel_)(Args...);
+  std::tuple<Args...> args_;
+};
+
+// A pointer among a launch's arguments, which must address memory the device can reach.
+struct PointerArgument {
+  unsigned index;
+  std::uintptr_t address;
+};
+
+cudaError_t submit(const LaunchConfig& config, QueuedKernel* kernel,
+                   const PointerArgument* pointers, unsigned count);
+
+template <typename T>
+void note_pointer(PointerArgument* pointers, unsigned& count, unsigned index, const T& value) {
+  if constexpr (std::is_pointer_v<T> && !std::is_function_v<std::remove_pointer_t<T>>) {
+    pointers[count++] = PointerArgument{index, reinterpret_cast<std::uintptr_t>(value)};
+  }
+}
 
 // The running block's dynamic shared memory; thread-local because blocks run one per OS thread.
 extern thread_local constinit unsigned char* dynamic_smem
@@ -93,13 +129,28 @@ T from_bits(unsigned long long bits) {
 
 }  // namespace detail
 
-// Runs `body` once per CUDA thread of the grid, synchronously; returns the launch's error.
+// Runs `body` once per CUDA thread of the grid, synchronously, after the work queued before it on
+// the stream; returns the launch's error (a fault inside the kernel included).
 template <typename Body>
 cudaError_t launch(const LaunchConfig& config, Body&& body) {
   using B = std::remove_reference_t<Body>;
   return detail::launch(
       config, [](void* state) { (*static_cast<B*>(state))(); },
       const_cast<void*>(static_cast<const void*>(std::addressof(body))));
+}
+
+// Queues `kernel(args...)` on the launch's stream, as <<<>>> does; it runs when the host
+// synchronises with that stream (or at once under CUDA_LAUNCH_BLOCKING=1). The configuration and
+// the pointer arguments are checked now; faults inside the kernel surface at the synchronisation.
+template <typename... KernelArgs>
+cudaError_t launch_kernel(const LaunchConfig& config, void (*kernel)(KernelArgs...),
+                          std::type_identity_t<KernelArgs>... args) {
+  detail::PointerArgument pointers[sizeof...(KernelArgs) + 1];
+  unsigned count = 0;
+  unsigned index = 0;
+  (detail::note_pointer(pointers, count, index++, args), ...);
+  return detail::submit(config, new detail::BoundKernel<KernelArgs...>(kernel, args...), pointers,
+                        count);
 }
 
 // Why the last failing launch or runtime call of this host thread failed, in words.

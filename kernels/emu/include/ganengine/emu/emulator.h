@@ -1,6 +1,10 @@
 #pragma once
 // Control of the CUDA emulator: the order in which it runs the threads of a block between
-// barriers (to expose missing __syncthreads), the emulated target, and counters for benchmarks.
+// barriers (to expose missing __syncthreads), the emulated target, per-kernel register counts,
+// and counters for benchmarks.
+//
+// Launches, copies and cuBLAS calls are queued per stream and run when the host synchronises
+// with the stream, as on a GPU; CUDA_LAUNCH_BLOCKING=1 runs each when it is queued.
 #include <cstdint>
 #include <string>
 
@@ -46,6 +50,13 @@ void set_worker_threads(int count);
 
 // Stack size of one emulated CUDA thread (GE_EMU_STACK_KB, default 64 KiB).
 std::size_t fiber_stack_bytes();
+
+// Registers per thread that launches of `func` need, as ptxas would report them; checked at each
+// launch against the SM's 65536 (cudaErrorLaunchOutOfResources). Overrides the sm_90 ptxas table,
+// which covers the project's kernels by name; 0 removes the declaration.
+void set_kernel_registers(const void* func, int registers);
+// The sm_90 ptxas table's count for a kernel named as GE_LAUNCH names it; 0 when not listed.
+int table_registers(const std::string& name);
 
 struct Stats {
   std::uint64_t launches = 0;
