@@ -8,7 +8,7 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
 # Environment: FUZZ_BUILD_DIR (build/fuzz), FUZZ_RUN_DIR (<build dir>/runs), FUZZ_JOBS (2),
-# FUZZ_CUDA_MODE (off), CC/CXX (clang/clang++).
+# FUZZ_SEED (1; 0 for a random seed), FUZZ_CUDA_MODE (off), CC/CXX (clang/clang++).
 # Reproduce a finding: <build dir>/fuzz/<target> <run dir>/<target>/findings/<file>
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,9 @@ seconds=${1:-${FUZZ_SECONDS:-60}}
 build=$(realpath -m "${FUZZ_BUILD_DIR:-build/fuzz}")
 runs=$(realpath -m "${FUZZ_RUN_DIR:-$build/runs}")
 jobs=${FUZZ_JOBS:-2}
+# A fixed seed by default, so that a run retraces the same inputs (up to its time limit) and a
+# CI result can be reproduced; FUZZ_SEED=0 lets libFuzzer pick one.
+seed=${FUZZ_SEED:-1}
 start=$SECONDS
 
 cmake -S . -B "$build" -G Ninja \
@@ -56,13 +59,13 @@ run_one() {
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$build/fuzz/$target" "$dir/corpus" -max_total_time="$seconds" -max_len="$(max_len "$target")" \
-    -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 -print_final_stats=1 \
+    -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 -print_final_stats=1 -seed="$seed" \
     -artifact_prefix="$dir/findings/" >"$dir/log" 2>&1 || rc=$?
   echo "$rc" >"$dir/rc"
 }
 export -f run_one max_len
 root=$PWD
-export build runs seconds root
+export build runs seconds root seed
 
 printf '%s\n' "${targets[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one {}'
 

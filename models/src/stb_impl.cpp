@@ -6,8 +6,15 @@
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wunused-variable"
+#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
 #pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
 
+// stb asserts on some malformed input (a JPEG whose Huffman codes contradict their table), which
+// would abort a debug build on a bad file. Every build decodes as the release one does: with the
+// bounds checks patched in (models/CMakeLists.txt) such a file decodes to garbage or is refused,
+// and the sanitizers still see any memory error.
+#define STBI_ASSERT(x) ((void)0)
 // Only the formats the data sets read: PNG, JPEG, BMP (stb's other decoders are not compiled).
 #define STBI_ONLY_PNG
 #define STBI_ONLY_JPEG
