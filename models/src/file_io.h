@@ -4,9 +4,13 @@
 // writer out of a directory, and the fault points through which tests crash or fail a write
 // between its steps.
 #include <functional>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+
+#include "ganengine/error.h"
 
 namespace ge::models::detail {
 
@@ -29,6 +33,21 @@ void replace_file_pair(const char* op, const std::string& staged, const std::str
 // Where replace_file_pair keeps the new text of `text_path` until the pair is committed:
 // `text_path` + ".next".
 std::string pair_next_text(const std::string& text_path);
+
+// The rest of `in`, a stream opened on a file, as bytes (std::string or std::vector<unsigned
+// char>). A failed read throws `failed` (which names the file), followed by ": <reason>" when the
+// stream gives one: a directory opens, then throws std::ios_base::failure on the first read.
+template <typename Bytes>
+Bytes read_stream(std::ifstream& in, const std::string& failed) {
+  Bytes bytes;
+  try {
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure& e) {
+    fail(failed, ": ", e.what());
+  }
+  if (in.bad()) fail(failed);
+  return bytes;
+}
 
 // Parses the JSON file at `path`. A file that cannot be opened throws `path` + ": " + `missing`
 // (which says what the file should have been and how to make one); one that does not parse

@@ -196,14 +196,8 @@ void save_npy(const std::string& path, const Tensor& t) {
 Tensor load_npy(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("load_npy: cannot open '", path, "': ", std::strerror(errno));
-  std::string bytes;
-  // A directory opens, then throws std::ios_base::failure on the first read.
-  try {
-    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  } catch (const std::ios_base::failure& e) {
-    fail("load_npy: reading '", path, "' failed: ", e.what());
-  }
-  if (in.bad()) fail("load_npy: reading '", path, "' failed");
+  const auto bytes = models::detail::read_stream<std::string>(
+      in, ge::detail::concat("load_npy: reading '", path, "' failed"));
   return load_npy_from_memory(bytes, path);
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "../file_io.h"
 #include "ganengine/error.h"
 
 namespace ge::models::data {
@@ -99,14 +100,8 @@ DecodedImage decode_image(const char* op, const std::string& path, int channels)
   if (!in)
     fail(op, ": cannot decode '", path, "': cannot open it (", std::strerror(errno),
          "; expected a PNG, JPEG or BMP image)");
-  std::vector<unsigned char> bytes;
-  // A directory opens, then throws std::ios_base::failure on the first read.
-  try {
-    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  } catch (const std::ios_base::failure& e) {
-    fail(op, ": cannot decode '", path, "': reading it failed: ", e.what());
-  }
-  if (in.bad()) fail(op, ": cannot decode '", path, "': reading it failed");
+  const auto bytes = models::detail::read_stream<std::vector<unsigned char>>(
+      in, ge::detail::concat(op, ": cannot decode '", path, "': reading it failed"));
   return decode_image_from_memory(op, path, bytes.data(), bytes.size(), channels);
 }
 

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../file_io.h"
 #include "ganengine/error.h"
 #include "ganengine/models/data/dataset.h"
 #include "image_format.h"
@@ -37,15 +38,8 @@ std::vector<unsigned char> read_file(const std::string& path) {
   if (!in)
     fail(kOp, ": cannot open '", path, "': ", std::strerror(errno),
          " (expected an MNIST IDX file; scripts/fetch_mnist.sh fetches them)");
-  // A directory opens, then throws std::ios_base::failure on the first read.
-  try {
-    std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
-                                     std::istreambuf_iterator<char>());
-    if (in.bad()) fail(kOp, ": reading '", path, "' failed");
-    return bytes;
-  } catch (const std::ios_base::failure& e) {
-    fail(kOp, ": reading '", path, "' failed: ", e.what());
-  }
+  return models::detail::read_stream<std::vector<unsigned char>>(
+      in, ge::detail::concat(kOp, ": reading '", path, "' failed"));
 }
 
 struct Idx {

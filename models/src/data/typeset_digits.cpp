@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "../file_io.h"
 #include "ganengine/error.h"
 #include "ganengine/models/data/dataset.h"
 #include "image_format.h"
@@ -152,15 +153,8 @@ struct Glyph {
 std::vector<unsigned char> read_font(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(kOp, ": cannot open font '", path, "': ", std::strerror(errno));
-  // A directory opens, then throws std::ios_base::failure on the first read.
-  try {
-    std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
-                                     std::istreambuf_iterator<char>());
-    if (in.bad()) fail(kOp, ": reading font '", path, "' failed");
-    return bytes;
-  } catch (const std::ios_base::failure& e) {
-    fail(kOp, ": reading font '", path, "' failed: ", e.what());
-  }
+  return models::detail::read_stream<std::vector<unsigned char>>(
+      in, ge::detail::concat(kOp, ": reading font '", path, "' failed"));
 }
 
 uint32_t big_endian32(const unsigned char* p) {
