@@ -112,7 +112,7 @@ template <typename M, bool HasTarget, bool Vec>
 __global__ void __launch_bounds__(kFusedLossThreads)
     fused_loss_reduce(typename M::Args a, LossReduction reduction, float* out, int64_t head,
                       float* partials, unsigned* ticket) {
-  __shared__ float scratch[kBlockReduceScratch<>];
+  GE_STATIC_SHARED(float, scratch, [kBlockReduceScratch<>]);
   const int64_t tid = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   float acc = 0.f;
@@ -136,7 +136,7 @@ __global__ void __launch_bounds__(kFusedLossThreads)
     if (threadIdx.x == 0) out[0] = fused_loss_finalize(reduction, acc, a.n);
     return;
   }
-  __shared__ bool last;
+  GE_STATIC_SHARED(bool, last);
   if (threadIdx.x == 0) {
     partials[blockIdx.x] = acc;
     __threadfence();  // the partial is visible to whichever block draws the last ticket

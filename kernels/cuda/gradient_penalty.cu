@@ -64,7 +64,7 @@ __global__ void gp_norms_warp_kernel(const float* x, float* norms, int64_t n, in
 // norms[k] for long samples: a block per sample, stepping by the grid.
 template <bool Vec>
 __global__ void gp_norms_block_kernel(const float* x, float* norms, int64_t n, int64_t d) {
-  __shared__ float scratch[kBlockReduceScratch<>];
+  GE_STATIC_SHARED(float, scratch, [kBlockReduceScratch<>]);
   for (int64_t k = blockIdx.x; k < n; k += gridDim.x) {
     const float* xk = x + k * d;
     const float ss =
@@ -75,7 +75,7 @@ __global__ void gp_norms_block_kernel(const float* x, float* norms, int64_t n, i
 
 // out = lambda / n * sum_k (norms[k] - 1)^2, one block.
 __global__ void gp_penalty_kernel(const float* norms, float* out, int64_t n, float lambda) {
-  __shared__ float scratch[kBlockReduceScratch<>];
+  GE_STATIC_SHARED(float, scratch, [kBlockReduceScratch<>]);
   float acc = 0.f;
   for (int64_t k = threadIdx.x; k < n; k += kFinalBlock) {
     const float e = norms[k] - 1.f;

@@ -78,7 +78,7 @@ __global__ void instance_norm_backward_kernel(const float* dy, const float* x, c
                                               float* dweight, float* dbias, InstanceNormShape s,
                                               float* partials, unsigned* tickets) {
   GE_DYNAMIC_SHARED(float, scratch);
-  __shared__ bool last;
+  GE_STATIC_SHARED(bool, last);
   const bool param_grads = dweight != nullptr || dbias != nullptr;
   const int64_t planes = s.planes();
   const float inv_m = 1.f / static_cast<float>(s.hw);

@@ -55,11 +55,22 @@ void launch(const char* name, void (*kernel)(KernelArgs...), dim3 grid, dim3 blo
       ::ge::cuda::throw_runtime_error(#expr, __FILE__, __LINE__, ge_cuda_err_); \
   } while (0)
 
+// Shared memory. GE_DYNAMIC_SHARED(T, name) views the launch's dynamic shared memory as T*;
+// GE_STATIC_SHARED(T, name, dims) declares a static `__shared__ T name dims;`, e.g.
+// GE_STATIC_SHARED(float, tile, [32][33]) or GE_STATIC_SHARED(bool, last). Under the emulator
+// both live in the block's arena: garbage when the block starts, guarded against writes outside.
 #if defined(GE_CUDA_EMULATOR)
 #define GE_DYNAMIC_SHARED(T, name) \
   T* name = reinterpret_cast<T*>(::ge::emu::dynamic_shared_memory())
+#define GE_STATIC_SHARED(T, name, ...)                                                     \
+  static constexpr char ge_static_shared_site_##name = 0;                                  \
+  std::type_identity_t<T __VA_ARGS__>& name =                                              \
+      *static_cast<std::type_identity_t<T __VA_ARGS__>*>(::ge::emu::detail::static_shared( \
+          &ge_static_shared_site_##name, sizeof(std::type_identity_t<T __VA_ARGS__>),      \
+          alignof(std::type_identity_t<T __VA_ARGS__>), #name, __FILE__, __LINE__))
 #else
 #define GE_DYNAMIC_SHARED(T, name)                                  \
   extern __shared__ __align__(16) unsigned char ge_dynamic_smem_[]; \
   T* name = reinterpret_cast<T*>(ge_dynamic_smem_)
+#define GE_STATIC_SHARED(T, name, ...) __shared__ T name __VA_ARGS__
 #endif

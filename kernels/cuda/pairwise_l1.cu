@@ -62,7 +62,7 @@ template <bool Tangent>
 __global__ void pairwise_l1_pairs_kernel(const float* m, const float* h, float* out,
                                          PairwiseL1Shape s) {
   // [0] m, [1] h (tangent only); rows 0 .. 7 are the i rows, 8 .. 15 the j rows.
-  __shared__ float tile[Tangent ? 2 : 1][2 * kTile][kRowFloats];
+  GE_STATIC_SHARED(float, tile, [Tangent ? 2 : 1][2 * kTile][kRowFloats]);
   const int lane = threadIdx.x, ty = threadIdx.y;
   Chunk k;
   k.b0 = static_cast<int64_t>(blockIdx.x) * kLanes;
@@ -111,7 +111,7 @@ __global__ void pairwise_l1_pairs_kernel(const float* m, const float* h, float* 
 __global__ void pairwise_l1_adjoint_kernel(const float* m, const float* g, float* out,
                                            PairwiseL1Shape s) {
   // [0] m's i rows, then the chunk's outputs; [1] m's j rows of the current tile.
-  __shared__ float rows[2][kTile][kRowFloats];
+  GE_STATIC_SHARED(float, rows, [2][kTile][kRowFloats]);
   const int lane = threadIdx.x, ty = threadIdx.y;
   Chunk k;
   k.b0 = static_cast<int64_t>(blockIdx.x) * kLanes;

@@ -40,7 +40,7 @@ __global__ void reduce_rows_warp(const float* x, float* y, int64_t outer, int64_
 template <ReduceOp Op>
 __global__ void reduce_rows_block(const float* x, float* y, int64_t outer, int64_t r) {
   using R = Reducer<Op>;
-  __shared__ float scratch[kBlockReduceScratch<>];
+  GE_STATIC_SHARED(float, scratch, [kBlockReduceScratch<>]);
   for (int64_t row = blockIdx.x; row < outer; row += gridDim.x) {
     const float* xr = x + row * r;
     // Rows start anywhere when r % 4 != 0: scalar head up to 16-byte alignment, then float4.
@@ -66,7 +66,7 @@ __global__ void reduce_rows_block(const float* x, float* y, int64_t outer, int64
 template <ReduceOp Op>
 __global__ void reduce_cols(const float* x, float* y, int64_t outer, int64_t r, int64_t inner) {
   using R = Reducer<Op>;
-  __shared__ float partial[kColsY][kColsX + 1];
+  GE_STATIC_SHARED(float, partial, [kColsY][kColsX + 1]);
   const int64_t i = static_cast<int64_t>(blockIdx.x) * kColsX + threadIdx.x;
   for (int64_t o = blockIdx.y; o < outer; o += gridDim.y) {
     float acc = R::identity();

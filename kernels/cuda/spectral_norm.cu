@@ -79,7 +79,7 @@ __device__ __forceinline__ float sum_partials(const float* part, int64_t n, int 
 // sum_partials for a whole block: the first warp sums, every thread gets the value. The whole
 // block must call it.
 __device__ __forceinline__ float block_sum_partials(const float* part, int64_t n) {
-  __shared__ float total;
+  GE_STATIC_SHARED(float, total);
   const int tid = static_cast<int>(threadIdx.y * blockDim.x + threadIdx.x);
   if (tid < kWarpSize) {
     const float p = sum_partials(part, n, tid);
@@ -94,7 +94,7 @@ __device__ __forceinline__ float block_sum_partials(const float* part, int64_t n
 __global__ void sn_cols_kernel(const float* mat, const float* u_in, const float* u_part,
                                int64_t n_upart, float* t, float* t_part, int64_t h, int64_t w,
                                float eps) {
-  __shared__ float partial[kColY][kColX + 1];
+  GE_STATIC_SHARED(float, partial, [kColY][kColX + 1]);
   const int lane = threadIdx.x, group = threadIdx.y;
   const float scale =
       u_part != nullptr ? sn_inv_norm(block_sum_partials(u_part, n_upart), eps) : 1.f;
@@ -146,7 +146,7 @@ template <bool Vec>
 __global__ void sn_rows_kernel(const float* mat, const float* t, const float* t_part,
                                int64_t n_tpart, float* v_out, float* s, const float* q,
                                float* s_part, int64_t h, int64_t w, float eps) {
-  __shared__ float scratch[kBlockReduceScratch<>];
+  GE_STATIC_SHARED(float, scratch, [kBlockReduceScratch<>]);
   const int lane = threadIdx.x % kWarpSize, warp = threadIdx.x / kWarpSize;
   const float scale =
       t_part != nullptr ? sn_inv_norm(sum_partials(t_part, n_tpart, lane), eps) : 1.f;
@@ -227,7 +227,7 @@ __global__ void sn_output_kernel(OutputArgs a) {
 // part[block] = the block's share of <g, W>.
 template <bool Vec>
 __global__ void sn_grad_dot_kernel(const float* g, const float* mat, float* part, int64_t n) {
-  __shared__ float scratch[kBlockReduceScratch<>];
+  GE_STATIC_SHARED(float, scratch, [kBlockReduceScratch<>]);
   const int64_t tid = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   float acc = strided_dot<Vec>(g, mat, n, tid, stride);

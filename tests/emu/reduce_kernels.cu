@@ -34,7 +34,7 @@ __device__ float warp_reduce(float v) {
 }
 
 __global__ void warp_sum_kernel(const float* x, int n, float* out) {
-  __shared__ float per_warp[32];
+  GE_STATIC_SHARED(float, per_warp, [32]);
   const unsigned tid = threadIdx.x;
   float sum = 0.0f;
   for (int i = static_cast<int>(tid); i < n; i += blockDim.x)

@@ -1,8 +1,10 @@
 // The checks that make the emulator catch what a GPU would: host pointers given to kernels and to
-// cudaMemcpy, launches that need more registers than an SM has, writes outside dynamic shared
-// memory. Each test breaks the rule on purpose and expects the emulator to say so.
+// cudaMemcpy, launches that need more registers than an SM has, writes outside dynamic or static
+// shared memory, static shared memory that a real kernel would find already written. Each test
+// breaks the rule on purpose and expects the emulator to say so.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,52 @@ __global__ void overrun_shared(int* out, int offset) {
     smem[offset] = 2.0f;
     out[blockIdx.x] = 1;
   }
+}
+
+// Static shared memory: `fresh[b]` is 1 if block b found all of `tile` garbage (NaN) before any
+// write, `same[b]` 1 if every thread saw the others' writes to `tile` and `flag` (one variable
+// per block, not per thread), `via_function[b]` 1 if two calls of a device function declaring a
+// variable reached the same one. Before reading, the block zeroes the first `dynamic_floats` of its
+// dynamic shared memory; after, thread 0 writes one float at tile + `offset`.
+__device__ unsigned* shared_cell() {
+  GE_STATIC_SHARED(unsigned, cell);
+  return &cell;
+}
+
+__global__ void static_shared_kernel(int* fresh, int* same, int* via_function, int offset,
+                                     unsigned dynamic_floats) {
+  GE_STATIC_SHARED(float, tile, [64]);
+  GE_STATIC_SHARED(unsigned, flag);
+  GE_DYNAMIC_SHARED(float, dynamic);
+  const unsigned t = threadIdx.x;
+  for (unsigned i = t; i < dynamic_floats; i += blockDim.x)
+    dynamic[i] = 0.0f;
+  __syncthreads();
+  const int all_nan = __syncthreads_and(std::isnan(tile[t]));
+  tile[t] = static_cast<float>(t + blockIdx.x);
+  if (t == 0) {
+    flag = 7u + blockIdx.x;
+    *shared_cell() = 11u;
+  }
+  __syncthreads();
+  const unsigned next = (t + 1) % 64;
+  const int consistent = __syncthreads_and(tile[next] == static_cast<float>(next + blockIdx.x) &&
+                                           flag == 7u + blockIdx.x);
+  const int cell = __syncthreads_and(*shared_cell() == 11u);
+  if (t == 0) {
+    fresh[blockIdx.x] = all_nan;
+    same[blockIdx.x] = consistent;
+    via_function[blockIdx.x] = cell;
+    float* const p = tile;
+    p[offset] = -1.0f;
+  }
+}
+
+// More static shared memory than ptxas accepts (48 KiB).
+__global__ void static_shared_too_big(int* out) {
+  GE_STATIC_SHARED(float, big, [12 * 1024 + 1]);
+  big[threadIdx.x] = 0.0f;
+  if (threadIdx.x == 0) *out = 1;
 }
 
 // Named like a kernel of the sm_90 ptxas table, so that the table's register count applies.
@@ -186,6 +234,65 @@ TEST(EmuSharedGuards, WritesInsideTheLaunchsSharedMemoryPass) {
   GE_LAUNCH(overrun_shared, dim3(2), dim3(64), 65 * sizeof(float), nullptr, out.data(), 64);
   ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
   EXPECT_EQ(out.get(), (std::vector<int>{1, 1}));
+}
+
+TEST(EmuStaticShared, EachBlockGetsItsOwnGarbageFilledVariablesSharedByItsThreads) {
+  constexpr int kBlocks = 6;  // more blocks than worker threads: the arena is reused
+  DeviceVector<int> fresh(kBlocks), same(kBlocks), via_function(kBlocks);
+  GE_LAUNCH(static_shared_kernel, dim3(kBlocks), dim3(64), 0, nullptr, fresh.data(), same.data(),
+            via_function.data(), 63, 0u);
+  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  EXPECT_EQ(fresh.get(), std::vector<int>(kBlocks, 1));
+  EXPECT_EQ(same.get(), std::vector<int>(kBlocks, 1));
+  EXPECT_EQ(via_function.get(), std::vector<int>(kBlocks, 1));
+}
+
+TEST(EmuStaticShared, StaticVariablesDoNotOverlapDynamicSharedMemory) {
+  DeviceVector<int> fresh(2), same(2), via_function(2);
+  GE_LAUNCH(static_shared_kernel, dim3(2), dim3(64), 4096 * sizeof(float), nullptr, fresh.data(),
+            same.data(), via_function.data(), 0, 4096u);
+  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  EXPECT_EQ(fresh.get(), std::vector<int>(2, 1));
+}
+
+TEST(EmuStaticShared, WritePastTheEndOfAStaticVariableIsReported) {
+  DeviceVector<int> fresh(2), same(2), via_function(2);
+  const auto result = outcome_of([&] {
+    GE_LAUNCH(static_shared_kernel, dim3(2), dim3(64), 0, nullptr, fresh.data(), same.data(),
+              via_function.data(), 64, 0u);
+  });
+  EXPECT_EQ(result.error, cudaErrorLaunchFailure);
+  EXPECT_NE(result.message.find("kernel 'static_shared_kernel' block (0,0,0)"), std::string::npos)
+      << result.message;
+  EXPECT_NE(result.message.find("write outside static shared variable 'tile'"), std::string::npos)
+      << result.message;
+  EXPECT_NE(result.message.find("strict_test.cu:"), std::string::npos) << result.message;
+  EXPECT_NE(result.message.find("byte at offset 256 of its 256 bytes"), std::string::npos)
+      << result.message;
+  EXPECT_NE(result.message.find("after"), std::string::npos) << result.message;
+}
+
+TEST(EmuStaticShared, WriteBeforeTheStartOfAStaticVariableIsReported) {
+  DeviceVector<int> fresh(1), same(1), via_function(1);
+  const auto result = outcome_of([&] {
+    GE_LAUNCH(static_shared_kernel, dim3(1), dim3(64), 0, nullptr, fresh.data(), same.data(),
+              via_function.data(), -1, 0u);
+  });
+  EXPECT_EQ(result.error, cudaErrorLaunchFailure);
+  EXPECT_NE(result.message.find("'tile'"), std::string::npos) << result.message;
+  EXPECT_NE(result.message.find("byte at offset -4"), std::string::npos) << result.message;
+  EXPECT_NE(result.message.find("before"), std::string::npos) << result.message;
+}
+
+TEST(EmuStaticShared, MoreThanPtxasAllowsIsRefused) {
+  DeviceVector<int> out(1);
+  const auto result = outcome_of(
+      [&] { GE_LAUNCH(static_shared_too_big, dim3(1), dim3(32), 0, nullptr, out.data()); });
+  EXPECT_EQ(result.error, cudaErrorLaunchFailure);
+  EXPECT_NE(result.message.find("static shared variable 'big'"), std::string::npos)
+      << result.message;
+  EXPECT_NE(result.message.find("49156 bytes, over the 49152"), std::string::npos)
+      << result.message;
 }
 
 }  // namespace

@@ -48,6 +48,24 @@ std::optional<std::ptrdiff_t> changed_byte(const unsigned char* guard, std::ptrd
   return std::nullopt;
 }
 
+// Static shared variables go after the dynamic shared memory's trailing guard, each behind a guard
+// zone of its own and followed by one; the arena keeps room for their guards and alignment.
+constexpr std::size_t kMaxStaticShared = 32;
+constexpr std::size_t kStaticSharedLimit = 48 * 1024;  // ptxas refuses more static shared memory
+constexpr std::size_t kStaticAlign = 16;
+constexpr std::size_t kStaticSlack = kMaxStaticShared * (2 * kGuardBytes + kStaticAlign);
+constexpr std::size_t kArenaBytes = kGuardBytes + kSharedArenaBytes + kGuardBytes + kStaticSlack;
+
+// One static shared variable of the running block.
+struct StaticShared {
+  const void* site;
+  unsigned char* address;
+  std::size_t bytes;
+  const char* name;
+  const char* file;
+  int line;
+};
+
 struct BlockAborted {};
 
 std::uint64_t mix(std::uint64_t x) {
@@ -57,7 +75,7 @@ std::uint64_t mix(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
-std::string site(const char* file, int line) {
+std::string site_name(const char* file, int line) {
   return std::string(file) + ":" + std::to_string(line);
 }
 
@@ -81,7 +99,7 @@ std::string diagnose(const BlockView& block) {
     if (t.wait == Wait::done) done.push_back(i);
     if (t.wait == Wait::warp) warp.push_back(i);
     if (t.wait != Wait::barrier) continue;
-    const std::string where = site(t.file, t.line);
+    const std::string where = site_name(t.file, t.line);
     auto it = std::find_if(barriers.begin(), barriers.end(),
                            [&](const auto& entry) { return entry.first == where; });
     if (it == barriers.end()) it = barriers.insert(barriers.end(), {where, {}});
@@ -116,9 +134,7 @@ std::string diagnose(const BlockView& block) {
 
 class Worker {
  public:
-  Worker()
-      : smem_(new (
-            std::align_val_t{128}) unsigned char[kGuardBytes + kSharedArenaBytes + kGuardBytes]) {
+  Worker() : smem_(new (std::align_val_t{128}) unsigned char[kArenaBytes]) {
     tsan_self_ = san::current_fiber();
   }
   Worker(const Worker&) = delete;
@@ -130,6 +146,8 @@ class Worker {
   ThreadSlot& current(const char* what);
   void to_scheduler(ThreadSlot& thread);
   const BlockView& view() const { return view_; }
+  void* static_shared(const void* site, std::size_t bytes, std::size_t align, const char* name,
+                      const char* file, int line);
 
   // TSan synchronisation objects: only their addresses matter.
   const void* barrier_sync() const { return &barrier_sync_; }
@@ -148,6 +166,7 @@ class Worker {
   bool release_barrier();
   void arrange(std::vector<unsigned>& ids);
   void abort_block();
+  std::string check_guards(const LaunchConfig& config) const;
 
   std::vector<std::unique_ptr<ThreadSlot>> slots_;
   std::vector<ThreadSlot*> active_;
@@ -157,6 +176,9 @@ class Worker {
   Job* job_ = nullptr;
   bool quitting_ = false;
   std::unique_ptr<unsigned char[], SharedDeleter> smem_;
+  std::vector<StaticShared> statics_;  // in the order the block's threads first declared them
+  unsigned char* static_end_ = nullptr;
+  std::size_t static_bytes_ = 0;
   Schedule schedule_;
   std::mt19937_64 rng_;
 
@@ -326,6 +348,73 @@ bool Worker::release_barrier() {
   return true;
 }
 
+void* Worker::static_shared(const void* site, std::size_t bytes, std::size_t align,
+                            const char* name, const char* file, int line) {
+  // Called from kernel code: the block's bookkeeping and the fill are the emulator's, not races
+  // between CUDA threads.
+  san::IgnoreScope ignore;
+  for (const StaticShared& v : statics_) {
+    if (v.site == site) return v.address;
+  }
+  ThreadSlot& thread = current("a static shared variable");
+  const auto refuse = [&](const std::string& why) {
+    thread.failure = "static shared variable '" + std::string(name) + "' declared at " +
+                     site_name(file, line) + ": " + why;
+    throw BlockAborted{};
+  };
+  if (statics_.size() == kMaxStaticShared) {
+    refuse("more than " + std::to_string(kMaxStaticShared) +
+           " static shared variables in one kernel, the emulator's limit");
+  }
+  static_bytes_ += bytes;
+  if (static_bytes_ > kStaticSharedLimit) {
+    refuse("the kernel's static shared memory comes to " + std::to_string(static_bytes_) +
+           " bytes, over the " + std::to_string(kStaticSharedLimit) + " that ptxas allows");
+  }
+  const std::size_t dynamic = job_->config->shared_bytes;
+  if (static_bytes_ + dynamic > kSharedArenaBytes) {
+    refuse(std::to_string(static_bytes_) + " bytes of static and " + std::to_string(dynamic) +
+           " of dynamic shared memory exceed the " + std::to_string(kSharedArenaBytes) +
+           " bytes of an SM");
+  }
+  const std::size_t step = std::max(align, kStaticAlign);
+  const auto start =
+      (reinterpret_cast<std::uintptr_t>(static_end_) + kGuardBytes + step - 1) / step * step;
+  auto* const address = reinterpret_cast<unsigned char*>(start);
+  fill_guard(address - kGuardBytes);
+  std::memset(address, kGarbage, bytes);
+  fill_guard(address + bytes);
+  static_end_ = address + bytes + kGuardBytes;
+  statics_.push_back(StaticShared{site, address, bytes, name, file, line});
+  return address;
+}
+
+// The first write outside the block's shared memory that a guard zone shows, or "".
+std::string Worker::check_guards(const LaunchConfig& config) const {
+  const unsigned char* const shared = smem_.get() + kGuardBytes;
+  const auto bytes = static_cast<std::ptrdiff_t>(config.shared_bytes);
+  auto before = changed_byte(smem_.get(), -static_cast<std::ptrdiff_t>(kGuardBytes));
+  auto after = changed_byte(shared + config.shared_bytes, bytes);
+  if (before || after) {
+    return "write outside dynamic shared memory: byte at offset " +
+           std::to_string(before ? *before : *after) + " of the " + std::to_string(bytes) +
+           " bytes given at launch changed (guard zone " + (before ? "before" : "after") +
+           " the block's shared memory)";
+  }
+  for (const StaticShared& v : statics_) {
+    const auto size = static_cast<std::ptrdiff_t>(v.bytes);
+    before = changed_byte(v.address - kGuardBytes, -static_cast<std::ptrdiff_t>(kGuardBytes));
+    after = changed_byte(v.address + v.bytes, size);
+    if (before || after) {
+      return "write outside static shared variable '" + std::string(v.name) + "' (" +
+             site_name(v.file, v.line) + "): byte at offset " +
+             std::to_string(before ? *before : *after) + " of its " + std::to_string(size) +
+             " bytes changed (guard zone " + (before ? "before" : "after") + " it)";
+    }
+  }
+  return {};
+}
+
 void Worker::abort_block() {
   for (ThreadSlot* t : active_) {
     if (t->wait == Wait::done) continue;
@@ -348,6 +437,9 @@ void Worker::run_block(Job& job, std::uint64_t linear) {
   fill_guard(smem_.get());
   std::memset(shared, kGarbage, config.shared_bytes);
   fill_guard(shared + config.shared_bytes);
+  statics_.clear();
+  static_end_ = shared + config.shared_bytes + kGuardBytes;
+  static_bytes_ = 0;
 
   const unsigned count = dim.x * dim.y * dim.z;
   active_.resize(count);
@@ -387,17 +479,7 @@ void Worker::run_block(Job& job, std::uint64_t linear) {
     }
     if (!release_barrier()) error = diagnose(view_);
   }
-  if (error.empty()) {
-    const auto bytes = static_cast<std::ptrdiff_t>(config.shared_bytes);
-    auto before = changed_byte(smem_.get(), -static_cast<std::ptrdiff_t>(kGuardBytes));
-    auto after = changed_byte(shared + config.shared_bytes, bytes);
-    if (before || after) {
-      error = "write outside dynamic shared memory: byte at offset " +
-              std::to_string(before ? *before : *after) + " of the " + std::to_string(bytes) +
-              " bytes given at launch changed (guard zone " + (before ? "before" : "after") +
-              " the block's shared memory)";
-    }
-  }
+  if (error.empty()) error = check_guards(config);
   if (!error.empty()) {
     abort_block();
     job.report(linear, "kernel '" + std::string(config.name) + "' block " + block_name(blockIdx) +
@@ -434,6 +516,11 @@ void Job::report(std::uint64_t block, std::string message) {
     failure = std::move(message);
   }
   stop.store(true, std::memory_order_relaxed);
+}
+
+void* static_shared(const void* site, std::size_t bytes, std::size_t align, const char* name,
+                    const char* file, int line) {
+  return worker.static_shared(site, bytes, align, name, file, line);
 }
 
 void run_blocks(Job& job) {

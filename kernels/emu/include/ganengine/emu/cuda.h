@@ -6,9 +6,10 @@
 // math functions. Also usable from plain .cpp files.
 //
 // Limitations: __CUDA_ARCH__ stays undefined (code under #ifdef __CUDA_ARCH__ is not compiled),
-// `extern __shared__` arrays are not supported (use GE_DYNAMIC_SHARED), and static __shared__
-// storage is per OS thread, so unlike dynamic shared memory it is neither garbage-filled per
-// block nor surrounded by guard zones.
+// and shared memory is declared with the project's macros: GE_DYNAMIC_SHARED for the launch's
+// dynamic shared memory, GE_STATIC_SHARED for static variables (kernels/cuda/launch.cuh). Both
+// live in the running block's arena, filled with garbage when the block starts and surrounded by
+// guard zones that are checked when it ends. A bare `__shared__` does not compile.
 #include <cuda_runtime.h>
 #include <cuda_fp16.h>
 #include <cuda_bf16.h>
@@ -26,8 +27,8 @@
 
 // ---- execution-space keywords (the toolkit headers define most as empty without nvcc) ----
 #undef __shared__
-// One block runs at a time on an OS thread, so thread-local storage is per-block storage.
-#define __shared__ static thread_local
+#define __shared__ \
+  _Pragma("GCC error \"declare shared memory with GE_STATIC_SHARED or GE_DYNAMIC_SHARED\"")
 #ifndef __launch_bounds__
 #define __launch_bounds__(...)
 #endif
@@ -91,6 +92,13 @@ void note_pointer(PointerArgument* pointers, unsigned& count, unsigned index, co
 // The running block's dynamic shared memory; thread-local because blocks run one per OS thread.
 extern thread_local constinit unsigned char* dynamic_smem
     __attribute__((tls_model("initial-exec")));
+
+// The running block's copy of the static shared variable declared at `site` (the address of an
+// object unique to the declaration), `bytes` long: placed in the block's arena by the first CUDA
+// thread that reaches the declaration, garbage-filled and guarded; the same address for every
+// thread of the block.
+void* static_shared(const void* site, std::size_t bytes, std::size_t align, const char* name,
+                    const char* file, int line);
 
 void syncthreads(const char* file, int line);
 enum class BlockReduce : unsigned char { none, count, all, any };
