@@ -136,7 +136,21 @@ std::unique_ptr<MnistClassifier> load_classifier(const std::string& dir, Device 
            how_to_make(dir));
   const std::string json_path = (fs::path(dir) / kJsonFile).string();
   const std::string tensor_path = (fs::path(dir) / kTensorFile).string();
-  const ClassifierReport record = read_record(dir, json_path, tensor_path);
+  const ClassifierReport record = [&] {
+    try {
+      return read_record(dir, json_path, tensor_path);
+    } catch (const Error&) {
+      // A save interrupted between its two renames leaves the new tensor file with the JSON that
+      // describes it under its next name.
+      const std::string next = detail::pair_next_text(json_path);
+      if (!fs::exists(next, ec)) throw;
+      try {
+        return read_record(dir, next, tensor_path);
+      } catch (const Error&) {
+      }
+      throw;  // neither JSON describes the tensors: the first one's defect is the one to report
+    }
+  }();
   const std::map<std::string, Tensor> tensors = load_safetensors(tensor_path);
   // The initial weights are overwritten by the file's.
   Generator unused(0);

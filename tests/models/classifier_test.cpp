@@ -1,5 +1,6 @@
 // The metrics' MNIST classifier: its layers against a plain-loop forward, PyTorch state-dict
-// names, the save/load pair (identical logits; corrupt, torn, mismatched or missing files named),
+// names, the save/load pair (identical logits; corrupt, torn, mismatched or missing files named;
+// a save interrupted between its renames),
 // training to 100% on ten easy synthetic patterns, reproducibility from the seed, the argument
 // errors, and a tiny forward on the CUDA device.
 #include "ganengine/models/classifier.h"
@@ -7,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -16,9 +18,11 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "../../models/src/file_io.h"
 #include "data_test_util.h"
 #include "ganengine/autograd.h"
 #include "ganengine/error.h"
@@ -309,6 +313,27 @@ TEST(Classifier, SaveLoadRoundTripGivesIdenticalLogits) {
   MnistClassifier other(g2);
   save_classifier(out, other, sample_report());
   EXPECT_EQ(load_classifier(out)->forward(x).to_vector(), other.forward(x).to_vector());
+}
+
+TEST(Classifier, SaveInterruptedBetweenItsRenamesStillLoads) {
+  ScratchDir dir;
+  const std::string out = dir.file("cls");
+  Generator g(8), g2(9);
+  MnistClassifier first(g), second(g2);
+  save_classifier(out, first, sample_report());
+  // The second save stops after its tensors took their place, before its JSON did.
+  models::detail::set_fault_hook(
+      [](std::string_view point) { return point == "save_classifier/commit-text" ? EIO : 0; });
+  EXPECT_THROW(save_classifier(out, second, sample_report()), Error);
+  models::detail::set_fault_hook(nullptr);
+  EXPECT_TRUE(std::filesystem::exists(out + "/classifier.json.next"));
+  const Tensor x = from_vector(lcg_values(3 * kSide * kSide, 9), {3, 1, kSide, kSide});
+  NoGradGuard no_grad;
+  EXPECT_EQ(load_classifier(out)->forward(x).to_vector(), second.forward(x).to_vector());
+  // The next save completes the pair.
+  save_classifier(out, first, sample_report());
+  EXPECT_FALSE(std::filesystem::exists(out + "/classifier.json.next"));
+  EXPECT_EQ(load_classifier(out)->forward(x).to_vector(), first.forward(x).to_vector());
 }
 
 std::string read_text(const std::string& path) {
