@@ -1,4 +1,5 @@
-// CPU convolutions: im2col/col2im around OpenBLAS GEMMs, batch split over threads.
+// CPU convolutions: im2col/col2im around the kernels' own GEMM (cpu/sgemm.h), batch split over
+// threads.
 //
 // The batch is cut into chunks of a few consecutive samples, so that a chunk's column matrix
 // [C*kh*kw, chunk*L] stays in L2 and its GEMM is long enough to run near peak; the epilogue
@@ -18,8 +19,9 @@
 
 #include "common/bias_act.h"
 #include "common/im2col.h"
-#include "cpu/blas_threads.h"
+#include "cpu/cpu_isa.h"
 #include "cpu/parallel.h"
+#include "cpu/sgemm.h"
 #include "ganengine/error.h"
 #include "ganengine/kernels/im2col.h"
 #include "ganengine/kernels/matmul.h"
@@ -68,7 +70,7 @@ namespace {
 
 enum class Pass { Forward, Transpose, Weight };
 
-// Column budget of one chunk: a GEMM of this many columns runs near OpenBLAS's peak, and
+// Column budget of one chunk: a GEMM of this many columns runs near the GEMM's peak, and
 // kColBudget floats of columns still fit a core's L2 next to the GEMM's packed panels.
 constexpr int64_t kTargetCols = 256;
 constexpr int64_t kColBudget = int64_t{1} << 18;
@@ -96,6 +98,7 @@ struct Plan {
   int threads = 1;             // scratch areas in the workspace
   int64_t col = 0, panel = 0;  // scratch floats per thread
   int64_t partial = 0;         // floats per slot copy
+  cpu::CpuIsa isa = cpu::CpuIsa::scalar;  // the GEMM's instruction set
   int64_t chunk_begin(int64_t c) const { return batch * c / chunks; }
   int64_t slot_begin(int64_t slot) const { return chunks * slot / slots; }
   int64_t scratch() const { return col + panel; }
@@ -104,6 +107,7 @@ struct Plan {
 
 Plan make_plan(const ConvShape& s, Pass pass) {
   Plan p;
+  p.isa = cpu::active_isa();
   p.batch = s.batch;
   p.cin_g = s.in_c / s.groups;
   p.cout_g = s.out_c / s.groups;
@@ -138,13 +142,13 @@ Plan make_plan(const ConvShape& s, Pass pass) {
   return p;
 }
 
-// Row-major C[m x n] = op(A) op(B) + beta C; the sizes fit int (check_sizes). `whole`: one
-// OpenBLAS call on this thread (the plan is parallel over chunks), otherwise cpu::gemm, which
-// spreads a large product over the team.
-void sgemm(bool whole, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a,
+// Row-major C[m x n] = op(A) op(B) + beta C; the sizes fit int (check_sizes). A plan parallel
+// over chunks runs each product whole on its thread, otherwise cpu::gemm spreads a large product
+// over the team.
+void sgemm(const Plan& p, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a,
            int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  if (whole) {
-    blas_sgemm(ta, tb, m, n, k, 1.f, a, lda, b, ldb, beta, c, ldc);
+  if (p.parallel) {
+    cpu::sgemm(p.isa, ta, tb, m, n, k, 1.f, a, lda, b, ldb, beta, c, ldc);
     return;
   }
   GemmArgs g;
@@ -329,14 +333,14 @@ void conv2d_forward(const ConvShape& s, const float* x, const float* w, const Co
         float* yg = y + (n0 * s.out_c + g * p.cout_g) * p.l;
         if (count == 1) {
           // The GEMM writes the sample's output directly; the epilogue follows in cache.
-          sgemm(p.parallel, false, false, p.cout_g, p.l, p.k, wg, p.k, col, p.l, 0.f, yg, p.l);
+          sgemm(p, false, false, p.cout_g, p.l, p.k, wg, p.k, col, p.l, 0.f, yg, p.l);
           if (identity) continue;
           for (int64_t o = 0; o < p.cout_g; ++o)
             finish.template operator()<A>(yg + o * p.l, n0, g * p.cout_g + o);
           continue;
         }
         const int64_t ld = count * p.l;
-        sgemm(p.parallel, false, false, p.cout_g, ld, p.k, wg, p.k, col, ld, 0.f, panel, ld);
+        sgemm(p, false, false, p.cout_g, ld, p.k, wg, p.k, col, ld, 0.f, panel, ld);
         for (int64_t j = 0; j < count; ++j) {
           for (int64_t o = 0; o < p.cout_g; ++o)
             finish.template operator()<A>(panel + o * ld + j * p.l, n0 + j, g * p.cout_g + o);
@@ -372,8 +376,8 @@ void conv_transpose2d_forward(const ConvShape& s, const float* y, const float* w
           gather_panel(s, p, y, n0, count, g, panel);
           rhs = panel;
         }
-        sgemm(p.parallel, true, false, p.k, ld, p.cout_g, w + g * p.cout_g * p.k, p.k, rhs, ld, 0.f,
-              col, ld);
+        sgemm(p, true, false, p.k, ld, p.cout_g, w + g * p.cout_g * p.k, p.k, rhs, ld, 0.f, col,
+              ld);
         for (int64_t j = 0; j < count; ++j) {
           for (int64_t c = 0; c < p.cin_g; ++c) {
             const int64_t ch = g * p.cin_g + c;
@@ -419,8 +423,8 @@ void conv2d_weight(const ConvShape& s, const float* x, const float* dy, float* d
           gather_panel(s, p, dy, n0, count, g, panel);
           lhs = panel;
         }
-        sgemm(p.parallel, false, true, p.cout_g, p.k, ld, lhs, ld, col, ld, beta,
-              acc + g * p.cout_g * p.k, p.k);
+        sgemm(p, false, true, p.cout_g, p.k, ld, lhs, ld, col, ld, beta, acc + g * p.cout_g * p.k,
+              p.k);
       }
     }
   });

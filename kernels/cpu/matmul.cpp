@@ -1,18 +1,17 @@
-// CPU GEMM: single-threaded OpenBLAS calls spread over the kernels' OpenMP team.
+// CPU GEMM: the kernels' own single-threaded SGEMM (cpu/sgemm.h) spread over their OpenMP team.
 //
-// In OpenMP builds OpenBLAS never threads (blas_threads.h), so the parallelism is this file's:
-// a large product is cut into blocks of rows of C (of columns when C is wider than tall), each
+// A large product is cut into blocks of rows of C (of columns when C is wider than tall), each
 // block one sgemm that reads all of the other operand, and the team takes the blocks of every
 // product of the batch. The blocks are a function of the shapes alone, never of the team: every
 // element of C comes from the same call whatever the number of threads, so results are bitwise
-// identical across thread counts (OpenBLAS picks its kernel, small-matrix, direct or blocked, by
-// the size of each call, and different kernels round differently).
+// identical across thread counts.
 #include <algorithm>
 #include <cstdint>
 
 #include "common/gemm.h"
-#include "cpu/blas_threads.h"
+#include "cpu/cpu_isa.h"
 #include "cpu/parallel.h"
+#include "cpu/sgemm.h"
 #include "ganengine/kernels/matmul.h"
 
 namespace ge::kernels::cpu {
@@ -23,8 +22,7 @@ namespace {
 // cores give back. A block of a split product has at least this much work.
 constexpr double kGemmGrain = double{1 << 20};
 // Block edges fall on multiples of 16 rows or columns: a column block then starts on its own
-// 64-byte line of C when C's rows are aligned (no false sharing between the threads), and every
-// block but the last is whole micro-tiles of OpenBLAS's kernels (16 x 4 on AVX-512).
+// 64-byte line of C when C's rows are aligned (no false sharing between the threads).
 constexpr int64_t kBlockAlign = 16;
 // Each block packs the whole other operand again, which costs about 1 / (block edge) of the
 // block's time: blocks stay at least this long, and a product is cut into at most kMaxBlocks.
@@ -53,30 +51,20 @@ Split make_split(const GemmArgs& g, double macs) {
 }
 
 // Block `blk` of product `bi`.
-void gemm_block(const GemmArgs& g, const Split& s, int64_t bi, int64_t blk) {
+void gemm_block(CpuIsa isa, const GemmArgs& g, const Split& s, int64_t bi, int64_t blk) {
   const float* a = g.a + bi * g.stride_a;
   const float* b = g.b + bi * g.stride_b;
   float* c = g.c + bi * g.stride_c;
-  if (g.k == 0) {
-    // C = beta * C, without trusting every BLAS to handle k == 0; beta == 0 overwrites NaN.
-    for (int64_t i = 0; i < g.m; ++i) {
-      for (int64_t j = 0; j < g.n; ++j) {
-        float& v = c[i * g.ldc + j];
-        v = g.beta == 0.f ? 0.f : g.beta * v;
-      }
-    }
-    return;
-  }
   const int64_t begin = std::min(s.len, s.units * blk / s.blocks * kBlockAlign);
   const int64_t end = std::min(s.len, s.units * (blk + 1) / s.blocks * kBlockAlign);
   if (begin == end) return;
   if (s.by_rows) {
-    blas_sgemm(g.trans_a, g.trans_b, end - begin, g.n, g.k, g.alpha,
-               a + (g.trans_a ? begin : begin * g.lda), g.lda, b, g.ldb, g.beta, c + begin * g.ldc,
-               g.ldc);
+    sgemm(isa, g.trans_a, g.trans_b, end - begin, g.n, g.k, g.alpha,
+          a + (g.trans_a ? begin : begin * g.lda), g.lda, b, g.ldb, g.beta, c + begin * g.ldc,
+          g.ldc);
   } else {
-    blas_sgemm(g.trans_a, g.trans_b, g.m, end - begin, g.k, g.alpha, a, g.lda,
-               b + (g.trans_b ? begin * g.ldb : begin), g.ldb, g.beta, c + begin, g.ldc);
+    sgemm(isa, g.trans_a, g.trans_b, g.m, end - begin, g.k, g.alpha, a, g.lda,
+          b + (g.trans_b ? begin * g.ldb : begin), g.ldb, g.beta, c + begin, g.ldc);
   }
 }
 
@@ -88,9 +76,10 @@ void gemm(const GemmArgs& g) {
   const double macs =
       static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
   const Split s = make_split(g, macs);
+  const CpuIsa isa = active_isa();
   const int64_t items = g.batch * s.blocks;
   parallel_for(items, macs * static_cast<double>(g.batch) >= kGemmGrain,
-               [&](int64_t i) { gemm_block(g, s, i / s.blocks, i % s.blocks); });
+               [&](int64_t i) { gemm_block(isa, g, s, i / s.blocks, i % s.blocks); });
 }
 
 }  // namespace ge::kernels::cpu

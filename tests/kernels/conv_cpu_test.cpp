@@ -1,11 +1,12 @@
 // CPU convolution launchers (conv2d, conv_transpose2d, conv2d weight gradient) against direct
 // double-precision loops over the convolution's definition, with every epilogue activation,
-// and check_conv_shape's errors.
+// on each CPU instruction set, and check_conv_shape's errors.
 #include <cmath>
 #include <limits>
 #include <string>
 #include <vector>
 
+#include "cpu/cpu_isa.h"
 #include "ganengine/kernels/conv.h"
 #include "ganengine/kernels/copy.h"
 #include "ganengine/kernels/im2col.h"
@@ -104,6 +105,19 @@ void check_all(const ConvShape& s) {
   check_forward(s, d, {d.bias_out.data(), clamped.act});
   check_transpose(s, d, {d.bias_in.data(), clamped.act});
   check_weight(s, d);
+}
+
+// Every launcher on every instruction set of this CPU: depth 288 crosses the GEMM's 256-deep
+// blocks, 20 output channels cut its register tiles short.
+TEST(ConvCpuKernelTest, EveryInstructionSetMatchesReference) {
+  for (cpu::CpuIsa isa : {cpu::CpuIsa::scalar, cpu::CpuIsa::avx2, cpu::CpuIsa::avx512}) {
+    if (!cpu::isa_supported(isa)) continue;
+    SCOPED_TRACE(cpu::isa_name(isa));
+    const cpu::CpuIsa before = cpu::set_cpu_isa(isa);
+    check_all(make_shape(3, 32, 9, 11, 20, 3, 1, 1, 1));
+    check_all(make_shape(2, 8, 14, 14, 36, 4, 2, 1, 2));
+    cpu::set_cpu_isa(before);
+  }
 }
 
 TEST(ConvCpuKernelTest, OddSizes) {

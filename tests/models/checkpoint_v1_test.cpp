@@ -1,8 +1,10 @@
 // A checkpoint written by the version-1 trainer (one G/D pair, one loader; committed under
 // tests/models/data/checkpoint_v1) loads into today's models, and resuming it continues exactly
-// as the version-1 trainer did.
+// as the version-1 trainer did (to rounding: it multiplied with OpenBLAS).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -70,7 +72,23 @@ TEST(CheckpointV1, ResumesAsTheVersion1TrainerContinued) {
   EXPECT_EQ(read_checkpoint(dir).step, 6);
   const auto ours = load_safetensors((fs::path(dir) / "checkpoint.safetensors").string());
   const auto theirs = load_safetensors((kFixture / "step6.safetensors").string());
-  EXPECT_TRUE(bitwise_equal(ours, theirs));
+  // The fixture's steps 5 and 6 were multiplied by OpenBLAS, today's by the kernels' own GEMM,
+  // which rounds differently: every tensor must land within 0.1% of how far those two steps moved
+  // it (a lost optimizer state, loader position or random stream moves it by the whole step).
+  const auto step4 = load_safetensors((kFixture / "step4" / "checkpoint.safetensors").string());
+  ASSERT_EQ(ours.size(), theirs.size());
+  for (const auto& [key, t] : theirs) {
+    ASSERT_TRUE(ours.count(key)) << key;
+    const auto x = ours.at(key).to_vector(), y = t.to_vector(), z = step4.at(key).to_vector();
+    ASSERT_EQ(x.size(), y.size()) << key;
+    double off = 0, moved = 0;
+    for (size_t i = 0; i < y.size(); ++i) {
+      off = std::max(off, std::fabs(static_cast<double>(x[i]) - y[i]));
+      moved = std::max(moved, std::fabs(static_cast<double>(z[i]) - y[i]));
+    }
+    EXPECT_GT(moved, 0.0) << key;
+    EXPECT_LE(off, 1e-3 * moved) << key;
+  }
   // Rewritten in today's format, it reads back with its loader and groups by name.
   const auto text = read_text((fs::path(dir) / "checkpoint.json").string());
   const auto j = nlohmann::json::parse(text);

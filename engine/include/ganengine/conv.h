@@ -15,7 +15,7 @@
 //                     activation's derivative from it.
 //   conv2d_prelu:     conv2d followed by prelu (one slope or one per output channel) in one pass.
 //
-// On CUDA the algorithm is selectable (CPU always runs im2col + OpenBLAS):
+// On CUDA the algorithm is selectable (CPU always runs im2col + the kernels' own SGEMM):
 //   Native  the engine's implicit-GEMM kernels (bias and activation fused into them)
 //   Gemm    im2col/col2im + cuBLAS (the activation as a separate pass)
 //   Cudnn   cuDNN, nvcc builds only (the bias and activation as a separate pass)

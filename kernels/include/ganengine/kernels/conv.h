@@ -71,7 +71,7 @@ void check_conv_shape(const ConvShape& s, const char* op);
 void check_prelu_epilogue(const ConvEpilogue& e, const char* op, bool prelu_supported);
 
 namespace cpu {
-// im2col/col2im + OpenBLAS, threads over the batch (OpenMP). `workspace` holds at least
+// im2col/col2im + the kernels' SGEMM, threads over the batch (OpenMP). `workspace` holds at least
 // conv_workspace_floats(s) floats (per-thread column buffers); the launchers allocate nothing.
 // The size depends on the OpenMP thread count: ask for it from the thread that launches, with
 // the same thread settings.

@@ -3,7 +3,8 @@
 //   C_b[m x n] = alpha * op(A_b) * op(B_b) + beta * C_b,
 // op(X) = X or X^T. lda/ldb/ldc are row-major leading dimensions (elements between rows);
 // stride_* are elements between consecutive batch matrices (0 broadcasts one matrix).
-// CPU: OpenBLAS cblas_sgemm. CUDA: cublasSgemmStridedBatched (column-major, operands swapped).
+// CPU: the kernels' own packed SGEMM, its micro-kernel chosen by the CPU's instruction set
+// (kernels/cpu/sgemm.h). CUDA: cublasSgemmStridedBatched (column-major, operands swapped).
 #include <cstdint>
 
 #include "ganengine/kernels/types.h"

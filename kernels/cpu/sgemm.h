@@ -1,0 +1,20 @@
+#pragma once
+// ganengine's own single-threaded SGEMM: operands packed into cache-sized blocks, then a
+// register-blocked micro-kernel per instruction set (cpu_isa.h). Callers spread large products
+// over threads themselves (cpu::gemm).
+#include <cstdint>
+
+#include "cpu/cpu_isa.h"
+
+namespace ge::kernels::cpu {
+
+// Row-major C[m x n] = alpha * op(A) op(B) + beta * C on the calling thread, with the kernels of
+// `isa`, which this CPU must support. beta == 0 overwrites C, NaN included; k == 0 scales C by
+// beta. The summation order of every element depends on k and `isa` only, never on where the
+// element lies in C. The arguments must be valid (check_gemm_args): this runs inside parallel
+// regions and does not throw.
+void sgemm(CpuIsa isa, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+           int64_t ldc);
+
+}  // namespace ge::kernels::cpu
