@@ -58,8 +58,8 @@ bench_args=("$@")
   echo "# LibTorch vs ganengine, CPU ($(date +%F))"
   echo
   echo "- CPU: ${cpu:-unknown}, $(nproc) logical CPUs available"
-  echo "- threads: $threads for both libraries (ganengine's OpenMP team, with OpenBLAS on one thread"
-  echo "  per member; LibTorch's pool and its OpenBLAS calls)"
+  echo "- threads: $threads for both libraries (ganengine's OpenMP team and its own GEMM; LibTorch's"
+  echo "  pool and its OpenBLAS calls); each library timed in its own block after a 250 ms pause"
   echo "- build: Release, $(c++ --version | head -n 1)"
   echo "- command: scripts/peer_bench.sh $*"
 } >"$out.tmp"

@@ -1,9 +1,10 @@
 // ganengine-peer-bench: LibTorch (CPU) and ganengine (CPU) timed in one process on the same
 // inputs, with the same thread count, for the layers a DCGAN-MNIST / SNGAN / WGAN-GP step spends
 // its time in and for a whole DCGAN-MNIST training step (reported in images per second too),
-// next to OpenBLAS sgemm as the throughput ceiling. Each case first checks that
+// against the machine's measured FMA peak (fma_peak.h) as the throughput ceiling, with OpenBLAS's
+// sgemm beside it for reference. Each case first checks that
 // both libraries compute the same result (largest difference relative to the largest value),
-// then runs warm-up repetitions and reports the median of interleaved timed repetitions.
+// then times each library in its own block (time_both) and reports the median repetition.
 //
 //   ganengine-peer-bench [--reps N] [--warmup N] [--threads N]
 //
@@ -23,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ganengine/bias_act.h"
@@ -31,6 +33,7 @@
 #include "ganengine/gradient_penalty.h"
 #include "ganengine/models/gan.h"
 #include "ganengine/optim.h"
+#include "fma_peak.h"
 #include "ganengine/spectral_norm.h"
 
 namespace {
@@ -60,40 +63,32 @@ double now_ms() {
   return std::chrono::duration<double, std::milli>(clock::now().time_since_epoch()).count();
 }
 
-// Warm-up, then repetitions alternating between the two libraries so that clock drift and
-// thermal state hit both alike. The two share one OpenBLAS and want it set up differently, so
-// each call runs under its own library's setting (switched outside the timed region): LibTorch
-// with cfg.threads OpenBLAS threads; ganengine with ge_blas_threads, 1 by default, as its
-// OpenMP build runs it (it splits GEMMs over its own OpenMP team, see kernels/cpu/blas_threads.h).
+// Each library runs its warm-up and its repetitions as one block while the other is idle, with a
+// pause before each block: after a call, OpenBLAS's worker threads (LibTorch's GEMMs) spin for up
+// to about 0.1 s and OpenMP's under the default policy for a while too, and spinning threads
+// would take cores from whichever library ran next. The two share one OpenBLAS and want it set up
+// differently, so each runs under its own setting: LibTorch with cfg.threads OpenBLAS threads,
+// ganengine with ge_blas_threads (1 by default; its own GEMM does not use OpenBLAS).
+std::vector<double> time_block(const Config& cfg, const std::function<void()>& fn) {
+  std::vector<double> t;
+  if (!fn) return t;
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  for (int i = 0; i < cfg.warmup; ++i)
+    fn();
+  for (int i = 0; i < cfg.reps; ++i) {
+    const double s = now_ms();
+    fn();
+    t.push_back(now_ms() - s);
+  }
+  return t;
+}
+
 std::pair<double, double> time_both(const Config& cfg, const std::function<void()>& torch_fn,
                                     const std::function<void()>& ge_fn, int ge_blas_threads = 1) {
-  const auto as_torch = [&] { openblas_set_num_threads(cfg.threads); };
-  const auto as_ge = [&] { openblas_set_num_threads(ge_blas_threads); };
-  for (int i = 0; i < cfg.warmup; ++i) {
-    if (torch_fn) {
-      as_torch();
-      torch_fn();
-    }
-    if (ge_fn) {
-      as_ge();
-      ge_fn();
-    }
-  }
-  std::vector<double> t, g;
-  for (int i = 0; i < cfg.reps; ++i) {
-    if (torch_fn) {
-      as_torch();
-      const double s = now_ms();
-      torch_fn();
-      t.push_back(now_ms() - s);
-    }
-    if (ge_fn) {
-      as_ge();
-      const double s = now_ms();
-      ge_fn();
-      g.push_back(now_ms() - s);
-    }
-  }
+  openblas_set_num_threads(cfg.threads);
+  const std::vector<double> t = time_block(cfg, torch_fn);
+  openblas_set_num_threads(ge_blas_threads);
+  const std::vector<double> g = time_block(cfg, ge_fn);
   return {t.empty() ? NAN : median(t), g.empty() ? NAN : median(g)};
 }
 
@@ -497,31 +492,30 @@ DcganStepResult run_dcgan_step(const Config& cfg) {
   return r;
 }
 
-// --- the sgemm ceiling: cblas_sgemm directly (ganengine column) and torch::mm.
+// --- GEMM: torch::mm against ge::matmul (the kernels' own SGEMM over their team), and OpenBLAS's
+// cblas_sgemm alone, for reference, on the threads LibTorch gets.
 
-Row run_sgemm(const Config& cfg, const char* name, int64_t m, int64_t n, int64_t k) {
+Row run_gemm(const Config& cfg, int64_t m, int64_t n, int64_t k, double* openblas_gflops) {
   torch::manual_seed(5);
   const torch::Tensor a = torch::randn({m, k}), b = torch::randn({k, n});
+  const ge::Tensor ga = to_ge(a), gb = to_ge(b);
+  Row row;
+  row.name = "GEMM " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k) +
+             " (torch::mm vs ge::matmul)";
+  ge::NoGradGuard no_grad;
+  row.rel_diff = rel_diff(ge::matmul(ga, gb), torch::mm(a, b));
+  std::tie(row.torch_ms, row.ge_ms) = time_both(
+      cfg, [&] { torch::mm(a, b); }, [&] { ge::matmul(ga, gb); });
+  row.flops = 2.0 * m * n * k;
   torch::Tensor c = torch::empty({m, n});
-  const float* ap = a.data_ptr<float>();
-  const float* bp = b.data_ptr<float>();
-  float* cp = c.data_ptr<float>();
   const auto sgemm = [&] {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
-                static_cast<int>(k), 1.f, ap, static_cast<int>(k), bp, static_cast<int>(n), 0.f, cp,
+                static_cast<int>(k), 1.f, a.data_ptr<float>(), static_cast<int>(k),
+                b.data_ptr<float>(), static_cast<int>(n), 0.f, c.data_ptr<float>(),
                 static_cast<int>(n));
   };
-  Row row;
-  row.name = name;
-  sgemm();
-  {
-    const torch::Tensor ref = torch::mm(a, b);
-    row.rel_diff = rel_diff(to_ge(c), ref);
-  }
-  // The ceiling row calls OpenBLAS directly, so it gets the threads LibTorch gets.
-  std::tie(row.torch_ms, row.ge_ms) = time_both(
-      cfg, [&] { torch::mm(a, b); }, sgemm, cfg.threads);
-  row.flops = 2.0 * m * n * k;
+  const double blas_ms = time_both(cfg, {}, sgemm, cfg.threads).second;
+  *openblas_gflops = std::max(*openblas_gflops, row.flops / (blas_ms * 1e-3) * 1e-9);
   return row;
 }
 
@@ -563,24 +557,28 @@ int main(int argc, char** argv) {
   Config cfg = parse(argc, argv);
   if (cfg.threads == 0) cfg.threads = omp_get_num_procs();
   // One thread count for everyone: ganengine's OpenMP team, LibTorch's intra-op pool (which
-  // also sets OpenMP's) and the OpenBLAS LibTorch calls; ganengine's own GEMMs run OpenBLAS on
-  // one thread per team member (time_both switches between the two settings).
+  // also sets OpenMP's) and the OpenBLAS LibTorch calls; ganengine multiplies with its own GEMM
+  // on its team.
   omp_set_num_threads(cfg.threads);
   openblas_set_num_threads(cfg.threads);
   torch::set_num_threads(cfg.threads);
   std::printf(
-      "threads: ganengine OpenMP %d (OpenBLAS 1 each), LibTorch %d (OpenBLAS %d) (LibTorch %s)\n",
+      "threads: ganengine OpenMP %d (its own GEMM), LibTorch %d (OpenBLAS %d) (LibTorch %s)\n",
       omp_get_max_threads(), torch::get_num_threads(), openblas_get_num_threads(), TORCH_VERSION);
   std::printf("median of %d repetitions after %d warm-up, milliseconds\n\n", cfg.reps, cfg.warmup);
 
+  const ge::bench::FmaPeak peak = ge::bench::measure_fma_peak(cfg.threads);
+  const bool avx512 = peak.avx512_gflops > 0;
+  const double ceiling = avx512 ? peak.avx512_gflops : peak.avx2_gflops;
+  std::printf("FMA peak on %d threads: AVX-512 %.1f GFLOP/s, AVX2 %.1f GFLOP/s\n", cfg.threads,
+              peak.avx512_gflops, peak.avx2_gflops);
+
   std::vector<Row> rows;
-  rows.push_back(run_sgemm(cfg, "GEMM 512x512x512 (torch::mm vs cblas_sgemm)", 512, 512, 512));
+  double openblas_gflops = 0;
+  rows.push_back(run_gemm(cfg, 512, 512, 512, &openblas_gflops));
   // The transposed DCGAN generator layer's GEMM: [C_out*k*k, C_in] x [C_in, N*H*W].
-  rows.push_back(
-      run_sgemm(cfg, "GEMM 1024x3136x128 (torch::mm vs cblas_sgemm)", 1024, 64 * 49, 128));
-  double ceiling = 0;
-  for (const Row& r : rows)
-    ceiling = std::max(ceiling, r.flops / (r.ge_ms * 1e-3));
+  rows.push_back(run_gemm(cfg, 1024, 64 * 49, 128, &openblas_gflops));
+  std::printf("OpenBLAS cblas_sgemm on the same GEMMs: %.1f GFLOP/s at best\n", openblas_gflops);
 
   const ConvCase convs[] = {
       {"conv_transpose2d 128->64 7->14 k4s2p1 b64", true, 64, 128, 64, 7, 7, 4, 2, 1},
@@ -599,18 +597,17 @@ int main(int argc, char** argv) {
   const DcganStepResult dcgan = run_dcgan_step(cfg);
   rows.push_back(dcgan.row);
 
-  std::printf("sgemm ceiling: %.1f GFLOP/s (the best cblas_sgemm row)\n\n", ceiling * 1e-9);
   std::printf(
-      "| case | LibTorch ms | ganengine ms | LibTorch / ganengine | ganengine GFLOP/s | "
-      "%% of sgemm | max rel diff |\n");
+      "\n| case | LibTorch ms | ganengine ms | LibTorch / ganengine | ganengine GFLOP/s | "
+      "%% of %s peak | max rel diff |\n",
+      avx512 ? "AVX-512" : "AVX2");
   std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
   for (const Row& r : rows) {
     const double gflops = r.flops > 0 ? r.flops / (r.ge_ms * 1e-3) * 1e-9 : NAN;
     std::printf("| %s | %s | %s | %s | %s | %s | %s |\n", r.name.c_str(),
                 fmt("%.3f", r.torch_ms).c_str(), fmt("%.3f", r.ge_ms).c_str(),
                 fmt("%.2f", r.torch_ms / r.ge_ms).c_str(), fmt("%.1f", gflops).c_str(),
-                fmt("%.0f%%", gflops * 1e9 / ceiling * 100).c_str(),
-                fmt("%.1e", r.rel_diff).c_str());
+                fmt("%.0f%%", gflops / ceiling * 100).c_str(), fmt("%.1e", r.rel_diff).c_str());
   }
   std::printf(
       "\nDCGAN-MNIST training step (batch 64, real images per second of D + G steps): LibTorch "

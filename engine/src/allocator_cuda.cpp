@@ -3,10 +3,9 @@
 // All engine work on a device goes through one stream, so a block freed by the host can be
 // handed out again at once: any kernel still using it is ordered before the new user's work.
 #include <array>
-#include <map>
 #include <mutex>
-#include <unordered_map>
 
+#include "block_pool.h"
 #include "cuda/runtime.h"
 #include "ganengine/allocator.h"
 #include "ganengine/error.h"
@@ -31,17 +30,7 @@ class CachingAllocator {
   void* allocate(size_t nbytes, int device) {
     const size_t size = round_size(nbytes);
     std::lock_guard<std::mutex> lock(mutex_);
-    // A cached block is taken only when it wastes at most the request's own size, so large
-    // blocks are not pinned down by small tensors.
-    auto it = free_.lower_bound(size);
-    if (it != free_.end() && it->first <= 2 * size) {
-      void* ptr = it->second;
-      live_[ptr] = it->first;
-      stats_.bytes_in_use += it->first;
-      ++stats_.cache_hits;
-      free_.erase(it);
-      return ptr;
-    }
+    if (void* ptr = pool_.reuse(size)) return ptr;
     cuda_rt::set_device(Device::cuda(device));
     void* ptr = nullptr;
     cudaError_t err = cudaMalloc(&ptr, size);
@@ -52,25 +41,20 @@ class CachingAllocator {
     }
     if (err != cudaSuccess) {
       (void)cudaGetLastError();
+      const BlockPoolCounts& c = pool_.counts();
       fail("cuda allocator: out of memory on cuda:", device, " allocating ", nbytes,
-           " bytes (rounded to ", size, "); ", stats_.bytes_reserved, " bytes reserved, ",
-           stats_.bytes_in_use, " in use: ", cudaGetErrorString(err));
+           " bytes (rounded to ", size, "); ", c.bytes_reserved, " bytes reserved, ",
+           c.bytes_in_use, " in use: ", cudaGetErrorString(err));
     }
-    ++stats_.device_mallocs;
-    stats_.bytes_reserved += size;
-    stats_.bytes_in_use += size;
-    live_[ptr] = size;
+    pool_.add(ptr, size);
     return ptr;
   }
 
   void free(void* ptr) {
     if (ptr == nullptr) return;
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = live_.find(ptr);
-    if (it == live_.end()) return;  // not ours; a double free is ignored rather than corrupting
-    stats_.bytes_in_use -= it->second;
-    free_.emplace(it->second, ptr);
-    live_.erase(it);
+    // Not ours, or freed twice: ignored rather than corrupting the pool.
+    if (const auto size = pool_.release(ptr)) pool_.cache(ptr, *size);
   }
 
   void empty_cache(int device) {
@@ -80,27 +64,22 @@ class CachingAllocator {
 
   CudaAllocatorStats stats() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return stats_;
+    const BlockPoolCounts& c = pool_.counts();
+    return {c.system_allocs, c.cache_hits, c.bytes_in_use, c.bytes_reserved};
   }
 
  private:
   void release_cached_locked(int device) {
-    if (free_.empty()) return;
+    if (!pool_.has_cached()) return;
     cuda_rt::set_device(Device::cuda(device));
     // Blocks may still be read by queued kernels; cudaFree waits for the device, but the
     // engine stream is synchronised first to make the dependency explicit.
     (void)cudaStreamSynchronize(cuda_rt::stream(Device::cuda(device)));
-    for (auto& [size, ptr] : free_) {
-      (void)cudaFree(ptr);
-      stats_.bytes_reserved -= size;
-    }
-    free_.clear();
+    pool_.drain([](void* ptr, size_t) { (void)cudaFree(ptr); });
   }
 
   std::mutex mutex_;
-  std::multimap<size_t, void*> free_;
-  std::unordered_map<void*, size_t> live_;
-  CudaAllocatorStats stats_;
+  BlockPool pool_;
 };
 
 constexpr int kMaxDevices = 16;

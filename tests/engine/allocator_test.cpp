@@ -1,4 +1,5 @@
-// The CUDA caching allocator: reuse instead of cudaMalloc, stats, empty_cache.
+// The caching allocators: reuse instead of cudaMalloc or aligned_alloc, stats, empty_cache, and on
+// the host the size classes and the limit on cached bytes.
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -40,6 +41,81 @@ TEST(CpuAllocatorTest, MemoryIsAligned) {
     const ge::Tensor t = ge::empty({n}, ge::kCPU);
     EXPECT_EQ(reinterpret_cast<uintptr_t>(t.data_ptr()) % 64, 0u) << n;
   }
+}
+
+TEST(CpuAllocatorTest, LargeBlocksAreReusedSmallOnesGoToMalloc) {
+  ge::cpu_empty_cache();
+  const ge::CpuAllocatorStats base = ge::cpu_allocator_stats();
+  const void* first = nullptr;
+  {
+    ge::Tensor t = ge::empty({1 << 18}, ge::kCPU);  // 1 MiB
+    first = t.data_ptr();
+  }
+  for (int i = 0; i < 10; ++i) {
+    ge::Tensor t = ge::empty({1 << 18}, ge::kCPU);
+    EXPECT_EQ(t.data_ptr(), first);
+  }
+  const ge::CpuAllocatorStats after = ge::cpu_allocator_stats();
+  EXPECT_EQ(after.system_allocs - base.system_allocs, 1u);
+  EXPECT_EQ(after.cache_hits - base.cache_hits, 10u);
+  EXPECT_EQ(after.bytes_in_use, base.bytes_in_use);
+  EXPECT_EQ(after.bytes_reserved - base.bytes_reserved, 1u << 20);
+  {
+    ge::Tensor small = ge::empty({100}, ge::kCPU);  // under kCpuCachedMinBytes
+  }
+  EXPECT_EQ(ge::cpu_allocator_stats().system_allocs, after.system_allocs);
+  ge::cpu_empty_cache();
+  EXPECT_EQ(ge::cpu_allocator_stats().bytes_reserved, base.bytes_reserved);
+}
+
+TEST(CpuAllocatorTest, SizeClassesWasteAtMostAQuarter) {
+  ge::cpu_empty_cache();
+  const ge::CpuAllocatorStats base = ge::cpu_allocator_stats();
+  for (int64_t floats : {(1 << 18) + 1, 100000, 3 << 20}) {
+    ge::Tensor t = ge::empty({floats}, ge::kCPU);
+    const uint64_t bytes = static_cast<uint64_t>(floats) * 4;
+    const uint64_t in_use = ge::cpu_allocator_stats().bytes_in_use - base.bytes_in_use;
+    EXPECT_GE(in_use, bytes) << floats;
+    EXPECT_LE(in_use, bytes + bytes / 4 + 4096) << floats;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(t.data_ptr()) % 64, 0u) << floats;
+  }
+  // A small request does not take a much larger cached block.
+  ge::cpu_empty_cache();
+  { ge::Tensor big = ge::empty({4 << 20}, ge::kCPU); }
+  const uint64_t allocs = ge::cpu_allocator_stats().system_allocs;
+  { ge::Tensor smaller = ge::empty({1 << 18}, ge::kCPU); }
+  EXPECT_EQ(ge::cpu_allocator_stats().system_allocs, allocs + 1);
+  ge::cpu_empty_cache();
+}
+
+TEST(CpuAllocatorTest, CachedBytesStayWithinTheLimit) {
+  ge::cpu_empty_cache();
+  const ge::CpuAllocatorStats base = ge::cpu_allocator_stats();
+  const uint64_t before = ge::set_cpu_cache_limit(3u << 20);
+  {
+    ge::Tensor a = ge::empty({1 << 19}, ge::kCPU);  // 2 MiB
+    ge::Tensor b = ge::empty({1 << 19}, ge::kCPU);  // 2 MiB more: over the limit once freed
+  }
+  EXPECT_EQ(ge::cpu_allocator_stats().bytes_reserved - base.bytes_reserved, 2u << 20);
+  ge::set_cpu_cache_limit(0);  // releases what is cached, and caches nothing more
+  EXPECT_EQ(ge::cpu_allocator_stats().bytes_reserved, base.bytes_reserved);
+  { ge::Tensor c = ge::empty({1 << 19}, ge::kCPU); }
+  EXPECT_EQ(ge::cpu_allocator_stats().bytes_reserved, base.bytes_reserved);
+  EXPECT_EQ(ge::set_cpu_cache_limit(before), 0u);
+}
+
+TEST(CpuAllocatorTest, ConcurrentAllocationsBalance) {
+  const uint64_t in_use = ge::cpu_allocator_stats().bytes_in_use;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([t] {
+      for (int i = 0; i < 50; ++i)
+        ge::Tensor x = ge::empty({(t + 1) * 20000 + i * 100}, ge::kCPU);
+    });
+  }
+  for (auto& th : threads)
+    th.join();
+  EXPECT_EQ(ge::cpu_allocator_stats().bytes_in_use, in_use);
 }
 
 TEST_F(CudaAllocatorTest, StatsTrackUseAndEmptyCacheReleases) {
