@@ -59,7 +59,8 @@ bench_args=("$@")
   echo
   echo "- CPU: ${cpu:-unknown}, $(nproc) logical CPUs available"
   echo "- threads: $threads for both libraries (ganengine's OpenMP team and its own GEMM; LibTorch's"
-  echo "  pool and its OpenBLAS calls); each library timed in its own block after a 250 ms pause"
+  echo "  pool and its OpenBLAS calls); the libraries timed in turns, three blocks each,
+  each block after a 500 ms pause"
   echo "- build: Release, $(c++ --version | head -n 1)"
   echo "- command: scripts/peer_bench.sh $*"
 } >"$out.tmp"

@@ -63,32 +63,40 @@ double now_ms() {
   return std::chrono::duration<double, std::milli>(clock::now().time_since_epoch()).count();
 }
 
-// Each library runs its warm-up and its repetitions as one block while the other is idle, with a
-// pause before each block: after a call, OpenBLAS's worker threads (LibTorch's GEMMs) spin for up
-// to about 0.1 s and OpenMP's under the default policy for a while too, and spinning threads
-// would take cores from whichever library ran next. The two share one OpenBLAS and want it set up
-// differently, so each runs under its own setting: LibTorch with cfg.threads OpenBLAS threads,
-// ganengine with ge_blas_threads (1 by default; its own GEMM does not use OpenBLAS).
-std::vector<double> time_block(const Config& cfg, const std::function<void()>& fn) {
-  std::vector<double> t;
-  if (!fn) return t;
-  std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  for (int i = 0; i < cfg.warmup; ++i)
+// The libraries take turns in blocks, each block after a pause while the other library is idle:
+// after a call, OpenBLAS's worker threads (LibTorch's GEMMs) spin for 2^28 cycles (0.1 to 0.3 s)
+// and OpenMP's under the default policy for a while too, and spinning threads would take cores
+// from whichever library ran next (a 150 ms pause still left ganengine's small rows up to 4x
+// slower). Three rounds of blocks spread slow spells of the machine over both.
+// The two share one OpenBLAS and want it set up differently, so each runs under its own setting:
+// LibTorch with cfg.threads OpenBLAS threads, ganengine with ge_blas_threads (1 by default; its
+// own GEMM does not use OpenBLAS).
+constexpr int kRounds = 3;
+
+void time_block(int warmup, int reps, const std::function<void()>& fn, std::vector<double>& t) {
+  if (!fn || reps == 0) return;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  for (int i = 0; i < warmup; ++i)
     fn();
-  for (int i = 0; i < cfg.reps; ++i) {
+  for (int i = 0; i < reps; ++i) {
     const double s = now_ms();
     fn();
     t.push_back(now_ms() - s);
   }
-  return t;
 }
 
 std::pair<double, double> time_both(const Config& cfg, const std::function<void()>& torch_fn,
                                     const std::function<void()>& ge_fn, int ge_blas_threads = 1) {
-  openblas_set_num_threads(cfg.threads);
-  const std::vector<double> t = time_block(cfg, torch_fn);
-  openblas_set_num_threads(ge_blas_threads);
-  const std::vector<double> g = time_block(cfg, ge_fn);
+  std::vector<double> t, g;
+  for (int round = 0; round < kRounds; ++round) {
+    // Repetitions spread over the rounds, cfg.reps in all; the warm-up precedes the first.
+    const int reps = cfg.reps * (round + 1) / kRounds - cfg.reps * round / kRounds;
+    const int warmup = round == 0 ? cfg.warmup : 1;
+    openblas_set_num_threads(cfg.threads);
+    time_block(warmup, reps, torch_fn, t);
+    openblas_set_num_threads(ge_blas_threads);
+    time_block(warmup, reps, ge_fn, g);
+  }
   return {t.empty() ? NAN : median(t), g.empty() ? NAN : median(g)};
 }
 
