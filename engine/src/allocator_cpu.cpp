@@ -67,14 +67,15 @@ class CpuCache {
     return ptr;
   }
 
-  void free(void* ptr) {
+  void free(void* ptr, size_t nbytes) {
     if (ptr == nullptr) return;
-    std::lock_guard<std::mutex> lock(mutex_);
-    const auto size = pool_.release(ptr);
-    if (!size) {  // a small block: never cached
+    if (nbytes < kCpuCachedMinBytes) {  // never cached
       std::free(ptr);
       return;
     }
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto size = pool_.release(ptr);
+    if (!size) return;  // not ours, or freed twice: ignored rather than corrupting the pool
     if (pool_.cached_bytes() + *size <= limit_.value_or(0)) {
       pool_.cache(ptr, *size);
     } else {
@@ -135,8 +136,8 @@ void* cpu_allocate(size_t nbytes) {
   return cache().allocate(nbytes);
 }
 
-void cpu_free(void* ptr) {
-  cache().free(ptr);
+void cpu_free(void* ptr, size_t nbytes) {
+  cache().free(ptr, nbytes);
 }
 
 CpuAllocatorStats cpu_allocator_stats() {

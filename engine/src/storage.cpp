@@ -10,7 +10,7 @@ Storage::~Storage() {
   if (device_.is_cuda()) {
     cuda_free(data_, device_.index);
   } else {
-    cpu_free(data_);
+    cpu_free(data_, nbytes_);
   }
 }
 

@@ -29,7 +29,8 @@ std::shared_ptr<Storage> make_storage(size_t nbytes, Device device);
 
 // Allocator entry points behind Storage.
 void* cpu_allocate(size_t nbytes);
-void cpu_free(void* ptr);
+// nbytes: the size given to cpu_allocate (small blocks skip the cache and its lock).
+void cpu_free(void* ptr, size_t nbytes);
 void* cuda_allocate(size_t nbytes, int device);
 void cuda_free(void* ptr, int device);
 

@@ -5,6 +5,7 @@
 #include "cpu/sgemm.h"
 
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
@@ -146,11 +147,33 @@ INSTANTIATE_TEST_SUITE_P(Isa, SgemmTest,
                            return std::string(cpu::isa_name(info.param));
                          });
 
-TEST(CpuIsa, NamesParseAndTheDetectedSetIsSupported) {
+// The CPU's flags as the kernel reports them (/proc/cpuinfo), or "" where there is no such file.
+std::string cpu_flags() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("flags", 0) == 0) return line + " ";
+  }
+  return {};
+}
+
+TEST(CpuIsa, SupportMatchesTheKernelsCpuFlags) {
+  const std::string flags = cpu_flags();
+  if (flags.empty()) GTEST_SKIP() << "no /proc/cpuinfo";
+  const auto has = [&](const char* f) {
+    return flags.find(std::string(" ") + f + " ") != std::string::npos;
+  };
+  EXPECT_TRUE(cpu::isa_supported(CpuIsa::scalar));
+  EXPECT_EQ(cpu::isa_supported(CpuIsa::avx2), has("avx2") && has("fma"));
+  EXPECT_EQ(cpu::isa_supported(CpuIsa::avx512), has("avx512f") && has("avx2") && has("fma"));
+  const CpuIsa widest = has("avx512f") ? CpuIsa::avx512
+                        : has("avx2")  ? CpuIsa::avx2
+                                       : CpuIsa::scalar;
+  EXPECT_EQ(cpu::detected_isa(), widest);
+}
+
+TEST(CpuIsa, NamesParse) {
   for (CpuIsa isa : {CpuIsa::scalar, CpuIsa::avx2, CpuIsa::avx512})
     EXPECT_EQ(cpu::parse_isa(cpu::isa_name(isa), "test"), isa);
-  EXPECT_TRUE(cpu::isa_supported(cpu::detected_isa()));
-  EXPECT_TRUE(cpu::isa_supported(CpuIsa::scalar));
   try {
     cpu::parse_isa("avx3", "GE_CPU_ISA");
     ADD_FAILURE() << "no error";

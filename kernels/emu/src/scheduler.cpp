@@ -381,6 +381,10 @@ void* Worker::static_shared(const void* site, std::size_t bytes, std::size_t ali
   const auto start =
       (reinterpret_cast<std::uintptr_t>(static_end_) + kGuardBytes + step - 1) / step * step;
   auto* const address = reinterpret_cast<unsigned char*>(start);
+  if (address + bytes + kGuardBytes > smem_.get() + kArenaBytes) {
+    refuse("aligned to " + std::to_string(step) +
+           " bytes, it does not fit the emulator's shared-memory arena");
+  }
   fill_guard(address - kGuardBytes);
   std::memset(address, kGarbage, bytes);
   fill_guard(address + bytes);
