@@ -70,6 +70,7 @@ export build runs seconds root seed
 printf '%s\n' "${targets[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one {}'
 
 status=0
+details=
 printf '\n%-22s %12s %10s %8s  %s\n' target executions "exec/s" corpus result
 for t in "${targets[@]}"; do
   log=$runs/$t/log
@@ -82,9 +83,20 @@ for t in "${targets[@]}"; do
     result=ok
   else
     result="FINDING (exit $rc): $(grep -m1 -E 'ERROR: |runtime error|==[0-9]+== ?[A-Z]|deadly signal|uncaught' "$log" || true)"
+    # What led to it (an assertion's or a terminate's message comes before libFuzzer's line),
+    # for a CI log that keeps only this output.
+    details+=$'\n'"--- $t: the log's last lines before the finding"$'\n'
+    details+=$(grep -v -E '^#[0-9]+' "$log" | grep -B12 -m1 -E 'ERROR: |runtime error|deadly signal' || true)
+    # And the input itself when it is small, since a run is not repeatable across machines.
+    for f in "$runs/$t"/findings/*; do
+      [[ -f $f && $(stat -c %s "$f") -le 16384 ]] || continue
+      details+=$'\n'"--- $t: $(basename "$f") (base64; base64 -d > input, then $build/fuzz/$t input)"$'\n'
+      details+=$(base64 -w 100 "$f")
+    done
     status=1
   fi
   printf '%-22s %12s %10s %8s  %s\n' "$t" "${execs:-?}" "${rate:-?}" "$units" "$result"
 done
+[[ -n $details ]] && printf '%s\n' "$details"
 echo "fuzz.sh: done in $((SECONDS - start)) s; logs and findings under $runs/"
 exit $status
