@@ -3,7 +3,9 @@
 # ganengine-peer-bench in Release (build/peer), runs it with one thread count for both libraries
 # and writes the table to bench/results/<date>-peer-cpu.md.
 #
-#   scripts/peer_bench.sh [--reps N] [--warmup N]     threads: GE_PEER_THREADS (default: nproc)
+#   scripts/peer_bench.sh [--reps N] [--warmup N] [--only SUBSTRING]
+#                                       threads: GE_PEER_THREADS (default: nproc)
+# --only keeps the cases whose name holds SUBSTRING (GEMM, conv2d, DCGAN, ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -41,7 +41,9 @@ namespace {
 struct Config {
   int reps = 15;
   int warmup = 3;
-  int threads = 0;  // 0: OpenMP's default
+  int threads = 0;   // 0: OpenMP's default
+  std::string only;  // run only the cases whose name contains this (all when empty)
+  bool wants(const std::string& name) const { return name.find(only) != std::string::npos; }
 };
 
 struct Row {
@@ -551,8 +553,11 @@ Config parse(int argc, char** argv) {
       cfg.warmup = std::max(0, value());
     } else if (a == "--threads") {
       cfg.threads = std::max(1, value());
+    } else if (a == "--only" && i + 1 < argc) {
+      cfg.only = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: %s [--reps N] [--warmup N] [--threads N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--reps N] [--warmup N] [--threads N] [--only SUBSTRING]\n",
+                   argv[0]);
       std::exit(2);
     }
   }
@@ -583,10 +588,16 @@ int main(int argc, char** argv) {
 
   std::vector<Row> rows;
   double openblas_gflops = 0;
-  rows.push_back(run_gemm(cfg, 512, 512, 512, &openblas_gflops));
-  // The transposed DCGAN generator layer's GEMM: [C_out*k*k, C_in] x [C_in, N*H*W].
-  rows.push_back(run_gemm(cfg, 1024, 64 * 49, 128, &openblas_gflops));
-  std::printf("OpenBLAS cblas_sgemm on the same GEMMs: %.1f GFLOP/s at best\n", openblas_gflops);
+  const int64_t gemms[][3] = {
+      {512, 512, 512},
+      // The transposed DCGAN generator layer's GEMM: [C_out*k*k, C_in] x [C_in, N*H*W].
+      {1024, 64 * 49, 128},
+  };
+  if (cfg.wants("GEMM")) {
+    for (const auto& g : gemms)
+      rows.push_back(run_gemm(cfg, g[0], g[1], g[2], &openblas_gflops));
+    std::printf("OpenBLAS cblas_sgemm on the same GEMMs: %.1f GFLOP/s at best\n", openblas_gflops);
+  }
 
   const ConvCase convs[] = {
       {"conv_transpose2d 128->64 7->14 k4s2p1 b64", true, 64, 128, 64, 7, 7, 4, 2, 1},
@@ -595,15 +606,21 @@ int main(int argc, char** argv) {
       {"conv2d 64->128 14->7 k4s2p1 b64", false, 64, 64, 128, 14, 14, 4, 2, 1},
   };
   for (const ConvCase& c : convs) {
+    if (!cfg.wants(c.name)) continue;
     rows.push_back(run_conv(cfg, c, false));
     rows.push_back(run_conv(cfg, c, true));
   }
-  rows.push_back(run_bias_act(cfg));
-  rows.push_back(run_spectral_norm(cfg, {128, 64, 4, 4}));
-  rows.push_back(run_spectral_norm(cfg, {512, 256, 4, 4}));
-  rows.push_back(run_gradient_penalty(cfg));
-  const DcganStepResult dcgan = run_dcgan_step(cfg);
-  rows.push_back(dcgan.row);
+  if (cfg.wants("bias_act")) rows.push_back(run_bias_act(cfg));
+  if (cfg.wants("spectral_norm")) {
+    rows.push_back(run_spectral_norm(cfg, {128, 64, 4, 4}));
+    rows.push_back(run_spectral_norm(cfg, {512, 256, 4, 4}));
+  }
+  if (cfg.wants("WGAN-GP")) rows.push_back(run_gradient_penalty(cfg));
+  DcganStepResult dcgan;
+  if (cfg.wants("DCGAN")) {
+    dcgan = run_dcgan_step(cfg);
+    rows.push_back(dcgan.row);
+  }
 
   std::printf(
       "\n| case | LibTorch ms | ganengine ms | LibTorch / ganengine | ganengine GFLOP/s | "
@@ -617,9 +634,11 @@ int main(int argc, char** argv) {
                 fmt("%.2f", r.torch_ms / r.ge_ms).c_str(), fmt("%.1f", gflops).c_str(),
                 fmt("%.0f%%", gflops / ceiling * 100).c_str(), fmt("%.1e", r.rel_diff).c_str());
   }
-  std::printf(
-      "\nDCGAN-MNIST training step (batch 64, real images per second of D + G steps): LibTorch "
-      "%.0f img/s, ganengine %.0f img/s\n",
-      dcgan.torch_img_s, dcgan.ge_img_s);
+  if (cfg.wants("DCGAN")) {
+    std::printf(
+        "\nDCGAN-MNIST training step (batch 64, real images per second of D + G steps): LibTorch "
+        "%.0f img/s, ganengine %.0f img/s\n",
+        dcgan.torch_img_s, dcgan.ge_img_s);
+  }
   return 0;
 }

@@ -1,5 +1,6 @@
 // CPU convolutions: im2col/col2im around the kernels' own GEMM (cpu/sgemm.h), batch split over
-// threads.
+// threads. With AVX-512, the forward and weight-gradient GEMMs gather their packed panels of
+// columns straight from the image (cpu/conv_pack.h) instead of reading an im2col buffer.
 //
 // The batch is cut into chunks of a few consecutive samples, so that a chunk's column matrix
 // [C*kh*kw, chunk*L] stays in L2 and its GEMM is long enough to run near peak; the epilogue
@@ -19,6 +20,7 @@
 
 #include "common/bias_act.h"
 #include "common/im2col.h"
+#include "cpu/conv_pack.h"
 #include "cpu/cpu_isa.h"
 #include "cpu/parallel.h"
 #include "cpu/sgemm.h"
@@ -99,6 +101,7 @@ struct Plan {
   int64_t col = 0, panel = 0;  // scratch floats per thread
   int64_t partial = 0;         // floats per slot copy
   cpu::CpuIsa isa = cpu::CpuIsa::scalar;  // the GEMM's instruction set
+  bool implicit = false;  // forward and weight GEMMs pack B from the image (conv_pack.h)
   int64_t chunk_begin(int64_t c) const { return batch * c / chunks; }
   int64_t slot_begin(int64_t slot) const { return chunks * slot / slots; }
   int64_t scratch() const { return col + panel; }
@@ -136,6 +139,11 @@ Plan make_plan(const ConvShape& s, Pass pass) {
     items = p.slots;
   }
   p.threads = p.parallel ? static_cast<int>(std::min<int64_t>(max_threads(), items)) : 1;
+  // The packers run a chunk's GEMM on its own thread: in a parallel plan, or in a product too
+  // small to spread.
+  p.implicit = p.isa == cpu::CpuIsa::avx512 &&
+               cpu::sgemm_panel_width(p.isa) == cpu::kConvPackWidth &&
+               (p.parallel || macs < kParallelMacs) && cpu::conv_pack_fits(s, p.chunk);
   p.col = p.k * p.chunk * p.l;
   // A chunk of several samples needs its [cout_g, chunk * L] operand gathered or scattered.
   p.panel = p.chunk > 1 ? p.cout_g * p.chunk * p.l : 0;
@@ -327,20 +335,30 @@ void conv2d_forward(const ConvShape& s, const float* x, const float* w, const Co
       const int64_t n0 = p.chunk_begin(c), count = p.chunk_begin(c + 1) - n0;
       float* col = scratch;
       float* panel = scratch + p.col;
+      const int64_t ld = count * p.l;
       for (int64_t g = 0; g < s.groups; ++g) {
-        gather_columns(s, p, a, x, n0, count, g, col);
         const float* wg = w + g * p.cout_g * p.k;
+        // out[cout_g, ld] = wg[cout_g, k] col[k, ld]; col packed from x or gathered first.
+        const auto product = [&](float* out) {
+          if (p.implicit) {
+            const cpu::ConvColumns columns{&s, x, n0, count, g};
+            cpu::sgemm(p.isa, false, p.cout_g, ld, p.k, 1.f, wg, p.k,
+                       cpu::conv_pack_columns_avx512(columns), 0.f, out, ld);
+            return;
+          }
+          gather_columns(s, p, a, x, n0, count, g, col);
+          sgemm(p, false, false, p.cout_g, ld, p.k, wg, p.k, col, ld, 0.f, out, ld);
+        };
         float* yg = y + (n0 * s.out_c + g * p.cout_g) * p.l;
         if (count == 1) {
           // The GEMM writes the sample's output directly; the epilogue follows in cache.
-          sgemm(p, false, false, p.cout_g, p.l, p.k, wg, p.k, col, p.l, 0.f, yg, p.l);
+          product(yg);
           if (identity) continue;
           for (int64_t o = 0; o < p.cout_g; ++o)
             finish.template operator()<A>(yg + o * p.l, n0, g * p.cout_g + o);
           continue;
         }
-        const int64_t ld = count * p.l;
-        sgemm(p, false, false, p.cout_g, ld, p.k, wg, p.k, col, ld, 0.f, panel, ld);
+        product(panel);
         for (int64_t j = 0; j < count; ++j) {
           for (int64_t o = 0; o < p.cout_g; ++o)
             finish.template operator()<A>(panel + o * ld + j * p.l, n0 + j, g * p.cout_g + o);
@@ -417,14 +435,21 @@ void conv2d_weight(const ConvShape& s, const float* x, const float* dy, float* d
       const int64_t ld = count * p.l;
       const float beta = c == p.slot_begin(slot) ? 0.f : 1.f;
       for (int64_t g = 0; g < s.groups; ++g) {
-        gather_columns(s, p, a, x, n0, count, g, col);
         const float* lhs = dy + (n0 * s.out_c + g * p.cout_g) * p.l;
         if (count > 1) {
           gather_panel(s, p, dy, n0, count, g, panel);
           lhs = panel;
         }
-        sgemm(p, false, true, p.cout_g, p.k, ld, lhs, ld, col, ld, beta, acc + g * p.cout_g * p.k,
-              p.k);
+        // dw_g[cout_g, k] (+)= dy_g[cout_g, ld] col[k, ld]^T; col packed from x or gathered.
+        float* dw_g = acc + g * p.cout_g * p.k;
+        if (p.implicit) {
+          const cpu::ConvColumns columns{&s, x, n0, count, g};
+          cpu::sgemm(p.isa, false, p.cout_g, p.k, ld, 1.f, lhs, ld,
+                     cpu::conv_pack_columns_transposed_avx512(columns), beta, dw_g, p.k);
+          continue;
+        }
+        gather_columns(s, p, a, x, n0, count, g, col);
+        sgemm(p, false, true, p.cout_g, p.k, ld, lhs, ld, col, ld, beta, dw_g, p.k);
       }
     }
   });

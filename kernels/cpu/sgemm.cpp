@@ -2,16 +2,19 @@
 //
 //   for each nc-wide block of columns of B and C
 //     for each kc-deep block of the sum: pack B[kc x nc] into kc x nr panels
-//       for each mc-tall block of rows of A and C: pack A[mc x kc] into kc x mr panels
+//       for each mc-tall block of rows of A and C: pack A[mc x kc] into kc x mr panels (unless
+//       the micro-kernel reads A in place, GemmKernel::direct_a)
 //         for each panel of B (in L1 while it lasts), for each panel of A (from L2):
 //           the micro-kernel updates one mr x nr tile of C
 //
-// Panels are zero-padded to whole tiles, so the micro-kernel always runs the full tile and only
-// its stores are cut to the edge of C: every element of C is summed in the same order, wherever
-// it lies. The first block of the sum applies beta, the later ones add to C.
+// Panels are zero-padded to whole tiles; a tile cut by the edge of C runs an instance of the
+// micro-kernel with only the rows and vectors it stores, whose sums are the same sequence of
+// FMAs: every element of C is summed in the same order, wherever it lies. The first block of the
+// sum applies beta, the later ones add to C.
 #include "cpu/sgemm.h"
 
 #include <algorithm>
+#include <climits>
 #include <cstddef>
 #include <memory>
 #include <new>
@@ -87,6 +90,10 @@ void pack_a(const GemmKernel& g, bool trans, const float* a, int64_t lda, int64_
 void pack_b(const GemmKernel& g, bool trans, const float* b, int64_t ldb, int64_t j0, int64_t nc,
             int64_t p0, int64_t kc, float* out) {
   const int nr = g.nr;
+  if (trans && g.pack_bt != nullptr && 15 * ldb <= INT_MAX) {
+    g.pack_bt(b, ldb, j0, nc, p0, kc, out);
+    return;
+  }
   for (int64_t jr = 0; jr < nc; jr += nr, out += kc * nr) {
     const int cols = static_cast<int>(std::min<int64_t>(nr, nc - jr));
     if (trans) {  // op(B)(p, j) = b[j * ldb + p]: one row of B per value of the step
@@ -117,11 +124,10 @@ void scale_c(int64_t m, int64_t n, float beta, float* c, int64_t ldc) {
   }
 }
 
-}  // namespace
-
-void sgemm(CpuIsa isa, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-           int64_t ldc) {
+// The loops of Goto's algorithm; pack(jc, nc, pc, kc, out) packs op(B)'s block.
+template <typename PackB>
+void run(CpuIsa isa, bool trans_a, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+         int64_t lda, PackB&& pack, float beta, float* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
     scale_c(m, n, beta, c, ldc);
@@ -131,29 +137,68 @@ void sgemm(CpuIsa isa, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t
   const int64_t kc_max = std::min(g.kc, k);
   const int64_t mc_max = std::min(g.mc, (m + g.mr - 1) / g.mr * g.mr);
   const int64_t nc_max = std::min(g.nc, (n + g.nr - 1) / g.nr * g.nr);
-  float* const ap = packed_a.get(static_cast<std::size_t>(mc_max * kc_max));
+  float* const ap = g.direct_a ? nullptr : packed_a.get(static_cast<std::size_t>(mc_max * kc_max));
   float* const bp = packed_b.get(static_cast<std::size_t>(nc_max * kc_max));
   for (int64_t jc = 0; jc < n; jc += g.nc) {
     const int64_t nc = std::min(g.nc, n - jc);
     for (int64_t pc = 0; pc < k; pc += g.kc) {
       const int64_t kc = std::min(g.kc, k - pc);
       const float step_beta = pc == 0 ? beta : 1.f;
-      pack_b(g, trans_b, b, ldb, jc, nc, pc, kc, bp);
+      pack(jc, nc, pc, kc, bp);
       for (int64_t ic = 0; ic < m; ic += g.mc) {
         const int64_t mc = std::min(g.mc, m - ic);
-        pack_a(g, trans_a, a, lda, ic, mc, pc, kc, ap);
+        // A(i, p) of this block at a_block[i * a_row + p * a_step], i and p from the block's
+        // corner; the tiles of a packed block are kc * mr floats apart.
+        const float* a_block = ap;
+        int64_t a_row = 1, a_step = g.mr, a_tile = kc * g.mr;
+        if (g.direct_a) {
+          a_block = trans_a ? a + pc * lda + ic : a + ic * lda + pc;
+          a_row = trans_a ? 1 : lda;
+          a_step = trans_a ? lda : 1;
+          a_tile = g.mr * a_row;
+        } else {
+          pack_a(g, trans_a, a, lda, ic, mc, pc, kc, ap);
+        }
         for (int64_t jr = 0; jr < nc; jr += g.nr) {
           const int cols = static_cast<int>(std::min<int64_t>(g.nr, nc - jr));
           const float* const b_panel = bp + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += g.mr) {
             const int rows = static_cast<int>(std::min<int64_t>(g.mr, mc - ir));
-            g.tile(kc, ap + ir * kc, b_panel, c + (ic + ir) * ldc + jc + jr, ldc, alpha, step_beta,
-                   rows, cols);
+            g.tile(kc, a_block + ir / g.mr * a_tile, a_row, a_step, b_panel,
+                   c + (ic + ir) * ldc + jc + jr, ldc, alpha, step_beta, rows, cols);
           }
         }
       }
     }
   }
+}
+
+}  // namespace
+
+int sgemm_panel_width(CpuIsa isa) {
+  return kernel_for(isa).nr;
+}
+
+void sgemm(CpuIsa isa, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+           int64_t ldc) {
+  const GemmKernel& g = kernel_for(isa);
+  run(
+      isa, trans_a, m, n, k, alpha, a, lda,
+      [&](int64_t j0, int64_t nc, int64_t p0, int64_t kc, float* out) {
+        pack_b(g, trans_b, b, ldb, j0, nc, p0, kc, out);
+      },
+      beta, c, ldc);
+}
+
+void sgemm(CpuIsa isa, bool trans_a, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const GemmPackB& b, float beta, float* c, int64_t ldc) {
+  run(
+      isa, trans_a, m, n, k, alpha, a, lda,
+      [&](int64_t j0, int64_t nc, int64_t p0, int64_t kc, float* out) {
+        b.pack(b.source, j0, nc, p0, kc, out);
+      },
+      beta, c, ldc);
 }
 
 }  // namespace ge::kernels::cpu

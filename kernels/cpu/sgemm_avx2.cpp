@@ -13,8 +13,8 @@ constexpr int kMr = 6, kNr = 16, kVecs = kNr / 8;
 
 // The tile's first R rows and V vectors of columns (as in sgemm_avx512.cpp).
 template <int R, int V>
-GE_TARGET_AVX2 void tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                         float alpha, float beta, int rows, int cols) {
+GE_TARGET_AVX2 void tile(int64_t kc, const float* a, int64_t a_row, int64_t a_step, const float* b,
+                         float* c, int64_t ldc, float alpha, float beta, int rows, int cols) {
   __m256 acc[R][V];
 #pragma GCC unroll 6
   for (int r = 0; r < R; ++r)
@@ -28,12 +28,12 @@ GE_TARGET_AVX2 void tile(int64_t kc, const float* a, const float* b, float* c, i
       bv[v] = _mm256_load_ps(b + 8 * v);
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
-      const __m256 ar = _mm256_broadcast_ss(a + r);
+      const __m256 ar = _mm256_broadcast_ss(a + r * a_row);
 #pragma GCC unroll 2
       for (int v = 0; v < V; ++v)
         acc[r][v] = _mm256_fmadd_ps(ar, bv[v], acc[r][v]);
     }
-    a += kMr;
+    a += a_step;
     b += kNr;
   }
   __m256i mask[V];
@@ -61,13 +61,13 @@ template <int R>
 constexpr GemmTile kRow[kVecs] = {tile<R, 1>, tile<R, 2>};
 constexpr const GemmTile* kTiles[kMr] = {kRow<1>, kRow<2>, kRow<3>, kRow<4>, kRow<5>, kRow<6>};
 
-void tile_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
-               float beta, int rows, int cols) {
-  kTiles[rows - 1][(cols + 7) / 8 - 1](kc, a, b, c, ldc, alpha, beta, rows, cols);
+void tile_avx2(int64_t kc, const float* a, int64_t a_row, int64_t a_step, const float* b, float* c,
+               int64_t ldc, float alpha, float beta, int rows, int cols) {
+  kTiles[rows - 1][(cols + 7) / 8 - 1](kc, a, a_row, a_step, b, c, ldc, alpha, beta, rows, cols);
 }
 
 }  // namespace
 
-const GemmKernel kGemmAvx2{kMr, kNr, 256, 144, 3072, tile_avx2};
+const GemmKernel kGemmAvx2{kMr, kNr, 256, 144, 3072, false, tile_avx2, nullptr};
 
 }  // namespace ge::kernels::cpu

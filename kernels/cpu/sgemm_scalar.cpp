@@ -7,14 +7,14 @@ namespace {
 
 constexpr int kMr = 4, kNr = 8;
 
-void tile_scalar(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
-                 float beta, int rows, int cols) {
+void tile_scalar(int64_t kc, const float* a, int64_t a_row, int64_t a_step, const float* b,
+                 float* c, int64_t ldc, float alpha, float beta, int rows, int cols) {
   float acc[kMr][kNr] = {};
   for (int64_t p = 0; p < kc; ++p) {
     for (int r = 0; r < kMr; ++r)
       for (int j = 0; j < kNr; ++j)
-        acc[r][j] += a[r] * b[j];
-    a += kMr;
+        acc[r][j] += a[r * a_row] * b[j];
+    a += a_step;
     b += kNr;
   }
   for (int r = 0; r < rows; ++r) {
@@ -26,6 +26,6 @@ void tile_scalar(int64_t kc, const float* a, const float* b, float* c, int64_t l
 
 }  // namespace
 
-const GemmKernel kGemmScalar{kMr, kNr, 256, 128, 2048, tile_scalar};
+const GemmKernel kGemmScalar{kMr, kNr, 256, 128, 2048, false, tile_scalar, nullptr};
 
 }  // namespace ge::kernels::cpu

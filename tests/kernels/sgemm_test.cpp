@@ -4,6 +4,7 @@
 // and the summation order of an element, which must not depend on its place in C.
 #include "cpu/sgemm.h"
 
+#include <array>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -139,6 +140,39 @@ TEST_P(SgemmTest, AnElementsSumDoesNotDependOnItsPlaceInC) {
     EXPECT_EQ(row[j], full[21 * n + j]) << "column " << j;
   for (int64_t i = 0; i < m; ++i)
     EXPECT_EQ(col[i], full[i * n + 50]) << "row " << i;
+}
+
+// A GemmPackB over a row-major B in memory, packing as the set's panels expect.
+struct MatrixB {
+  const float* b;
+  int64_t ldb, nr;
+  static void pack(const void* source, int64_t j0, int64_t nc, int64_t p0, int64_t kc, float* out) {
+    const MatrixB& m = *static_cast<const MatrixB*>(source);
+    for (int64_t jr = 0; jr < nc; jr += m.nr, out += kc * m.nr)
+      for (int64_t p = 0; p < kc; ++p)
+        for (int64_t j = 0; j < m.nr; ++j)
+          out[p * m.nr + j] = jr + j < nc ? m.b[(p0 + p) * m.ldb + j0 + jr + j] : 0.f;
+  }
+};
+
+TEST_P(SgemmTest, SelfPackingBGivesTheSameBits) {
+  // Across the depth, row and column blocks: the packer's panels feed the same sums.
+  for (const auto& [m, n, k] :
+       {std::array<int64_t, 3>{13, 53, 600}, {397, 41, 31}, {9, 3100, 20}}) {
+    for (bool ta : {false, true}) {
+      SCOPED_TRACE("m " + std::to_string(m) + " n " + std::to_string(n) + " k " +
+                   std::to_string(k) + " ta " + std::to_string(ta));
+      const int64_t lda = ta ? m : k;
+      const std::vector<float> a = lcg(m * k, 31), b = lcg(k * n, 32);
+      std::vector<float> want = lcg(m * n, 33), got = want;
+      cpu::sgemm(GetParam(), ta, false, m, n, k, 0.5f, a.data(), lda, b.data(), n, 1.f, want.data(),
+                 n);
+      const MatrixB source{b.data(), n, cpu::sgemm_panel_width(GetParam())};
+      cpu::sgemm(GetParam(), ta, m, n, k, 0.5f, a.data(), lda, {MatrixB::pack, &source}, 1.f,
+                 got.data(), n);
+      EXPECT_EQ(got, want);
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Isa, SgemmTest,
