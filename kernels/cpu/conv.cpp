@@ -1,6 +1,7 @@
 // CPU convolutions: im2col/col2im around the kernels' own GEMM (cpu/sgemm.h), batch split over
-// threads. With AVX-512, the forward and weight-gradient GEMMs gather their packed panels of
-// columns straight from the image (cpu/conv_pack.h) instead of reading an im2col buffer.
+// threads. With AVX-512, the GEMMs gather their packed panels of B straight from the image
+// (forward, weight gradient) or the output (transpose, one GEMM per stride phase, without
+// col2im), cpu/conv_pack.h, instead of reading an im2col buffer.
 //
 // The batch is cut into chunks of a few consecutive samples, so that a chunk's column matrix
 // [C*kh*kw, chunk*L] stays in L2 and its GEMM is long enough to run near peak; the epilogue
@@ -86,6 +87,11 @@ constexpr int64_t kChunkMultiple = 4;
 // spread over the team by cpu::gemm.
 constexpr int64_t kMaxSlots = 4;
 constexpr int64_t kSlotBudget = int64_t{1} << 22;
+// A transposed convolution goes by phases when its GEMMs have this many rows (input channels
+// per group) or more: each packed value of B then feeds two register tiles at least. With
+// fewer (an image's 1 or 3 channels) the im2col GEMM, kh * kw times taller, runs faster even
+// with its col2im.
+constexpr int64_t kPhaseMinRows = 16;
 
 // How one call splits its work: a function of the shape alone, apart from `threads`, which
 // only sizes the workspace. conv_workspace_floats and the launchers derive it alike.
@@ -101,11 +107,15 @@ struct Plan {
   int64_t col = 0, panel = 0;  // scratch floats per thread
   int64_t partial = 0;         // floats per slot copy
   cpu::CpuIsa isa = cpu::CpuIsa::scalar;  // the GEMM's instruction set
-  bool implicit = false;  // forward and weight GEMMs pack B from the image (conv_pack.h)
+  // The GEMMs pack B from the image (forward, weight) or the output (transpose, by phases),
+  // cpu/conv_pack.h; the transpose's phase weights take `shared` floats after the rest.
+  bool implicit = false;
+  int64_t shared = 0;
   int64_t chunk_begin(int64_t c) const { return batch * c / chunks; }
   int64_t slot_begin(int64_t slot) const { return chunks * slot / slots; }
   int64_t scratch() const { return col + panel; }
-  int64_t workspace() const { return threads * scratch() + (slots - 1) * partial; }
+  int64_t workspace() const { return threads * scratch() + (slots - 1) * partial + shared; }
+  float* shared_area(float* base) const { return base + workspace() - shared; }
 };
 
 Plan make_plan(const ConvShape& s, Pass pass) {
@@ -141,9 +151,19 @@ Plan make_plan(const ConvShape& s, Pass pass) {
   p.threads = p.parallel ? static_cast<int>(std::min<int64_t>(max_threads(), items)) : 1;
   // The packers run a chunk's GEMM on its own thread: in a parallel plan, or in a product too
   // small to spread.
-  p.implicit = p.isa == cpu::CpuIsa::avx512 &&
-               cpu::sgemm_panel_width(p.isa) == cpu::kConvPackWidth &&
-               (p.parallel || macs < kParallelMacs) && cpu::conv_pack_fits(s, p.chunk);
+  p.implicit =
+      p.isa == cpu::CpuIsa::avx512 && cpu::sgemm_panel_width(p.isa) == cpu::kConvPackWidth &&
+      (p.parallel || macs < kParallelMacs) &&
+      (pass == Pass::Transpose ? p.cin_g >= kPhaseMinRows && cpu::conv_phase_fits(s, p.chunk)
+                               : cpu::conv_pack_fits(s, p.chunk));
+  if (p.implicit && pass == Pass::Transpose) {
+    // A phase's product [cin_g, chunk * rows * cols] of the phase, then scattered.
+    const int64_t rows = (s.in_h + s.stride_h - 1) / s.stride_h;
+    const int64_t cols = (s.in_w + s.stride_w - 1) / s.stride_w;
+    p.col = p.cin_g * p.chunk * rows * cols;
+    p.shared = cpu::conv_phase_weights_floats(s);
+    return p;
+  }
   p.col = p.k * p.chunk * p.l;
   // A chunk of several samples needs its [cout_g, chunk * L] operand gathered or scattered.
   p.panel = p.chunk > 1 ? p.cout_g * p.chunk * p.l : 0;
@@ -368,6 +388,56 @@ void conv2d_forward(const ConvShape& s, const float* x, const float* w, const Co
   });
 }
 
+namespace {
+
+// conv_transpose2d_forward by phases (cpu/conv_pack.h): per chunk, group and phase, one GEMM
+// whose B is gathered from y, then bias and activation on the product and its scatter into the
+// phase's pixels of x. Every pixel of x lies in exactly one phase.
+void conv_transpose_phases(const ConvShape& s, const Plan& p, const float* y, const float* w,
+                           const ConvEpilogue& e, float* x, float* workspace) {
+  float* const weights = p.shared_area(workspace);
+  cpu::conv_pack_phase_weights(s, w, weights);
+  const int64_t plane = s.in_h * s.in_w;
+  const BiasActParams act = e.act;
+  dispatch_act(e.act.act, [&]<BiasActFn A>() {
+    for_each_item(p, p.chunks, workspace, [&](int64_t chunk, float* product) {
+      const int64_t n0 = p.chunk_begin(chunk), count = p.chunk_begin(chunk + 1) - n0;
+      for (int64_t ry = 0; ry < s.stride_h; ++ry) {
+        const cpu::PhaseAxis ay = cpu::phase_axis(s.in_h, s.kh, s.stride_h, s.pad_h, ry);
+        for (int64_t rx = 0; rx < s.stride_w; ++rx) {
+          const cpu::PhaseAxis ax = cpu::phase_axis(s.in_w, s.kw, s.stride_w, s.pad_w, rx);
+          const int64_t per_sample = ay.count * ax.count, positions = count * per_sample;
+          if (positions == 0) continue;
+          const int64_t depth = p.cout_g * ay.taps * ax.taps;
+          const float* phase_w = weights + cpu::conv_phase_weights_offset(s, ry, rx);
+          for (int64_t g = 0; g < s.groups; ++g) {
+            const cpu::PhaseColumns columns{&s, y, n0, count, g, ay, ax};
+            cpu::sgemm(p.isa, false, p.cin_g, positions, depth, 1.f, phase_w + g * p.cin_g * depth,
+                       depth, cpu::conv_pack_phase_avx512(columns), 0.f, product, positions);
+            for (int64_t c = 0; c < p.cin_g; ++c) {
+              const int64_t ch = g * p.cin_g + c;
+              float* row = product + c * positions;
+              epilogue_row<A>(row, row, positions, e.bias != nullptr ? e.bias[ch] : 0.f, act);
+              for (int64_t j = 0; j < count; ++j) {
+                float* image = x + ((n0 + j) * s.in_c + ch) * plane;
+                for (int64_t my = 0; my < ay.count; ++my) {
+                  const int64_t iy = ry - s.pad_h + (ay.m_lo + my) * s.stride_h;
+                  float* dst = image + iy * s.in_w + rx - s.pad_w + ax.m_lo * s.stride_w;
+                  const float* src = row + (j * ay.count + my) * ax.count;
+                  for (int64_t mx = 0; mx < ax.count; ++mx)
+                    dst[mx * s.stride_w] = src[mx];
+                }
+              }
+            }
+          }
+        }
+      }
+    });
+  });
+}
+
+}  // namespace
+
 void conv_transpose2d_forward(const ConvShape& s, const float* y, const float* w,
                               const ConvEpilogue& e, float* x, float* workspace) {
   check_conv_shape(s, "conv_transpose2d");
@@ -377,6 +447,10 @@ void conv_transpose2d_forward(const ConvShape& s, const float* y, const float* w
   check_prelu_epilogue(e, "conv_transpose2d", false);
   const Plan p = make_plan(s, Pass::Transpose);
   check_sizes(s, p, "conv_transpose2d");
+  if (p.implicit) {
+    conv_transpose_phases(s, p, y, w, e, x, workspace);
+    return;
+  }
   const Im2colArgs a = plane_im2col_args(s);
   const bool act_identity =
       e.act.act == BiasActFn::Linear && e.act.gain == 1.f && e.act.clamp < 0.f;

@@ -151,6 +151,18 @@ TEST(ConvCpuKernelTest, Kernel4Stride2Pad1) {
   check_all(make_shape(2, 6, 6, 6, 4, 3, 1, 2, 2));  // padding beyond half the kernel
 }
 
+TEST(ConvCpuKernelTest, TransposeByPhasesMatchesReference) {
+  // 16 or more input channels a group: with AVX-512 the transposed convolution runs one GEMM per
+  // stride phase. Phases with no tap (stride above the kernel), uneven phases (odd sizes, output
+  // padding), padding beyond the kernel, groups, stride 1 and 3.
+  check_all(make_shape(2, 16, 9, 11, 5, 4, 2, 1, 1));
+  check_all(make_shape(2, 17, 8, 8, 6, 3, 2, 1, 1, 1));
+  check_all(make_shape(3, 32, 7, 9, 8, 3, 3, 1, 2, 2));
+  check_all(make_shape(1, 16, 9, 9, 4, 2, 3, 0, 1));
+  check_all(make_shape(2, 20, 6, 6, 4, 3, 1, 2, 1));
+  check_all(make_shape(2, 16, 5, 7, 3, 1, 2, 0, 1, 1));
+}
+
 TEST(ConvCpuKernelTest, ThreadedChunksMatchReference) {
   // Large enough to split over threads, with several samples per chunk (7x7 outputs) and an
   // odd batch that does not divide evenly; the DCGAN discriminator/generator geometry.

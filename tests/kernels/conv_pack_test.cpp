@@ -134,5 +134,35 @@ TEST_F(ConvPackTest, OffsetsBeyondThirtyTwoBitsAreRefused) {
   EXPECT_FALSE(cpu::conv_pack_fits(s, 2));
 }
 
+TEST(ConvPhase, EveryPixelLiesInOnePhaseWithItsTaps) {
+  // Pixel i of an axis sums the kernel positions k with i + pad - k a multiple of the stride;
+  // its phase is (i + pad) mod stride.
+  for (int64_t size : {1, 5, 14, 15})
+    for (int64_t kernel : {1, 3, 4, 5})
+      for (int64_t stride : {1, 2, 3})
+        for (int64_t pad = 0; pad < kernel; ++pad) {
+          SCOPED_TRACE("size " + std::to_string(size) + " kernel " + std::to_string(kernel) +
+                       " stride " + std::to_string(stride) + " pad " + std::to_string(pad));
+          std::vector<int> seen(static_cast<size_t>(size), 0);
+          for (int64_t r = 0; r < stride; ++r) {
+            const cpu::PhaseAxis a = cpu::phase_axis(size, kernel, stride, pad, r);
+            for (int64_t m = a.m_lo; m < a.m_lo + a.count; ++m) {
+              const int64_t i = r - pad + m * stride;
+              ASSERT_TRUE(i >= 0 && i < size) << "phase " << r << " m " << m;
+              ++seen[static_cast<size_t>(i)];
+              // The kernel positions whose tap lands on i (before the output's bounds, which
+              // the packer masks): k with i + pad - k a multiple of the stride.
+              int64_t taps = 0;
+              for (int64_t k = 0; k < kernel; ++k)
+                taps += ((i + pad - k) % stride + stride) % stride == 0;
+              EXPECT_EQ(a.taps, taps) << "phase " << r << ", pixel " << i;
+              EXPECT_EQ((i + pad) % stride, r) << "pixel " << i;
+            }
+          }
+          for (int64_t i = 0; i < size; ++i)
+            EXPECT_EQ(seen[static_cast<size_t>(i)], 1) << "pixel " << i;
+        }
+}
+
 }  // namespace
 }  // namespace ge::kernels::testing
