@@ -1,8 +1,14 @@
 // CPU unary and broadcasting binary ops: flat loops the compiler vectorizes for the contiguous
-// cases, and an odometer over the outer dims with a strided innermost loop otherwise.
+// cases (elementwise_rows.h, with AVX-512 where the CPU has it), and an odometer over the outer
+// dims with a strided innermost loop otherwise; large ops spread blocks over the team.
 #include "common/elementwise.h"
 
+#include <algorithm>
+
 #include "common/strided.h"
+#include "cpu/cpu_isa.h"
+#include "cpu/elementwise_rows.h"
+#include "cpu/parallel.h"
 #include "ganengine/kernels/elementwise.h"
 
 namespace ge::kernels {
@@ -88,40 +94,18 @@ const char* name(BinaryOp op) {
 namespace cpu {
 namespace {
 
-template <BinaryOp Op>
-void binary_strided(const float* a, const Strides& as, const float* b, const Strides& bs,
-                    float* out, const StridedShape& shape) {
-  const int last = shape.ndim - 1;
-  const int64_t inner = shape.shape[last];
-  const int64_t sa = as.v[last], sb = bs.v[last];
-  int64_t idx[kMaxDims] = {};
-  int64_t a_off = 0, b_off = 0;
-  for (int64_t o = 0, rows = shape.numel() / inner; o < rows; ++o) {
-    float* row = out + o * inner;
-    const float* ar = a + a_off;
-    const float* br = b + b_off;
-    // Separate loops for the common stride patterns so each one vectorizes.
-    if (sa == 1 && sb == 0) {
-      const float bv = *br;
-      for (int64_t j = 0; j < inner; ++j)
-        row[j] = binary_apply<Op>(ar[j], bv);
-    } else if (sa == 0 && sb == 1) {
-      const float av = *ar;
-      for (int64_t j = 0; j < inner; ++j)
-        row[j] = binary_apply<Op>(av, br[j]);
-    } else {
-      for (int64_t j = 0; j < inner; ++j)
-        row[j] = binary_apply<Op>(ar[j * sa], br[j * sb]);
-    }
-    for (int d = last - 1; d >= 0; --d) {
-      a_off += as.v[d];
-      b_off += bs.v[d];
-      if (++idx[d] < shape.shape[d]) break;
-      a_off -= as.v[d] * shape.shape[d];
-      b_off -= bs.v[d] * shape.shape[d];
-      idx[d] = 0;
-    }
-  }
+// Below this many elements an op runs on the calling thread; above, blocks of kBlock elements
+// spread over the team.
+constexpr int64_t kElementwiseGrain = int64_t{1} << 16;
+constexpr int64_t kBlock = int64_t{1} << 13;
+
+void binary_row_baseline(BinaryOp op, const float* a, int64_t sa, const float* b, int64_t sb,
+                         float* out, int64_t n) {
+  dispatch_binary(op, [&]<BinaryOp Op>() { binary_row<Op>(a, sa, b, sb, out, n); });
+}
+
+void unary_run_baseline(UnaryOp op, UnaryParams p, const float* x, float* y, int64_t n) {
+  dispatch_unary(op, [&]<UnaryOp Op>() { unary_run<Op>(x, y, n, p); });
 }
 
 }  // namespace
@@ -132,9 +116,10 @@ void unary(UnaryOp op, UnaryParams p, const float* x, float* y, int64_t n) {
   GE_CHECK(y != nullptr, "unary(", name(op), "): expected a non-null output for n = ", n);
   GE_CHECK(x != nullptr || op == UnaryOp::Fill, "unary(", name(op),
            "): expected a non-null input for n = ", n);
-  dispatch_unary(op, [&]<UnaryOp Op>() {
-    for (int64_t i = 0; i < n; ++i)
-      y[i] = unary_apply<Op>(Op == UnaryOp::Fill ? 0.f : x[i], p);
+  const auto run = active_isa() == CpuIsa::avx512 ? unary_run_avx512 : unary_run_baseline;
+  parallel_for((n + kBlock - 1) / kBlock, n >= kElementwiseGrain, [&](int64_t block) {
+    const int64_t i = block * kBlock;
+    run(op, p, x == nullptr ? nullptr : x + i, y + i, std::min(kBlock, n - i));
   });
 }
 
@@ -147,17 +132,45 @@ void binary(BinaryOp op, const float* a, const Strides& a_strides, const float* 
   StridedShape s = shape;
   Strides st[3] = {a_strides, b_strides, contiguous_strides(shape)};
   coalesce(s, st);
+  const auto row = active_isa() == CpuIsa::avx512 ? binary_row_avx512 : binary_row_baseline;
   if (s.ndim == 0) {  // a single element
-    dispatch_binary(op, [&]<BinaryOp Op>() { *out = binary_apply<Op>(*a, *b); });
+    row(op, a, 0, b, 0, out, 1);
     return;
   }
-  dispatch_binary(op, [&]<BinaryOp Op>() {
-    if (s.ndim == 1 && st[0].v[0] == 1 && st[1].v[0] == 1) {
-      const int64_t n = s.shape[0];
-      for (int64_t i = 0; i < n; ++i)
-        out[i] = binary_apply<Op>(a[i], b[i]);
-    } else {
-      binary_strided<Op>(a, st[0], b, st[1], out, s);
+  const int64_t numel = s.numel();
+  const bool parallel = numel >= kElementwiseGrain;
+  const int last = s.ndim - 1;
+  const int64_t inner = s.shape[last], sa = st[0].v[last], sb = st[1].v[last];
+  if (s.ndim == 1) {  // one row, cut into blocks
+    parallel_for((inner + kBlock - 1) / kBlock, parallel, [&](int64_t block) {
+      const int64_t j = block * kBlock;
+      row(op, a + j * sa, sa, b + j * sb, sb, out + j, std::min(kBlock, inner - j));
+    });
+    return;
+  }
+  // Rows over an odometer of the outer dims; each block of rows starts it from its first row.
+  const int64_t rows = numel / inner, rows_per_block = std::max<int64_t>(1, kBlock / inner);
+  parallel_for((rows + rows_per_block - 1) / rows_per_block, parallel, [&](int64_t block) {
+    const int64_t first = block * rows_per_block;
+    const int64_t end = std::min(rows, first + rows_per_block);
+    int64_t idx[kMaxDims] = {};
+    int64_t a_off = 0, b_off = 0;
+    for (int64_t d = last - 1, rest = first; d >= 0; --d) {
+      idx[d] = rest % s.shape[d];
+      rest /= s.shape[d];
+      a_off += idx[d] * st[0].v[d];
+      b_off += idx[d] * st[1].v[d];
+    }
+    for (int64_t o = first; o < end; ++o) {
+      row(op, a + a_off, sa, b + b_off, sb, out + o * inner, inner);
+      for (int d = last - 1; d >= 0; --d) {
+        a_off += st[0].v[d];
+        b_off += st[1].v[d];
+        if (++idx[d] < s.shape[d]) break;
+        a_off -= st[0].v[d] * s.shape[d];
+        b_off -= st[1].v[d] * s.shape[d];
+        idx[d] = 0;
+      }
     }
   });
 }

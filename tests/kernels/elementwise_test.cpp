@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "cpu/cpu_isa.h"
 #include "kernel_test_util.h"
 
 namespace ge::kernels::testing {
@@ -336,6 +337,85 @@ TEST_P(BinaryTest, ValidatesArguments) {
 }
 
 GE_INSTANTIATE_KERNEL_TEST(BinaryTest);
+
+// ---- the CPU loops on each instruction set, in place, and spread over threads
+
+// Runs f with the CPU kernels on each instruction set this machine has.
+template <typename F>
+void on_each_isa(F&& f) {
+  for (cpu::CpuIsa isa : {cpu::CpuIsa::scalar, cpu::CpuIsa::avx2, cpu::CpuIsa::avx512}) {
+    if (!cpu::isa_supported(isa)) continue;
+    SCOPED_TRACE(cpu::isa_name(isa));
+    const cpu::CpuIsa before = cpu::set_cpu_isa(isa);
+    f();
+    cpu::set_cpu_isa(before);
+  }
+}
+
+TEST(ElementwiseCpuIsa, BinaryRowsInPlaceAndLarge) {
+  // 3 x 70001 elements (blocks over threads; rows that end mid-block) against a [70001] row and
+  // a [3, 1] column; then out == a (an accumulation), out == a == b, and a scalar in place.
+  const std::vector<int64_t> dims{3, 70001};
+  const StridedShape shape = make_shape(dims);
+  const int64_t n = 3 * 70001;
+  const std::vector<float> a = lcg(n, 31, 0.25f, 2.f), row = lcg(70001, 32, 0.25f, 2.f),
+                           col = lcg(3, 33, 0.25f, 2.f);
+  const Strides full = broadcast_strides(dims, dims);
+  on_each_isa([&] {
+    for (BinaryOp op : kBinaryOps) {
+      SCOPED_TRACE(name(op));
+      const double tol = op == BinaryOp::Pow ? 4e-6 : 1e-6;
+      std::vector<float> out(static_cast<size_t>(n));
+      std::vector<double> want(static_cast<size_t>(n));
+      cpu::binary(op, a.data(), full, row.data(), broadcast_strides({70001}, dims), out.data(),
+                  shape);
+      for (int64_t i = 0; i < n; ++i)
+        want[i] = binary_ref(op, a[i], row[i % 70001]);
+      EXPECT_TRUE(close(out, want, tol, tol)) << "a op row";
+      cpu::binary(op, col.data(), broadcast_strides({3, 1}, dims), a.data(), full, out.data(),
+                  shape);
+      for (int64_t i = 0; i < n; ++i)
+        want[i] = binary_ref(op, col[i / 70001], a[i]);
+      EXPECT_TRUE(close(out, want, tol, tol)) << "column op a";
+      std::vector<float> acc = a;
+      cpu::binary(op, acc.data(), full, row.data(), broadcast_strides({70001}, dims), acc.data(),
+                  shape);
+      for (int64_t i = 0; i < n; ++i)
+        want[i] = binary_ref(op, a[i], row[i % 70001]);
+      EXPECT_TRUE(close(acc, want, tol, tol)) << "a op= row";
+      acc = a;
+      cpu::binary(op, acc.data(), full, acc.data(), full, acc.data(), shape);
+      for (int64_t i = 0; i < n; ++i)
+        want[i] = binary_ref(op, a[i], a[i]);
+      EXPECT_TRUE(close(acc, want, tol, tol)) << "a op= a";
+      acc = a;
+      const float scalar = 1.25f;
+      cpu::binary(op, acc.data(), full, &scalar, Strides{}, acc.data(), shape);
+      for (int64_t i = 0; i < n; ++i)
+        want[i] = binary_ref(op, a[i], scalar);
+      EXPECT_TRUE(close(acc, want, tol, tol)) << "a op= scalar";
+    }
+  });
+}
+
+TEST(ElementwiseCpuIsa, UnaryInPlaceAndLarge) {
+  const int64_t n = 200003;  // blocks over threads, a tail shorter than a vector
+  on_each_isa([&] {
+    for (UnaryOp op : kUnaryOps) {
+      SCOPED_TRACE(name(op));
+      const UnaryParams p{0.5f, 1.5f};
+      const std::vector<float> x = unary_inputs(op, n);
+      std::vector<double> want(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i)
+        want[i] = unary_ref(op, x[i], p.a, p.b);
+      std::vector<float> y(static_cast<size_t>(n)), same = x;
+      cpu::unary(op, p, op == UnaryOp::Fill ? nullptr : x.data(), y.data(), n);
+      cpu::unary(op, p, same.data(), same.data(), n);
+      EXPECT_TRUE(close(y, want, 2e-6, 2e-6)) << "out of place";
+      EXPECT_TRUE(close(same, want, 2e-6, 2e-6)) << "in place";
+    }
+  });
+}
 
 }  // namespace
 }  // namespace ge::kernels::testing
