@@ -410,10 +410,21 @@ void conv_transpose_phases(const ConvShape& s, const Plan& p, const float* y, co
           if (positions == 0) continue;
           const int64_t depth = p.cout_g * ay.taps * ax.taps;
           const float* phase_w = weights + cpu::conv_phase_weights_offset(s, ry, rx);
+          // Stride 1, one sample: the product's rows are the sample's planes, written in place.
+          const bool in_place = s.stride_h == 1 && s.stride_w == 1 && count == 1;
           for (int64_t g = 0; g < s.groups; ++g) {
             const cpu::PhaseColumns columns{&s, y, n0, count, g, ay, ax};
+            float* const out = in_place ? x + (n0 * s.in_c + g * p.cin_g) * plane : product;
             cpu::sgemm(p.isa, false, p.cin_g, positions, depth, 1.f, phase_w + g * p.cin_g * depth,
-                       depth, cpu::conv_pack_phase_avx512(columns), 0.f, product, positions);
+                       depth, cpu::conv_pack_phase_avx512(columns), 0.f, out, positions);
+            if (in_place) {
+              for (int64_t c = 0; c < p.cin_g; ++c) {
+                float* const plane_c = out + c * plane;
+                const int64_t ch = g * p.cin_g + c;
+                epilogue_row<A>(plane_c, plane_c, plane, e.bias != nullptr ? e.bias[ch] : 0.f, act);
+              }
+              continue;
+            }
             for (int64_t c = 0; c < p.cin_g; ++c) {
               const int64_t ch = g * p.cin_g + c;
               float* row = product + c * positions;

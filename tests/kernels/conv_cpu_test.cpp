@@ -161,6 +161,9 @@ TEST(ConvCpuKernelTest, TransposeByPhasesMatchesReference) {
   check_all(make_shape(1, 16, 9, 9, 4, 2, 3, 0, 1));
   check_all(make_shape(2, 20, 6, 6, 4, 3, 1, 2, 1));
   check_all(make_shape(2, 16, 5, 7, 3, 1, 2, 0, 1, 1));
+  // Stride 1 with one sample a chunk (289 positions): the product written in place.
+  check_all(make_shape(2, 16, 17, 17, 4, 3, 1, 1, 1));
+  check_all(make_shape(2, 32, 17, 16, 4, 3, 1, 1, 2));
 }
 
 TEST(ConvCpuKernelTest, ThreadedChunksMatchReference) {
