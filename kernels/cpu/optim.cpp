@@ -1,53 +1,72 @@
-// CPU Adam, RMSprop, clamp and EMA: one flat loop per tensor over the shared element math.
+// CPU Adam, RMSprop, clamp and EMA: per tensor, blocks of its elements over the team, each
+// block one flat loop over the shared element math (optim_loops.h), AVX-512 where the CPU has
+// it.
 #include "common/optim.h"
 
+#include <algorithm>
+
+#include "cpu/cpu_isa.h"
+#include "cpu/optim_loops.h"
+#include "cpu/parallel.h"
 #include "ganengine/kernels/optim.h"
 
 namespace ge::kernels::cpu {
+namespace {
+
+// Elements a block; tensors smaller than kParallelGrain stay on the calling thread.
+constexpr int64_t kBlock = int64_t{1} << 14;
+
+// f(begin, count) over blocks of [0, n).
+template <typename F>
+void for_blocks(int64_t n, F&& f) {
+  parallel_for((n + kBlock - 1) / kBlock, n >= kParallelGrain, [&](int64_t b) {
+    const int64_t begin = b * kBlock;
+    f(begin, std::min(kBlock, n - begin));
+  });
+}
+
+bool avx512() {
+  return active_isa() == CpuIsa::avx512;
+}
+
+}  // namespace
 
 void adam(const AdamParams& p, const AdamTensor* tensors, int64_t count) {
   adam_check(p, tensors, count);
   const AdamScalars s = adam_scalars(p);
+  const auto loop = avx512() ? adam_loop_avx512 : adam_loop;
   for (int64_t t = 0; t < count; ++t) {
     const AdamTensor& a = tensors[t];
-    // Restrict: the four buffers of one tensor never overlap, which lets the loop vectorize.
-    float* __restrict__ param = a.param;
-    const float* __restrict__ grad = a.grad;
-    float* __restrict__ m = a.exp_avg;
-    float* __restrict__ v = a.exp_avg_sq;
-    for (int64_t i = 0; i < a.n; ++i)
-      adam_update(s, param[i], m[i], v[i], grad[i]);
+    for_blocks(a.n, [&](int64_t i, int64_t n) {
+      loop(s, a.param + i, a.grad + i, a.exp_avg + i, a.exp_avg_sq + i, n);
+    });
   }
 }
 
 void rmsprop(const RmspropParams& p, const RmspropTensor* tensors, int64_t count) {
   rmsprop_check(p, tensors, count);
+  const auto loop = avx512() ? rmsprop_loop_avx512 : rmsprop_loop;
   for (int64_t t = 0; t < count; ++t) {
     const RmspropTensor& a = tensors[t];
-    float* __restrict__ param = a.param;
-    const float* __restrict__ grad = a.grad;
-    float* __restrict__ v = a.square_avg;
-    for (int64_t i = 0; i < a.n; ++i)
-      rmsprop_update(p, param[i], v[i], grad[i]);
+    for_blocks(
+        a.n, [&](int64_t i, int64_t n) { loop(p, a.param + i, a.grad + i, a.square_avg + i, n); });
   }
 }
 
 void clamp(float lo, float hi, const InPlaceTensor* tensors, int64_t count) {
   clamp_check(lo, hi, tensors, count);
+  const auto loop = avx512() ? clamp_loop_avx512 : clamp_loop;
   for (int64_t t = 0; t < count; ++t) {
-    float* __restrict__ x = tensors[t].data;
-    for (int64_t i = 0; i < tensors[t].n; ++i)
-      x[i] = clamp_update(x[i], lo, hi);
+    for_blocks(tensors[t].n, [&](int64_t i, int64_t n) { loop(lo, hi, tensors[t].data + i, n); });
   }
 }
 
 void ema(float decay, const EmaTensor* tensors, int64_t count) {
   ema_check(decay, tensors, count);
+  const auto loop = avx512() ? ema_loop_avx512 : ema_loop;
   for (int64_t t = 0; t < count; ++t) {
-    float* __restrict__ avg = tensors[t].average;
-    const float* __restrict__ src = tensors[t].source;
-    for (int64_t i = 0; i < tensors[t].n; ++i)
-      avg[i] = ema_update(avg[i], src[i], decay);
+    const EmaTensor& e = tensors[t];
+    for_blocks(e.n, [&](int64_t i, int64_t n) { loop(decay, e.average + i, e.source + i, n); });
   }
 }
 

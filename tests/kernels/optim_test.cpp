@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/cpu_isa.h"
 #include "kernel_test_util.h"
 
 namespace ge::kernels::testing {
@@ -147,6 +148,71 @@ TEST_P(OptimKernelTest, AdamWDecoupledWeightDecay) {
   o.weight_decay = 0.5f;
   o.decoupled_weight_decay = true;
   check_adam({5, 1030, 7, 64}, o, 1, 3);
+}
+
+TEST_P(OptimKernelTest, AdamOnEveryInstructionSet) {
+  // The CPU loops of each instruction set, with a tensor large enough to spread over threads.
+  if (cuda()) GTEST_SKIP() << "the CPU's instruction sets";
+  for (cpu::CpuIsa isa : {cpu::CpuIsa::scalar, cpu::CpuIsa::avx2, cpu::CpuIsa::avx512}) {
+    if (!cpu::isa_supported(isa)) continue;
+    SCOPED_TRACE(cpu::isa_name(isa));
+    const cpu::CpuIsa before = cpu::set_cpu_isa(isa);
+    AdamParams o;
+    o.lr = 2e-3f;
+    o.weight_decay = 0.1f;
+    check_adam({5, 70001}, o, 1, 2);
+    o.decoupled_weight_decay = true;
+    check_adam({17, 40000}, o, 3, 2);
+    cpu::set_cpu_isa(before);
+  }
+}
+
+// Every CPU optimizer loop gives the same bits on each instruction set (the AVX-512 ones keep
+// the scalar order of operations); their values are checked against references above and in
+// optim_rmsprop_test.cpp on the widest set.
+TEST(OptimCpuIsa, EveryLoopGivesTheSameBitsOnEachInstructionSet) {
+  const int64_t n = 70001;
+  struct Result {
+    std::vector<float> adam_p, adam_m, adam_v, rms_p, rms_v, clamped, average;
+  };
+  const auto run = [&] {
+    Result r;
+    r.adam_p = lcg(n, 1, -1.f, 1.f), r.adam_m = lcg(n, 2, -0.1f, 0.1f);
+    r.adam_v = lcg(n, 3, 0.f, 0.02f);
+    const std::vector<float> g = lcg(n, 4, -1.f, 1.f), src = lcg(n, 5, -1.f, 1.f);
+    AdamParams a;
+    a.lr = 1e-2f, a.weight_decay = 0.05f, a.step = 3;
+    const AdamTensor at{r.adam_p.data(), g.data(), r.adam_m.data(), r.adam_v.data(), n};
+    cpu::adam(a, &at, 1);
+    r.rms_p = lcg(n, 6, -1.f, 1.f), r.rms_v = lcg(n, 7, 0.f, 0.02f);
+    RmspropParams rp;
+    rp.lr = 1e-2f, rp.weight_decay = 0.05f;
+    const RmspropTensor rt{r.rms_p.data(), g.data(), r.rms_v.data(), n};
+    cpu::rmsprop(rp, &rt, 1);
+    r.clamped = lcg(n, 8, -2.f, 2.f);
+    const InPlaceTensor ct{r.clamped.data(), n};
+    cpu::clamp(-0.5f, 0.75f, &ct, 1);
+    r.average = lcg(n, 9, -1.f, 1.f);
+    const EmaTensor et{r.average.data(), src.data(), n};
+    cpu::ema(0.99f, &et, 1);
+    return r;
+  };
+  const cpu::CpuIsa before = cpu::set_cpu_isa(cpu::CpuIsa::scalar);
+  const Result base = run();
+  for (cpu::CpuIsa isa : {cpu::CpuIsa::avx2, cpu::CpuIsa::avx512}) {
+    if (!cpu::isa_supported(isa)) continue;
+    SCOPED_TRACE(cpu::isa_name(isa));
+    cpu::set_cpu_isa(isa);
+    const Result r = run();
+    EXPECT_EQ(r.adam_p, base.adam_p);
+    EXPECT_EQ(r.adam_m, base.adam_m);
+    EXPECT_EQ(r.adam_v, base.adam_v);
+    EXPECT_EQ(r.rms_p, base.rms_p);
+    EXPECT_EQ(r.rms_v, base.rms_v);
+    EXPECT_EQ(r.clamped, base.clamped);
+    EXPECT_EQ(r.average, base.average);
+  }
+  cpu::set_cpu_isa(before);
 }
 
 TEST_P(OptimKernelTest, AdamLateStepBiasCorrection) {

@@ -1,0 +1,67 @@
+#pragma once
+// The optimizers' element loops, written once and compiled per instruction set: optim.cpp
+// includes them for the baseline, optim_avx512.cpp under an AVX-512 target pragma. The buffers of
+// one tensor never overlap, which lets each loop vectorize. Internal linkage: no copy compiled
+// for one set can stand in for another's at link time.
+#include <cstdint>
+
+#include "common/optim.h"
+
+namespace ge::kernels::cpu {
+namespace {
+
+// Each loop runs blocks of 16 fixed-width iterations, which -O2 vectorizes whole, then the tail.
+constexpr int64_t kVectorBlock = 16;
+
+[[maybe_unused]] void adam_loop(const AdamScalars& scalars, float* __restrict param,
+                                const float* __restrict grad, float* __restrict m,
+                                float* __restrict v, int64_t n) {
+  const AdamScalars s = scalars;  // a local: no store through param can change it
+  int64_t i = 0;
+  for (; i + kVectorBlock <= n; i += kVectorBlock)
+    for (int64_t u = 0; u < kVectorBlock; ++u)
+      adam_update(s, param[i + u], m[i + u], v[i + u], grad[i + u]);
+  for (; i < n; ++i)
+    adam_update(s, param[i], m[i], v[i], grad[i]);
+}
+
+[[maybe_unused]] void rmsprop_loop(const RmspropParams& params, float* __restrict param,
+                                   const float* __restrict grad, float* __restrict v, int64_t n) {
+  const RmspropParams p = params;
+  int64_t i = 0;
+  for (; i + kVectorBlock <= n; i += kVectorBlock)
+    for (int64_t u = 0; u < kVectorBlock; ++u)
+      rmsprop_update(p, param[i + u], v[i + u], grad[i + u]);
+  for (; i < n; ++i)
+    rmsprop_update(p, param[i], v[i], grad[i]);
+}
+
+void clamp_loop(float lo, float hi, float* __restrict x, int64_t n) {
+  int64_t i = 0;
+  for (; i + kVectorBlock <= n; i += kVectorBlock)
+    for (int64_t u = 0; u < kVectorBlock; ++u)
+      x[i + u] = clamp_update(x[i + u], lo, hi);
+  for (; i < n; ++i)
+    x[i] = clamp_update(x[i], lo, hi);
+}
+
+void ema_loop(float decay, float* __restrict avg, const float* __restrict src, int64_t n) {
+  int64_t i = 0;
+  for (; i + kVectorBlock <= n; i += kVectorBlock)
+    for (int64_t u = 0; u < kVectorBlock; ++u)
+      avg[i + u] = ema_update(avg[i + u], src[i + u], decay);
+  for (; i < n; ++i)
+    avg[i] = ema_update(avg[i], src[i], decay);
+}
+
+}  // namespace
+
+// The AVX-512 instances (optim_avx512.cpp).
+void adam_loop_avx512(const AdamScalars& s, float* param, const float* grad, float* m, float* v,
+                      int64_t n);
+void rmsprop_loop_avx512(const RmspropParams& p, float* param, const float* grad, float* v,
+                         int64_t n);
+void clamp_loop_avx512(float lo, float hi, float* x, int64_t n);
+void ema_loop_avx512(float decay, float* avg, const float* src, int64_t n);
+
+}  // namespace ge::kernels::cpu
