@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/cpu_isa.h"
 #include "kernel_test_util.h"
 
 namespace ge::kernels::testing {
@@ -210,6 +211,43 @@ TEST_P(BatchNormKernelTest, RejectsBadArguments) {
 }
 
 GE_INSTANTIATE_KERNEL_TEST(BatchNormKernelTest);
+
+// The CPU loops give the same bits on each instruction set (their sums run in the same lanes on
+// every set); the values are checked against the reference above on the widest set. 64 rows of
+// 513 (lanes, vectors and a tail), enough to spread over the team.
+TEST(BatchNormCpuIsa, SameBitsOnEachInstructionSet) {
+  const BatchNormShape s{4, 16, 513};
+  const std::vector<float> x = lcg(s.numel(), 51, -2.f, 3.f), dy = lcg(s.numel(), 52);
+  const std::vector<float> weight = lcg(s.c, 53), bias = lcg(s.c, 54);
+  const auto run = [&] {
+    std::vector<float> mean(s.c), invstd(s.c), running_mean(s.c, 0.5f), running_var(s.c, 2.f);
+    std::vector<float> y(x.size()), sum_dy(s.c), sum_dy_xhat(s.c), dx(x.size());
+    BatchNormRunning running;
+    running.mean = running_mean.data();
+    running.var = running_var.data();
+    running.momentum = 0.1f;
+    cpu::batch_norm_stats(x.data(), s, 1e-5f, mean.data(), invstd.data(), running);
+    cpu::batch_norm_forward(x.data(), mean.data(), invstd.data(), weight.data(), bias.data(),
+                            y.data(), s);
+    cpu::batch_norm_backward_reduce(dy.data(), x.data(), mean.data(), invstd.data(), sum_dy.data(),
+                                    sum_dy_xhat.data(), s);
+    cpu::batch_norm_backward_input(dy.data(), x.data(), mean.data(), invstd.data(), weight.data(),
+                                   sum_dy.data(), sum_dy_xhat.data(), dx.data(), s);
+    return std::vector<std::vector<float>>{mean, invstd, running_mean, running_var,
+                                           y,    sum_dy, sum_dy_xhat,  dx};
+  };
+  const cpu::CpuIsa before = cpu::set_cpu_isa(cpu::CpuIsa::scalar);
+  const auto base = run();
+  for (cpu::CpuIsa isa : {cpu::CpuIsa::avx2, cpu::CpuIsa::avx512}) {
+    if (!cpu::isa_supported(isa)) continue;
+    SCOPED_TRACE(cpu::isa_name(isa));
+    cpu::set_cpu_isa(isa);
+    const auto got = run();
+    for (size_t i = 0; i < base.size(); ++i)
+      EXPECT_EQ(got[i], base[i]) << "output " << i;
+  }
+  cpu::set_cpu_isa(before);
+}
 
 }  // namespace
 }  // namespace ge::kernels::testing
