@@ -110,14 +110,10 @@ void check_all(const ConvShape& s) {
 // Every launcher on every instruction set of this CPU: depth 288 crosses the GEMM's 256-deep
 // blocks, 20 output channels cut its register tiles short.
 TEST(ConvCpuKernelTest, EveryInstructionSetMatchesReference) {
-  for (cpu::CpuIsa isa : {cpu::CpuIsa::scalar, cpu::CpuIsa::avx2, cpu::CpuIsa::avx512}) {
-    if (!cpu::isa_supported(isa)) continue;
-    SCOPED_TRACE(cpu::isa_name(isa));
-    const cpu::CpuIsa before = cpu::set_cpu_isa(isa);
+  on_each_cpu_isa([](cpu::CpuIsa) {
     check_all(make_shape(3, 32, 9, 11, 20, 3, 1, 1, 1));
     check_all(make_shape(2, 8, 14, 14, 36, 4, 2, 1, 2));
-    cpu::set_cpu_isa(before);
-  }
+  });
 }
 
 TEST(ConvCpuKernelTest, OddSizes) {

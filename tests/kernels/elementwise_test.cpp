@@ -4,7 +4,6 @@
 #include <cmath>
 #include <limits>
 
-#include "cpu/cpu_isa.h"
 #include "kernel_test_util.h"
 
 namespace ge::kernels::testing {
@@ -340,18 +339,6 @@ GE_INSTANTIATE_KERNEL_TEST(BinaryTest);
 
 // ---- the CPU loops on each instruction set, in place, and spread over threads
 
-// Runs f with the CPU kernels on each instruction set this machine has.
-template <typename F>
-void on_each_isa(F&& f) {
-  for (cpu::CpuIsa isa : {cpu::CpuIsa::scalar, cpu::CpuIsa::avx2, cpu::CpuIsa::avx512}) {
-    if (!cpu::isa_supported(isa)) continue;
-    SCOPED_TRACE(cpu::isa_name(isa));
-    const cpu::CpuIsa before = cpu::set_cpu_isa(isa);
-    f();
-    cpu::set_cpu_isa(before);
-  }
-}
-
 TEST(ElementwiseCpuIsa, BinaryRowsInPlaceAndLarge) {
   // 3 x 70001 elements (blocks over threads; rows that end mid-block) against a [70001] row and
   // a [3, 1] column; then out == a (an accumulation), out == a == b, and a scalar in place.
@@ -361,7 +348,7 @@ TEST(ElementwiseCpuIsa, BinaryRowsInPlaceAndLarge) {
   const std::vector<float> a = lcg(n, 31, 0.25f, 2.f), row = lcg(70001, 32, 0.25f, 2.f),
                            col = lcg(3, 33, 0.25f, 2.f);
   const Strides full = broadcast_strides(dims, dims);
-  on_each_isa([&] {
+  on_each_cpu_isa([&](cpu::CpuIsa) {
     for (BinaryOp op : kBinaryOps) {
       SCOPED_TRACE(name(op));
       const double tol = op == BinaryOp::Pow ? 4e-6 : 1e-6;
@@ -400,7 +387,7 @@ TEST(ElementwiseCpuIsa, BinaryRowsInPlaceAndLarge) {
 
 TEST(ElementwiseCpuIsa, UnaryInPlaceAndLarge) {
   const int64_t n = 200003;  // blocks over threads, a tail shorter than a vector
-  on_each_isa([&] {
+  on_each_cpu_isa([&](cpu::CpuIsa) {
     for (UnaryOp op : kUnaryOps) {
       SCOPED_TRACE(name(op));
       const UnaryParams p{0.5f, 1.5f};

@@ -19,6 +19,7 @@
 #include <cuda_runtime.h>
 #endif
 
+#include "cpu/cpu_isa.h"
 #include "ganengine/error.h"
 
 // Not cuda/launch.cuh: that header holds a <<<>>> launch, which only nvcc parses, and these tests
@@ -32,6 +33,19 @@
   } while (0)
 
 namespace ge::kernels::testing {
+
+// f(isa) with the CPU kernels switched to each instruction set this machine runs (scalar, AVX2,
+// AVX-512, in that order), under a trace naming it; the active set is restored after.
+template <typename F>
+void on_each_cpu_isa(F&& f) {
+  for (cpu::CpuIsa isa : {cpu::CpuIsa::scalar, cpu::CpuIsa::avx2, cpu::CpuIsa::avx512}) {
+    if (!cpu::isa_supported(isa)) continue;
+    SCOPED_TRACE(cpu::isa_name(isa));
+    const cpu::CpuIsa before = cpu::set_cpu_isa(isa);
+    f(isa);
+    cpu::set_cpu_isa(before);
+  }
+}
 
 enum class Dev { Cpu, Cuda };
 

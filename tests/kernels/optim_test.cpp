@@ -6,10 +6,10 @@
 
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "cpu/cpu_isa.h"
 #include "kernel_test_util.h"
 
 namespace ge::kernels::testing {
@@ -153,18 +153,14 @@ TEST_P(OptimKernelTest, AdamWDecoupledWeightDecay) {
 TEST_P(OptimKernelTest, AdamOnEveryInstructionSet) {
   // The CPU loops of each instruction set, with a tensor large enough to spread over threads.
   if (cuda()) GTEST_SKIP() << "the CPU's instruction sets";
-  for (cpu::CpuIsa isa : {cpu::CpuIsa::scalar, cpu::CpuIsa::avx2, cpu::CpuIsa::avx512}) {
-    if (!cpu::isa_supported(isa)) continue;
-    SCOPED_TRACE(cpu::isa_name(isa));
-    const cpu::CpuIsa before = cpu::set_cpu_isa(isa);
+  on_each_cpu_isa([&](cpu::CpuIsa) {
     AdamParams o;
     o.lr = 2e-3f;
     o.weight_decay = 0.1f;
     check_adam({5, 70001}, o, 1, 2);
     o.decoupled_weight_decay = true;
     check_adam({17, 40000}, o, 3, 2);
-    cpu::set_cpu_isa(before);
-  }
+  });
 }
 
 // Every CPU optimizer loop gives the same bits on each instruction set (the AVX-512 ones keep
@@ -197,22 +193,18 @@ TEST(OptimCpuIsa, EveryLoopGivesTheSameBitsOnEachInstructionSet) {
     cpu::ema(0.99f, &et, 1);
     return r;
   };
-  const cpu::CpuIsa before = cpu::set_cpu_isa(cpu::CpuIsa::scalar);
-  const Result base = run();
-  for (cpu::CpuIsa isa : {cpu::CpuIsa::avx2, cpu::CpuIsa::avx512}) {
-    if (!cpu::isa_supported(isa)) continue;
-    SCOPED_TRACE(cpu::isa_name(isa));
-    cpu::set_cpu_isa(isa);
+  std::optional<Result> first;
+  on_each_cpu_isa([&](cpu::CpuIsa) {
     const Result r = run();
-    EXPECT_EQ(r.adam_p, base.adam_p);
-    EXPECT_EQ(r.adam_m, base.adam_m);
-    EXPECT_EQ(r.adam_v, base.adam_v);
-    EXPECT_EQ(r.rms_p, base.rms_p);
-    EXPECT_EQ(r.rms_v, base.rms_v);
-    EXPECT_EQ(r.clamped, base.clamped);
-    EXPECT_EQ(r.average, base.average);
-  }
-  cpu::set_cpu_isa(before);
+    if (!first) first = r;
+    EXPECT_EQ(r.adam_p, first->adam_p);
+    EXPECT_EQ(r.adam_m, first->adam_m);
+    EXPECT_EQ(r.adam_v, first->adam_v);
+    EXPECT_EQ(r.rms_p, first->rms_p);
+    EXPECT_EQ(r.rms_v, first->rms_v);
+    EXPECT_EQ(r.clamped, first->clamped);
+    EXPECT_EQ(r.average, first->average);
+  });
 }
 
 TEST_P(OptimKernelTest, AdamLateStepBiasCorrection) {
