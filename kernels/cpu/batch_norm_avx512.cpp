@@ -1,9 +1,9 @@
 // The batch_norm row loops (batch_norm_loops.h) compiled for AVX-512. The shared headers come
 // first, compiled for the baseline; the loops after the target pragma.
 #include "common/batch_norm.h"
+#include "cpu/avx512_region.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512dq,avx2,fma")
+GE_BEGIN_AVX512
 #include "cpu/batch_norm_loops.h"
 
 namespace ge::kernels::cpu {
@@ -13,4 +13,4 @@ const BatchNormLoops kBatchNormAvx512{sum_row, sum_squares_row, sum_dy_row, appl
 
 }  // namespace ge::kernels::cpu
 
-#pragma GCC pop_options
+GE_END_AVX512

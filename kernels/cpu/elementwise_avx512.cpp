@@ -3,9 +3,9 @@
 // all with internal linkage except the two entry points.
 #include "common/elementwise.h"
 #include "cpu/cpu_isa.h"
+#include "cpu/avx512_region.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512dq,avx2,fma")
+GE_BEGIN_AVX512
 #include "cpu/elementwise_rows.h"
 
 namespace ge::kernels::cpu {
@@ -21,4 +21,4 @@ void unary_run_avx512(UnaryOp op, UnaryParams p, const float* x, float* y, int64
 
 }  // namespace ge::kernels::cpu
 
-#pragma GCC pop_options
+GE_END_AVX512

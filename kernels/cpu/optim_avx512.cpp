@@ -7,9 +7,9 @@
 #include <immintrin.h>
 
 #include "common/optim.h"
+#include "cpu/avx512_region.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512dq,avx2,fma")
+GE_BEGIN_AVX512
 #include "cpu/optim_loops.h"
 
 namespace ge::kernels::cpu {
@@ -70,4 +70,4 @@ void ema_loop_avx512(float decay, float* avg, const float* src, int64_t n) {
 
 }  // namespace ge::kernels::cpu
 
-#pragma GCC pop_options
+GE_END_AVX512
