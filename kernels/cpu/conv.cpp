@@ -164,7 +164,8 @@ Plan make_plan(const ConvShape& s, Pass pass) {
     p.shared = cpu::conv_phase_weights_floats(s);
     return p;
   }
-  p.col = p.k * p.chunk * p.l;
+  // The im2col buffer; the packers read the image instead.
+  p.col = p.implicit ? 0 : p.k * p.chunk * p.l;
   // A chunk of several samples needs its [cout_g, chunk * L] operand gathered or scattered.
   p.panel = p.chunk > 1 ? p.cout_g * p.chunk * p.l : 0;
   return p;

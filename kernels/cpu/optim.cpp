@@ -13,6 +13,29 @@
 namespace ge::kernels::cpu {
 namespace {
 
+// The portable Adam and RMSprop loops (optim_avx512.cpp has the AVX-512 ones).
+void adam_loop(const AdamScalars& scalars, float* __restrict param, const float* __restrict grad,
+               float* __restrict m, float* __restrict v, int64_t n) {
+  const AdamScalars s = scalars;  // a local: no store through param can change it
+  int64_t i = 0;
+  for (; i + kVectorBlock <= n; i += kVectorBlock)
+    for (int64_t u = 0; u < kVectorBlock; ++u)
+      adam_update(s, param[i + u], m[i + u], v[i + u], grad[i + u]);
+  for (; i < n; ++i)
+    adam_update(s, param[i], m[i], v[i], grad[i]);
+}
+
+void rmsprop_loop(const RmspropParams& params, float* __restrict param,
+                  const float* __restrict grad, float* __restrict v, int64_t n) {
+  const RmspropParams p = params;
+  int64_t i = 0;
+  for (; i + kVectorBlock <= n; i += kVectorBlock)
+    for (int64_t u = 0; u < kVectorBlock; ++u)
+      rmsprop_update(p, param[i + u], v[i + u], grad[i + u]);
+  for (; i < n; ++i)
+    rmsprop_update(p, param[i], v[i], grad[i]);
+}
+
 // Elements a block; tensors smaller than kParallelGrain stay on the calling thread.
 constexpr int64_t kBlock = int64_t{1} << 14;
 

@@ -1,6 +1,7 @@
 #pragma once
-// The optimizers' element loops, written once and compiled per instruction set: optim.cpp
-// includes them for the baseline, optim_avx512.cpp under an AVX-512 target pragma. The buffers of
+// The clamp and EMA loops, written once and compiled per instruction set: optim.cpp includes
+// them for the baseline, optim_avx512.cpp inside an AVX-512 region (Adam's and RMSprop's
+// baseline loops are optim.cpp's own; their AVX-512 ones are intrinsics). The buffers of
 // one tensor never overlap, which lets each loop vectorize. Internal linkage: no copy compiled
 // for one set can stand in for another's at link time.
 #include <cstdint>
@@ -12,29 +13,6 @@ namespace {
 
 // Each loop runs blocks of 16 fixed-width iterations, which -O2 vectorizes whole, then the tail.
 constexpr int64_t kVectorBlock = 16;
-
-[[maybe_unused]] void adam_loop(const AdamScalars& scalars, float* __restrict param,
-                                const float* __restrict grad, float* __restrict m,
-                                float* __restrict v, int64_t n) {
-  const AdamScalars s = scalars;  // a local: no store through param can change it
-  int64_t i = 0;
-  for (; i + kVectorBlock <= n; i += kVectorBlock)
-    for (int64_t u = 0; u < kVectorBlock; ++u)
-      adam_update(s, param[i + u], m[i + u], v[i + u], grad[i + u]);
-  for (; i < n; ++i)
-    adam_update(s, param[i], m[i], v[i], grad[i]);
-}
-
-[[maybe_unused]] void rmsprop_loop(const RmspropParams& params, float* __restrict param,
-                                   const float* __restrict grad, float* __restrict v, int64_t n) {
-  const RmspropParams p = params;
-  int64_t i = 0;
-  for (; i + kVectorBlock <= n; i += kVectorBlock)
-    for (int64_t u = 0; u < kVectorBlock; ++u)
-      rmsprop_update(p, param[i + u], v[i + u], grad[i + u]);
-  for (; i < n; ++i)
-    rmsprop_update(p, param[i], v[i], grad[i]);
-}
 
 void clamp_loop(float lo, float hi, float* __restrict x, int64_t n) {
   int64_t i = 0;
