@@ -14,6 +14,7 @@
 #include "ganengine/bias_act.h"
 #include "ganengine/prelu.h"
 #include "ganengine/conv.h"
+#include "ganengine/precision.h"
 
 namespace {
 
@@ -84,22 +85,36 @@ ge::Tensor run(const Layer& l, const Operands& o, bool fused) {
   return ge::bias_act(y, o.b, lrelu());
 }
 
-// Restores the selected algorithm when the benchmark ends.
+// An algorithm and the TF32 policy it runs under (precision.h; the native kernels honour it).
+struct Algo {
+  ge::ConvAlgo algo;
+  bool tf32;
+};
+
+// Restores the selected algorithm and TF32 policy when the benchmark ends.
 class AlgoScope {
  public:
-  explicit AlgoScope(ge::ConvAlgo algo) : saved_(ge::conv_algo()) { ge::set_conv_algo(algo); }
-  ~AlgoScope() { ge::set_conv_algo(saved_); }
+  explicit AlgoScope(Algo a) : saved_{ge::conv_algo(), ge::allow_tf32()} {
+    ge::set_conv_algo(a.algo);
+    ge::set_allow_tf32(a.tf32);
+  }
+  ~AlgoScope() {
+    ge::set_conv_algo(saved_.algo);
+    ge::set_allow_tf32(saved_.tf32);
+  }
   AlgoScope(const AlgoScope&) = delete;
   AlgoScope& operator=(const AlgoScope&) = delete;
 
  private:
-  ge::ConvAlgo saved_;
+  Algo saved_;
 };
 
 void time_layer(benchmark::State& state, ge::Device device, bool backward, bool fused) {
   const Layer& l = kLayers[state.range(0)];
   state.SetLabel(std::string(l.name) + " batch " + std::to_string(kBatch) +
-                 (device.is_cuda() ? " algo " + ge::to_string(ge::conv_algo()) : ""));
+                 (device.is_cuda() ? " algo " + ge::to_string(ge::conv_algo()) +
+                                         (ge::allow_tf32() ? " tf32" : " fp32")
+                                   : ""));
   Operands o = operands(l, device, backward);
   for (auto _ : state) {
     const ge::Tensor y = run(l, o, fused);
@@ -117,21 +132,21 @@ void time_layer(benchmark::State& state, ge::Device device, bool backward, bool 
       benchmark::Counter::kIsRate);
 }
 
-void time_algo(benchmark::State& state, ge::ConvAlgo algo, bool backward) {
+void time_algo(benchmark::State& state, Algo a, bool backward) {
   if (!ge::bench::device_ready(state, ge::kCUDA)) return;
-  if (!ge::conv_algo_available(algo)) {
-    state.SkipWithError(("conv algo " + ge::to_string(algo) + " is not in this build").c_str());
+  if (!ge::conv_algo_available(a.algo)) {
+    state.SkipWithError(("conv algo " + ge::to_string(a.algo) + " is not in this build").c_str());
     return;
   }
-  const AlgoScope scope(algo);
+  const AlgoScope scope(a);
   time_layer(state, ge::kCUDA, backward, true);
 }
 
-void BM_conv_algo(benchmark::State& state, ge::ConvAlgo algo) {
-  time_algo(state, algo, false);
+void BM_conv_algo(benchmark::State& state, Algo a) {
+  time_algo(state, a, false);
 }
-void BM_conv_algo_fwd_bwd(benchmark::State& state, ge::ConvAlgo algo) {
-  time_algo(state, algo, true);
+void BM_conv_algo_fwd_bwd(benchmark::State& state, Algo a) {
+  time_algo(state, a, true);
 }
 
 // Fused against unfused with the device's default algorithm (native on CUDA).
@@ -190,20 +205,18 @@ void BM_conv_prelu_unfused_fwd_bwd(benchmark::State& state, ge::Device device) {
 
 }  // namespace
 
-// The argument is the layer index in kLayers (the label names it).
-#define GE_CONV_ALGO_BENCH(fn)                        \
-  BENCHMARK_CAPTURE(fn, native, ge::ConvAlgo::Native) \
-      ->DenseRange(0, kLayerCount - 1)                \
-      ->UseRealTime()                                 \
-      ->Unit(benchmark::kMillisecond);                \
-  BENCHMARK_CAPTURE(fn, gemm, ge::ConvAlgo::Gemm)     \
-      ->DenseRange(0, kLayerCount - 1)                \
-      ->UseRealTime()                                 \
-      ->Unit(benchmark::kMillisecond);                \
-  BENCHMARK_CAPTURE(fn, cudnn, ge::ConvAlgo::Cudnn)   \
-      ->DenseRange(0, kLayerCount - 1)                \
-      ->UseRealTime()                                 \
+// The argument is the layer index in kLayers (the label names it). cuDNN and cuBLAS run in
+// FP32 FMA math whatever the policy (their TF32 modes are not wired yet).
+#define GE_CONV_ALGO_CASE(fn, name, algo, tf32) \
+  BENCHMARK_CAPTURE(fn, name, Algo{algo, tf32}) \
+      ->DenseRange(0, kLayerCount - 1)          \
+      ->UseRealTime()                           \
       ->Unit(benchmark::kMillisecond)
+#define GE_CONV_ALGO_BENCH(fn)                                     \
+  GE_CONV_ALGO_CASE(fn, native_fp32, ge::ConvAlgo::Native, false); \
+  GE_CONV_ALGO_CASE(fn, native_tf32, ge::ConvAlgo::Native, true);  \
+  GE_CONV_ALGO_CASE(fn, gemm, ge::ConvAlgo::Gemm, false);          \
+  GE_CONV_ALGO_CASE(fn, cudnn, ge::ConvAlgo::Cudnn, false)
 
 GE_CONV_ALGO_BENCH(BM_conv_algo);
 GE_CONV_ALGO_BENCH(BM_conv_algo_fwd_bwd);

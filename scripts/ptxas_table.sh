@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Resource usage of every CUDA kernel, as ptxas reports it for sm_90: registers, static shared
-# memory, stack frame and spills, one row per kernel, written as a Markdown table to
+# memory, stack frame and spills, and the tensor-core instructions (mma.sync / wmma.mma) in the
+# kernel's PTX, one row per kernel, written as a Markdown table to
 # bench/results/<date>-ptxas-sm90.md (or the path given as $1).
 #
 # The compile commands are the `cuda` preset's own (configured into $PTXAS_BUILD_DIR with
@@ -51,7 +52,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # One shell-quoted command per source, in $work/<name>.cmd, run from the build directory: the
-# preset's command with the object sent to $work and `-Xptxas -v` added.
+# preset's command with the object sent to $work and `-Xptxas -v` added, keeping the PTX in
+# $work/keep_<name>.
 python3 - "$build_dir/compile_commands.json" "$work" "$root" "${NVCC:-}" "${sources[@]}" <<'PY'
 import json, os, shlex, sys
 
@@ -85,12 +87,14 @@ for src in sources:
         args[0] = nvcc
     # Drop any other architectures the command names: the table is for sm_90 alone.
     args = [a for a in args if not (a.startswith("--generate-code=") and "sm_90" not in a)]
-    args += ["-Xptxas", "-v"]
+    keep = os.path.join(work, "keep_" + name)
+    args += ["-Xptxas", "-v", "--keep", "--keep-dir", keep]
     with open(os.path.join(work, name + ".cmd"), "w") as f:
-        f.write(f"cd {shlex.quote(directory)} && {shlex.join(args)}\n")
+        f.write(f"mkdir -p {shlex.quote(keep)} && cd {shlex.quote(directory)} && "
+                f"{shlex.join(args)}\n")
 PY
 
-nvcc_bin=$(head -c 4096 "$work/$(basename "${sources[0]}" .cu).cmd" | sed -E 's/^cd [^&]* && ([^ ]+).*/\1/')
+nvcc_bin=$(head -c 4096 "$work/$(basename "${sources[0]}" .cu).cmd" | sed -E 's/^mkdir [^&]* && cd [^&]* && ([^ ]+).*/\1/')
 nvcc_version=$("$nvcc_bin" --version | grep -E 'release' | sed -E 's/.*release ([^,]+), (V[^ ]+).*/\1 (\2)/')
 [[ -n $nvcc_version ]] || die "could not read the nvcc version from $nvcc_bin --version"
 
@@ -178,6 +182,27 @@ for src in "${sources[@]}"; do
   parse "$src" "$work/$name.log" >>"$rows" || die "could not parse the ptxas output of $src"
 done
 
+# Tensor-core instructions per entry function, counted in the kept PTX (after unrolling):
+# mangled name, count.
+mma_counts=$work/mma.tsv
+: >"$mma_counts"
+for src in "${sources[@]}"; do
+  name=$(basename "$src" .cu)
+  [[ -f $work/$name.failed ]] && continue
+  for ptx in "$work/keep_$name"/*.ptx; do
+    [[ -f $ptx ]] || continue
+    awk '
+      /\.entry [A-Za-z_]/ { e = $0; sub(/.*\.entry +/, "", e); sub(/\(.*/, "", e); n[e] += 0; next }
+      /^[ \t]*(mma\.sync|wmma\.mma)/ { if (e != "") n[e]++ }
+      END { for (k in n) printf "%s\t%d\n", k, n[k] }
+    ' "$ptx" >>"$mma_counts"
+  done
+done
+# Appends each row's mma count (0 when its PTX was not found).
+awk -F'\t' -v OFS='\t' 'NR == FNR { c[$1] = $2; next } { print $0, ($2 in c ? c[$2] : 0) }' \
+  "$mma_counts" "$rows" >"$work/rows_mma.tsv"
+mv "$work/rows_mma.tsv" "$rows"
+
 # Demangle the second column in one c++filt call, keeping row order.
 cut -f2 "$rows" | c++filt >"$work/names.txt"
 [[ $(wc -l <"$work/names.txt") -eq $(wc -l <"$rows") ]] || die "c++filt changed the row count"
@@ -185,6 +210,7 @@ cut -f2 "$rows" | c++filt >"$work/names.txt"
 kernels=$(wc -l <"$rows")
 spilling=$(awk -F'\t' '$6 > 0 || $7 > 0' "$rows" | wc -l)
 with_stack=$(awk -F'\t' '$5 > 0' "$rows" | wc -l)
+with_mma=$(awk -F'\t' '$8 > 0' "$rows" | wc -l)
 mkdir -p "$(dirname "$out")"
 {
   echo "# ptxas resource usage, sm_90 — $today"
@@ -192,29 +218,30 @@ mkdir -p "$(dirname "$out")"
   echo "- nvcc: $nvcc_version"
   echo "- flags: the \`cuda\` preset's compile commands with CMAKE_CUDA_ARCHITECTURES=90, plus \`-Xptxas -v\`"
   echo "- regenerate: \`scripts/ptxas_table.sh\`"
-  echo "- $kernels kernels in ${#sources[@]} files; $spilling with spills; $with_stack with a stack frame"
+  echo "- $kernels kernels in ${#sources[@]} files; $spilling with spills; $with_stack with a stack frame; $with_mma on the tensor cores"
   if ((${#failed[@]} > 0)); then
     echo "- failed to compile (no rows): ${failed[*]#kernels/cuda/}"
   fi
   echo
   echo "Shared memory is the static \`__shared__\` size ptxas reports; dynamic shared memory is set at launch and not included."
+  echo "mma: the tensor-core instructions (\`mma.sync\`, \`wmma.mma\`) in the kernel's PTX, loops unrolled."
   echo
-  echo "| File | Kernel | Registers | Static smem (B) | Stack frame (B) | Spill stores (B) | Spill loads (B) |"
-  echo "|---|---|---:|---:|---:|---:|---:|"
+  echo "| File | Kernel | Registers | Static smem (B) | Stack frame (B) | Spill stores (B) | Spill loads (B) | mma |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|"
   paste -d'\t' "$rows" "$work/names.txt" >"$work/named.tsv"
   for src in "${sources[@]}"; do
     if [[ -f $work/$(basename "$src" .cu).failed ]]; then
-      echo "| \`${src#kernels/cuda/}\` | (failed to compile) | | | | | |"
+      echo "| \`${src#kernels/cuda/}\` | (failed to compile) | | | | | | |"
       continue
     fi
     if ! awk -F'\t' -v f="$src" '$1 == f { found = 1 } END { exit !found }' "$work/named.tsv"; then
-      echo "| \`${src#kernels/cuda/}\` | (no kernels) | | | | | |"
+      echo "| \`${src#kernels/cuda/}\` | (no kernels) | | | | | | |"
       continue
     fi
     awk -F'\t' -v f="$src" '$1 == f' "$work/named.tsv" |
-      while IFS=$'\t' read -r file _ regs smem stack st ld demangled; do
+      while IFS=$'\t' read -r file _ regs smem stack st ld mma demangled; do
         demangled=${demangled//|/\\|}
-        echo "| \`${file#kernels/cuda/}\` | \`$demangled\` | $regs | $smem | $stack | $st | $ld |"
+        echo "| \`${file#kernels/cuda/}\` | \`$demangled\` | $regs | $smem | $stack | $st | $ld | $mma |"
       done
   done
 } >"$out"

@@ -531,32 +531,6 @@ GE_INSTANTIATE_DEVICE_TEST(ConvBiasActTest);
 
 // ---- algorithm selection ------------------------------------------------------------------
 
-// Sets (or unsets) an environment variable for a scope.
-class EnvScope {
- public:
-  EnvScope(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) saved_ = old;
-    if (value != nullptr) {
-      setenv(name, value, 1);
-    } else {
-      unsetenv(name);
-    }
-  }
-  ~EnvScope() {
-    if (saved_) {
-      setenv(name_, saved_->c_str(), 1);
-    } else {
-      unsetenv(name_);
-    }
-  }
-  EnvScope(const EnvScope&) = delete;
-  EnvScope& operator=(const EnvScope&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> saved_;
-};
-
 class ConvPreluTest : public DeviceTest {};
 
 // conv2d_prelu against the unfused prelu(conv2d(...)) with every algorithm of the device: one

@@ -9,6 +9,7 @@
 
 #include "ganengine/kernels/conv.h"
 #include "support/act_reference.h"
+#include "support/tf32_reference.h"
 
 namespace ge::kernels::testing {
 

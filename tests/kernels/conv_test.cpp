@@ -15,9 +15,14 @@
 #include "conv_reference.h"
 #include "kernel_test_util.h"
 
+#if defined(GE_CUDA_EMULATOR)
+#include "ganengine/emu/emulator.h"
+#endif
+
 namespace ge::kernels::testing {
 namespace {
 
+using ge::testing::tf32_rounded;
 using ::testing::HasSubstr;
 
 BiasActParams act(BiasActFn f, float gain = 1.f, float clamp = -1.f, float alpha = 0.2f) {
@@ -30,26 +35,31 @@ constexpr BiasActFn kFns[] = {BiasActFn::Linear, BiasActFn::Relu, BiasActFn::Lea
 // Sums of up to a few hundred products of values in [-1, 1]: float rounding stays near 1e-5.
 constexpr double kAtol = 2e-5, kRtol = 1e-5;
 
-// Which launcher runs a case: the cpu one, or the cuda one with a tile.
+// Which launcher runs a case: the cpu one, or the cuda one with a tile, on the FP32 cores or the
+// tensor cores (TF32).
 struct Variant {
   Dev dev;
   cuda::ConvTile tile;
+  cuda::ConvMath math = cuda::ConvMath::Fp32;
 };
 
 std::string variant_name(const ::testing::TestParamInfo<Variant>& info) {
   if (info.param.dev == Dev::Cpu) return "cpu";
+  const std::string prefix = info.param.math == cuda::ConvMath::Tf32 ? "cuda_tf32_" : "cuda_";
   switch (info.param.tile) {
     case cuda::ConvTile::Auto:
-      return "cuda_auto";
+      return prefix + "auto";
     case cuda::ConvTile::Wide:
-      return "cuda_wide";
+      return prefix + "wide";
     case cuda::ConvTile::Tall:
-      return "cuda_tall";
+      return prefix + "tall";
     case cuda::ConvTile::Thin:
-      return "cuda_thin";
+      return prefix + "thin";
   }
   return "?";
 }
+
+constexpr cuda::ConvMath kTf32 = cuda::ConvMath::Tf32;
 
 class ConvKernelTest : public ::testing::TestWithParam<Variant> {
  protected:
@@ -62,6 +72,8 @@ class ConvKernelTest : public ::testing::TestWithParam<Variant> {
   bool cuda() const { return GetParam().dev == Dev::Cuda; }
   Dev dev() const { return GetParam().dev; }
   cuda::ConvTile tile() const { return GetParam().tile; }
+  cuda::ConvMath math() const { return GetParam().math; }
+  bool tf32() const { return math() == cuda::ConvMath::Tf32; }
 
   // Runs the forward and transposed launchers with epilogue p (and a bias when with_bias) and
   // the weight gradient, each from buffers shifted by `shift` floats, and compares.
@@ -82,13 +94,13 @@ class ConvKernelTest : public ::testing::TestWithParam<Variant> {
     ConvEpilogue ex{with_bias ? bbi.data(shift) : nullptr, p};
     if (cuda()) {
       cuda::conv2d_forward(s, bx.data(shift), bw.data(shift), ey, out_y.data(shift), nullptr,
-                           tile());
+                           tile(), math());
       cuda::conv_transpose2d_forward(s, by.data(shift), bw.data(shift), ex, out_x.data(shift),
-                                     nullptr, tile());
+                                     nullptr, tile(), math());
       const cuda::ConvTile wt = tile() == cuda::ConvTile::Thin ? cuda::ConvTile::Auto : tile();
       Buffer ws(dev(), cuda::conv2d_weight_workspace_floats(s, wt));
       cuda::conv2d_weight(s, bx.data(shift), by.data(shift), out_w.data(shift), ws.data(), nullptr,
-                          wt);
+                          wt, math());
       GE_TEST_CUDA(cudaDeviceSynchronize());
     } else {
       Buffer ws(dev(), cpu::conv_workspace_floats(s));
@@ -99,12 +111,17 @@ class ConvKernelTest : public ::testing::TestWithParam<Variant> {
     }
     const float* bo = with_bias ? b_out.data() : nullptr;
     const float* bi = with_bias ? b_in.data() : nullptr;
-    EXPECT_TRUE(close(out_y.download(y_count(s), shift), conv2d_ref(s, x, w, bo, p), kAtol, kRtol))
+    // On the tensor cores the products are of TF32-rounded inputs, summed in FP32: the reference
+    // rounds the inputs the same way (not the bias, added in FP32), and the FP32 tolerance holds.
+    const std::vector<float> rx = tf32() ? tf32_rounded(x) : x, rw = tf32() ? tf32_rounded(w) : w;
+    const std::vector<float> ry = tf32() ? tf32_rounded(y) : y;
+    EXPECT_TRUE(
+        close(out_y.download(y_count(s), shift), conv2d_ref(s, rx, rw, bo, p), kAtol, kRtol))
         << "conv2d_forward";
-    EXPECT_TRUE(close(out_x.download(x_count(s), shift), conv_transpose2d_ref(s, y, w, bi, p),
+    EXPECT_TRUE(close(out_x.download(x_count(s), shift), conv_transpose2d_ref(s, ry, rw, bi, p),
                       kAtol, kRtol))
         << "conv_transpose2d_forward";
-    EXPECT_TRUE(close(out_w.download(w_count(s), shift), conv2d_weight_ref(s, x, y), 1e-4, kRtol))
+    EXPECT_TRUE(close(out_w.download(w_count(s), shift), conv2d_weight_ref(s, rx, ry), 1e-4, kRtol))
         << "conv2d_weight";
   }
 };
@@ -258,9 +275,10 @@ TEST_P(ConvKernelTest, EmptyBatch) {
   const ConvShape s = conv_shape(0, 2, 4, 4, 3, 3, 1, 1);
   Buffer dw(dev(), std::vector<float>(static_cast<size_t>(w_count(s)), 7.f));
   if (cuda()) {
-    cuda::conv2d_forward(s, nullptr, nullptr, {}, nullptr, nullptr, tile());
-    cuda::conv_transpose2d_forward(s, nullptr, nullptr, {}, nullptr, nullptr, tile());
-    cuda::conv2d_weight(s, nullptr, nullptr, dw.data(), nullptr, nullptr);
+    cuda::conv2d_forward(s, nullptr, nullptr, {}, nullptr, nullptr, tile(), math());
+    cuda::conv_transpose2d_forward(s, nullptr, nullptr, {}, nullptr, nullptr, tile(), math());
+    cuda::conv2d_weight(s, nullptr, nullptr, dw.data(), nullptr, nullptr, cuda::ConvTile::Auto,
+                        math());
     GE_TEST_CUDA(cudaDeviceSynchronize());
   } else {
     Buffer ws(dev(), cpu::conv_workspace_floats(s));
@@ -274,7 +292,11 @@ INSTANTIATE_TEST_SUITE_P(Variants, ConvKernelTest,
                                            Variant{Dev::Cuda, cuda::ConvTile::Auto},
                                            Variant{Dev::Cuda, cuda::ConvTile::Wide},
                                            Variant{Dev::Cuda, cuda::ConvTile::Tall},
-                                           Variant{Dev::Cuda, cuda::ConvTile::Thin}),
+                                           Variant{Dev::Cuda, cuda::ConvTile::Thin},
+                                           Variant{Dev::Cuda, cuda::ConvTile::Auto, kTf32},
+                                           Variant{Dev::Cuda, cuda::ConvTile::Wide, kTf32},
+                                           Variant{Dev::Cuda, cuda::ConvTile::Tall, kTf32},
+                                           Variant{Dev::Cuda, cuda::ConvTile::Thin, kTf32}),
                          variant_name);
 
 // ---- cuda-only properties -----------------------------------------------------------------
@@ -301,6 +323,90 @@ TEST_F(ConvCudaTest, WeightGradientIsBitwiseReproducible) {
   const std::vector<float> va = a.download(w_count(s)), vb = b.download(w_count(s));
   for (size_t i = 0; i < va.size(); ++i)
     ASSERT_EQ(std::memcmp(&va[i], &vb[i], sizeof(float)), 0) << "element " << i;
+}
+
+// The tensor-core kernels on layer shapes of the models (DCGAN's k4 s2 down and up, the 3x3
+// convolutions of SNGAN and StyleGAN-lite) against the exact FP32 reference in double, within
+// the bound TF32 rounding allows: each input carries a relative error of at most u = 2^-11, so a
+// product is off by at most (2u + u^2) of its magnitude, and FP32 summation of K terms adds at
+// most K 2^-24 of the sum of magnitudes. In the emulator, in each thread order.
+TEST_F(ConvCudaTest, Tf32StaysWithinTheRoundingBoundOfFp32) {
+  struct Case {
+    ConvShape s;
+    const char* what;
+  };
+  const Case cases[] = {
+      {conv_shape(2, 64, 16, 16, 128, 4, 2, 1), "DCGAN D 64->128 k4 s2"},
+      {conv_shape(2, 32, 8, 8, 48, 3, 1, 1), "SNGAN/StyleGAN 3x3 32->48"},
+      {conv_shape(1, 3, 12, 12, 40, 3, 1, 1), "RGB input layer"},
+  };
+#if defined(GE_CUDA_EMULATOR)
+  const emu::ThreadOrder orders[] = {emu::ThreadOrder::forward, emu::ThreadOrder::reverse,
+                                     emu::ThreadOrder::random};
+#else
+  const int orders[] = {0};
+#endif
+  for (const Case& c : cases) {
+    const ConvShape& s = c.s;
+    SCOPED_TRACE(std::string(c.what) + ": " + describe(s));
+    const std::vector<float> x = lcg(x_count(s), 41), w = lcg(w_count(s), 42);
+    const std::vector<float> y = lcg(y_count(s), 43);
+    const auto magnitude = [](const std::vector<float>& v) {
+      std::vector<float> a(v.size());
+      for (size_t i = 0; i < v.size(); ++i)
+        a[i] = std::fabs(v[i]);
+      return a;
+    };
+    const BiasActParams linear{};
+    const std::vector<float> ax = magnitude(x), aw = magnitude(w), ay = magnitude(y);
+    struct Expect {
+      std::vector<double> exact, size;
+      int64_t k;
+    };
+    const Expect fwd{conv2d_ref(s, x, w, nullptr, linear), conv2d_ref(s, ax, aw, nullptr, linear),
+                     s.in_c * s.kh * s.kw};
+    const Expect tr{conv_transpose2d_ref(s, y, w, nullptr, linear),
+                    conv_transpose2d_ref(s, ay, aw, nullptr, linear), s.out_c * s.kh * s.kw};
+    const Expect wg{conv2d_weight_ref(s, x, y), conv2d_weight_ref(s, ax, ay),
+                    s.batch * s.out_h * s.out_w};
+    const double u = 0x1p-11;
+    const auto within = [&](const std::vector<float>& got, const Expect& e, const char* op) {
+      const double fp32 = static_cast<double>(e.k) * 0x1p-24;
+      for (size_t i = 0; i < got.size(); ++i) {
+        const double bound = (2 * u + u * u + fp32) * e.size[i] + 1e-7;
+        if (std::fabs(got[i] - e.exact[i]) > bound) {
+          ADD_FAILURE() << op << "[" << i << "] = " << got[i] << ", exact " << e.exact[i]
+                        << ", bound " << bound;
+          return;
+        }
+      }
+    };
+    Buffer bx(Dev::Cuda, x), bw(Dev::Cuda, w), by(Dev::Cuda, y);
+    Buffer out_y(Dev::Cuda, y_count(s)), out_x(Dev::Cuda, x_count(s)), out_w(Dev::Cuda, w_count(s));
+    Buffer fp32_y(Dev::Cuda, y_count(s));
+    Buffer ws(Dev::Cuda, cuda::conv2d_weight_workspace_floats(s));
+    for (const auto order : orders) {
+#if defined(GE_CUDA_EMULATOR)
+      emu::ScopedSchedule scoped({order, 11});
+#else
+      (void)order;
+#endif
+      const auto tc = cuda::ConvMath::Tf32;
+      cuda::conv2d_forward(s, bx.data(), bw.data(), {}, out_y.data(), nullptr, cuda::ConvTile::Auto,
+                           tc);
+      cuda::conv_transpose2d_forward(s, by.data(), bw.data(), {}, out_x.data(), nullptr,
+                                     cuda::ConvTile::Auto, tc);
+      cuda::conv2d_weight(s, bx.data(), by.data(), out_w.data(), ws.data(), nullptr,
+                          cuda::ConvTile::Auto, tc);
+      cuda::conv2d_forward(s, bx.data(), bw.data(), {}, fp32_y.data(), nullptr);
+      GE_TEST_CUDA(cudaDeviceSynchronize());
+      within(out_y.download(y_count(s)), fwd, "conv2d_forward");
+      within(out_x.download(x_count(s)), tr, "conv_transpose2d_forward");
+      within(out_w.download(w_count(s)), wg, "conv2d_weight");
+      // The tensor-core path really rounds: its result is not the FP32 kernel's.
+      EXPECT_NE(out_y.download(y_count(s)), fp32_y.download(y_count(s)));
+    }
+  }
 }
 
 TEST_F(ConvCudaTest, Errors) {

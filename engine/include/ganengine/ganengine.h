@@ -20,6 +20,7 @@
 #include "ganengine/pairwise_l1.h"
 #include "ganengine/pixel_norm.h"
 #include "ganengine/pixel_shuffle.h"
+#include "ganengine/precision.h"
 #include "ganengine/prelu.h"
 #include "ganengine/random.h"
 #include "ganengine/resize.h"

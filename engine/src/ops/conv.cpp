@@ -37,6 +37,7 @@
 #include "ganengine/kernels/im2col.h"
 #include "ganengine/kernels/matmul.h"
 #include "ganengine/ops.h"
+#include "ganengine/precision.h"
 #include "tensor_impl.h"
 
 namespace ge {
@@ -332,6 +333,11 @@ struct CudnnScratch {
   size_t bytes = 0;
 };
 
+// The native kernels' arithmetic under the TF32 policy (precision.h).
+kernels::cuda::ConvMath native_math() {
+  return allow_tf32() ? kernels::cuda::ConvMath::Tf32 : kernels::cuda::ConvMath::Fp32;
+}
+
 CudnnScratch cudnn_scratch(kernels::cuda::CudnnConvOp op, const kernels::ConvShape& s,
                            Device device) {
   CudnnScratch w;
@@ -379,7 +385,8 @@ Tensor run_conv(const Tensor& in, const Tensor& w, const Tensor& bias,
     case ConvAlgo::Auto:
     case ConvAlgo::Native: {
       const auto native = transposed ? kc::conv_transpose2d_forward : kc::conv2d_forward;
-      native(s, ic.data_ptr(), wc.data_ptr(), e, out.data_ptr(), stream, kc::ConvTile::Auto);
+      native(s, ic.data_ptr(), wc.data_ptr(), e, out.data_ptr(), stream, kc::ConvTile::Auto,
+             native_math());
       break;
     }
     case ConvAlgo::Gemm:
@@ -412,6 +419,7 @@ Tensor run_conv2d_weight(const Tensor& x, const Tensor& grad, const Geometry& g,
   }
   const Tensor xc = detail::contiguous_operand(x), gc = detail::contiguous_operand(grad);
   const kernels::ConvShape s = conv_shape(g);
+  namespace kc = kernels::cuda;
   if (dev.is_cpu()) {
     const Tensor ws = detail::workspace_floats(kernels::cpu::conv_workspace_floats(s), dev);
     kernels::cpu::conv2d_weight(s, xc.data_ptr(), gc.data_ptr(), out.data_ptr(),
@@ -425,7 +433,8 @@ Tensor run_conv2d_weight(const Tensor& x, const Tensor& grad, const Geometry& g,
       const Tensor ws =
           detail::workspace_floats(kernels::cuda::conv2d_weight_workspace_floats(s), dev);
       kernels::cuda::conv2d_weight(s, xc.data_ptr(), gc.data_ptr(), out.data_ptr(),
-                                   detail::data_or_null(ws), stream);
+                                   detail::data_or_null(ws), stream, kc::ConvTile::Auto,
+                                   native_math());
       break;
     }
     case ConvAlgo::Gemm:

@@ -14,6 +14,15 @@ namespace ge::emu::detail {
 
 enum class Wait : unsigned char { running, barrier, warp, done };
 
+// A cp.async in flight: the source bytes as read at issue, and the group it belongs to (the
+// thread's async_groups at issue: the group its next commit closes).
+struct AsyncCopy {
+  void* dst;
+  unsigned char data[16];
+  unsigned bytes;
+  unsigned group;
+};
+
 // One CUDA thread: its fiber (kept and reused across blocks) and what it waits for.
 struct ThreadSlot {
   boost::context::fiber context;  // the suspended CUDA thread, held by the scheduler
@@ -43,6 +52,10 @@ struct ThreadSlot {
   int width = 32;
   std::source_location where;
   unsigned long long result = 0;
+
+  // cp.async copies not yet written to shared memory, in issue order (matrix.h)
+  std::vector<AsyncCopy> async_copies;
+  unsigned async_groups = 0;  // groups committed since the block started
 };
 
 struct BlockView {
@@ -62,6 +75,18 @@ std::string release_warps(const BlockView& block, std::vector<unsigned>& release
 std::string describe_stuck_warps(const BlockView& block);
 
 const char* warp_op_name(WarpOp op);
+
+// Carries out a warp matrix operation (WarpOp::mma_*, ldmatrix) for the 32 lanes that reached it
+// together; returns an error message for a misuse (a bad address), else an empty string.
+std::string run_matrix_op(WarpOp op, ThreadSlot* const* lanes);
+bool is_matrix_op(WarpOp op);
+
+// The CUDA thread running on this OS thread; aborts the process when called outside a kernel.
+ThreadSlot& running_thread(const char* what);
+// Ends the running CUDA thread's block with `why` as the launch's error.
+[[noreturn]] void fail_running_thread(ThreadSlot& thread, std::string why);
+// Whether [p, p + bytes) lies in the running block's shared memory.
+bool in_shared_memory(const void* p, std::size_t bytes);
 std::string thread_name(const uint3& tid);
 std::string block_name(const uint3& index);
 

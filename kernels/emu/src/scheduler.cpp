@@ -146,6 +146,10 @@ class Worker {
   ThreadSlot& current(const char* what);
   void to_scheduler(ThreadSlot& thread);
   const BlockView& view() const { return view_; }
+  bool in_shared(const void* p, std::size_t bytes) const {
+    const auto* first = static_cast<const unsigned char*>(p);
+    return first >= smem_.get() + kGuardBytes && first + bytes <= static_end_;
+  }
   void* static_shared(const void* site, std::size_t bytes, std::size_t align, const char* name,
                       const char* file, int line);
 
@@ -455,6 +459,8 @@ void Worker::run_block(Job& job, std::uint64_t linear) {
     t.wait = Wait::running;
     t.abort = false;
     t.failure.clear();
+    t.async_copies.clear();
+    t.async_groups = 0;
     active_[i] = &t;
     runnable_.push_back(i);
   }
@@ -525,6 +531,19 @@ void Job::report(std::uint64_t block, std::string message) {
 void* static_shared(const void* site, std::size_t bytes, std::size_t align, const char* name,
                     const char* file, int line) {
   return worker.static_shared(site, bytes, align, name, file, line);
+}
+
+ThreadSlot& running_thread(const char* what) {
+  return worker.current(what);
+}
+
+void fail_running_thread(ThreadSlot& thread, std::string why) {
+  thread.failure = std::move(why);
+  throw BlockAborted{};
+}
+
+bool in_shared_memory(const void* p, std::size_t bytes) {
+  return worker.in_shared(p, bytes);
 }
 
 void run_blocks(Job& job) {

@@ -75,6 +75,12 @@ const char* warp_op_name(WarpOp op) {
       return "__all_sync";
     case WarpOp::active:
       return "__activemask";
+    case WarpOp::mma_tf32:
+      return "mma.sync.m16n8k8.tf32";
+    case WarpOp::mma_bf16:
+      return "mma.sync.m16n8k16.bf16";
+    case WarpOp::ldmatrix:
+      return "ldmatrix.sync";
   }
   return "warp operation";
 }
@@ -115,10 +121,22 @@ std::string release_warps(const BlockView& block, std::vector<unsigned>& release
       for (unsigned other = 0; other < 32 && complete; ++other) {
         if (!(t.mask >> other & 1u)) continue;
         complete = other < lanes_here && lanes[other]->wait == Wait::warp &&
-                   lanes[other]->op == t.op && lanes[other]->mask == t.mask;
+                   lanes[other]->op == t.op && lanes[other]->mask == t.mask &&
+                   (!is_matrix_op(t.op) || lanes[other]->arg == t.arg);
       }
       if (!complete) continue;
       handled |= t.mask;
+      if (is_matrix_op(t.op)) {
+        std::string error = run_matrix_op(t.op, lanes);
+        if (!error.empty())
+          return "warp " + std::to_string(first / 32) + ": " + where(t) + ": " + error;
+        for (unsigned other = 0; other < 32; ++other) {
+          lanes[other]->result = 0;
+          lanes[other]->wait = Wait::running;
+          released.push_back(first + other);
+        }
+        continue;
+      }
       unsigned votes = 0;
       for (unsigned other = 0; other < lanes_here; ++other) {
         if ((t.mask >> other & 1u) && lanes[other]->value != 0) votes |= 1u << other;

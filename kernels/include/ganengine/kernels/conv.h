@@ -90,12 +90,19 @@ namespace cuda {
 // GEMM's shape. The others exist for tests and benchmarks:
 //   Wide 64x64 (4x4 per thread), Tall 128x64 (8x4), Thin 16x256 (4x4; for M <= 16).
 enum class ConvTile { Auto, Wide, Tall, Thin };
+// How the products are formed. Fp32: FMA on the FP32 cores, the exact path. Tf32: mma.sync on
+// the tensor cores, each input rounded to TF32 (10 mantissa bits, to nearest, ties away from
+// zero) and the products summed in FP32, as cuDNN does for FP32 tensors when TF32 is allowed.
+// Same tiles, loaders and epilogue; only the inner product differs.
+enum class ConvMath { Fp32, Tf32 };
 GE_CUDA_LAUNCHER void conv2d_forward(const ConvShape& s, const float* x, const float* w,
                                      const ConvEpilogue& e, float* y, Stream stream,
-                                     ConvTile tile = ConvTile::Auto);
+                                     ConvTile tile = ConvTile::Auto,
+                                     ConvMath math = ConvMath::Fp32);
 GE_CUDA_LAUNCHER void conv_transpose2d_forward(const ConvShape& s, const float* y, const float* w,
                                                const ConvEpilogue& e, float* x, Stream stream,
-                                               ConvTile tile = ConvTile::Auto);
+                                               ConvTile tile = ConvTile::Auto,
+                                               ConvMath math = ConvMath::Fp32);
 // The weight gradient's GEMM is short and wide (K = batch*out_h*out_w): when its output gives too
 // few blocks, K is split across blocks, each split writes its partial dw into `workspace`, and a
 // second kernel adds the partials in a fixed order (bitwise reproducible, no atomics).
@@ -104,8 +111,8 @@ GE_CUDA_LAUNCHER void conv_transpose2d_forward(const ConvShape& s, const float* 
 GE_CUDA_LAUNCHER int64_t conv2d_weight_workspace_floats(const ConvShape& s,
                                                         ConvTile tile = ConvTile::Auto);
 GE_CUDA_LAUNCHER void conv2d_weight(const ConvShape& s, const float* x, const float* dy, float* dw,
-                                    float* workspace, Stream stream,
-                                    ConvTile tile = ConvTile::Auto);
+                                    float* workspace, Stream stream, ConvTile tile = ConvTile::Auto,
+                                    ConvMath math = ConvMath::Fp32);
 
 // cuDNN baselines (nvcc builds only; elsewhere cudnn_available() is false and the others throw
 // ge::Error saying cuDNN is not in this build). FP32 FMA math (no TF32), like the native kernels.

@@ -14,6 +14,8 @@
 #include <cuda_fp16.h>
 #include <cuda_bf16.h>
 
+#include "ganengine/emu/matrix.h"
+
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -113,7 +115,10 @@ enum class WarpOp : unsigned char {
   ballot,
   any,
   all,
-  active
+  active,
+  mma_tf32,  // the warp matrix operations of matrix.h: value points at the lane's operands
+  mma_bf16,
+  ldmatrix
 };
 unsigned long long warp_op(WarpOp op, unsigned mask, unsigned long long value, int arg, int width,
                            const std::source_location& where);
