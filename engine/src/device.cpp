@@ -25,6 +25,18 @@ bool cuda_is_emulated() {
 #endif
 }
 
+std::string describe_device(Device device) {
+  if (device.is_cpu()) return device.str();
+  if (cuda_is_emulated()) {
+    GE_CHECK(device.index < cuda_device_count(), "describe_device: ", device.str(),
+             " does not exist (", cuda_device_count(), " CUDA devices)");
+    return device.str() +
+           " (CUDA emulator: a test tool, about 100x slower than --device cpu; build the cuda "
+           "preset for a real GPU)";
+  }
+  return device.str() + " (" + cuda_rt::device_label(device) + ")";
+}
+
 void synchronize(Device device) {
   if (device.is_cuda()) cuda_rt::sync_stream(device);
 }

@@ -1,10 +1,13 @@
 // CUDA bias_act: one grid-stride kernel templated on mode and activation. When every buffer the
 // mode reads shares the output's alignment mod 16 bytes, the body moves float4s (a scalar head up
-// to the first aligned element and a scalar tail); otherwise it moves floats.
+// to the first aligned element and a scalar tail); otherwise it moves floats. The loop counts in
+// int and the bias channel is a 32-bit multiply-shift division (channel_of.cuh) unless the
+// tensor has 2^31 elements.
 #include <cstdint>
 
 #include "common/bias_act.h"
 #include "common/grid.h"
+#include "cuda/channel_of.cuh"
 #include "cuda/launch.cuh"
 #include "cuda/vec4.cuh"
 #include "ganengine/kernels/bias_act.h"
@@ -12,49 +15,64 @@
 namespace ge::kernels::cuda {
 namespace {
 
-template <BiasActMode M>
-__device__ __forceinline__ float bias_at(const BiasActArgs& a, int64_t i) {
+template <BiasActMode M, typename I>
+__device__ __forceinline__ float bias_at(const BiasActArgs& a, const ChannelOf<I>& ch, I i) {
   if constexpr (M == BiasActMode::Forward) {
-    return a.bias != nullptr ? a.bias[(i / a.inner) % a.channels] : 0.f;
+    return a.bias != nullptr ? __ldg(a.bias + ch(i)) : 0.f;
   } else {
     return 0.f;
   }
 }
 
-template <BiasActMode M, BiasActFn A>
-__device__ __forceinline__ float element(const BiasActArgs& a, const BiasActParams& p, int64_t i) {
+template <BiasActMode M, BiasActFn A, typename I>
+__device__ __forceinline__ float element(const BiasActArgs& a, const BiasActParams& p,
+                                         const ChannelOf<I>& ch, I i) {
   const float y = M == BiasActMode::Forward ? 0.f : a.y[i];
   const float dy = M == BiasActMode::SecondOrder ? a.dy[i] : 0.f;
-  return bias_act_apply<M, A>(a.x[i], bias_at<M>(a, i), y, dy, p);
+  return bias_act_apply<M, A>(a.x[i], bias_at<M>(a, ch, i), y, dy, p);
 }
 
 // Vec: elements [head, head + 4 * nvec) as float4s, the rest (at most 3 + 3) by the first
 // threads of the grid.
-template <BiasActMode M, BiasActFn A, bool Vec>
-__global__ void bias_act_kernel(BiasActArgs a, BiasActParams p, int64_t head) {
-  const int64_t tid = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+template <BiasActMode M, BiasActFn A, bool Vec, typename I>
+__global__ void bias_act_kernel(BiasActArgs a, BiasActParams p, ChannelOf<I> ch, I head) {
+  const I n = static_cast<I>(a.n);
+  const I tid =
+      static_cast<I>(blockIdx.x) * static_cast<I>(blockDim.x) + static_cast<I>(threadIdx.x);
+  const I stride = static_cast<I>(gridDim.x) * static_cast<I>(blockDim.x);
   if constexpr (Vec) {
-    const int64_t nvec = (a.n - head) / 4;
+    const I nvec = (n - head) / 4;
     const float4 zero = make_float4(0.f, 0.f, 0.f, 0.f);
-    for (int64_t i = tid; i < nvec; i += stride) {
-      const int64_t e = head + 4 * i;  // first element of this float4
+    for (I i = tid; i < nvec; i += stride) {
+      const I e = head + 4 * i;  // first element of this float4
       const float4 v = load4(a.x + e);
       const float4 y = M == BiasActMode::Forward ? zero : load4(a.y + e);
       const float4 dy = M == BiasActMode::SecondOrder ? load4(a.dy + e) : zero;
       float4 r;
-      r.x = bias_act_apply<M, A>(v.x, bias_at<M>(a, e), y.x, dy.x, p);
-      r.y = bias_act_apply<M, A>(v.y, bias_at<M>(a, e + 1), y.y, dy.y, p);
-      r.z = bias_act_apply<M, A>(v.z, bias_at<M>(a, e + 2), y.z, dy.z, p);
-      r.w = bias_act_apply<M, A>(v.w, bias_at<M>(a, e + 3), y.w, dy.w, p);
+      r.x = bias_act_apply<M, A>(v.x, bias_at<M>(a, ch, e), y.x, dy.x, p);
+      r.y = bias_act_apply<M, A>(v.y, bias_at<M>(a, ch, e + 1), y.y, dy.y, p);
+      r.z = bias_act_apply<M, A>(v.z, bias_at<M>(a, ch, e + 2), y.z, dy.z, p);
+      r.w = bias_act_apply<M, A>(v.w, bias_at<M>(a, ch, e + 3), y.w, dy.w, p);
       reinterpret_cast<float4*>(a.out + head)[i] = r;
     }
-    const int64_t tail = head + 4 * nvec;
-    if (tid < head) a.out[tid] = element<M, A>(a, p, tid);
-    if (tid < a.n - tail) a.out[tail + tid] = element<M, A>(a, p, tail + tid);
+    const I tail = head + 4 * nvec;
+    if (tid < head) a.out[tid] = element<M, A>(a, p, ch, tid);
+    if (tid < n - tail) a.out[tail + tid] = element<M, A>(a, p, ch, tail + tid);
   } else {
-    for (int64_t i = tid; i < a.n; i += stride)
-      a.out[i] = element<M, A>(a, p, i);
+    for (I i = tid; i < n; i += stride)
+      a.out[i] = element<M, A>(a, p, ch, i);
+  }
+}
+
+template <BiasActMode M, BiasActFn A, typename I>
+void launch(const BiasActArgs& a, const BiasActParams& p, bool vec, int64_t head, Stream stream) {
+  const ChannelOf<I> ch(a.inner, a.channels);
+  if (vec) {
+    GE_LAUNCH((bias_act_kernel<M, A, true, I>), grid_for((a.n - head) / 4), kBlock, 0, stream, a, p,
+              ch, static_cast<I>(head));
+  } else {
+    GE_LAUNCH((bias_act_kernel<M, A, false, I>), grid_for(a.n), kBlock, 0, stream, a, p, ch,
+              static_cast<I>(head));
   }
 }
 
@@ -74,12 +92,12 @@ void bias_act(BiasActMode mode, const BiasActParams& p, const BiasActArgs& a, St
   if (a.n == 0) return;
   const int64_t head = misalignment(a.out);
   const bool vec = vectorizable(mode, a, head);
+  const bool narrow = narrow_index(a.n);
   dispatch_bias_act(mode, p.act, [&]<BiasActMode M, BiasActFn A>() {
-    if (vec) {
-      GE_LAUNCH((bias_act_kernel<M, A, true>), grid_for((a.n - head) / 4), kBlock, 0, stream, a, p,
-                head);
+    if (narrow) {
+      launch<M, A, int>(a, p, vec, head, stream);
     } else {
-      GE_LAUNCH((bias_act_kernel<M, A, false>), grid_for(a.n), kBlock, 0, stream, a, p, head);
+      launch<M, A, int64_t>(a, p, vec, head, stream);
     }
   });
 }

@@ -31,7 +31,6 @@ namespace {
 
 using namespace conv_detail;  // NOLINT(google-build-using-namespace): this file's own parts
 
-constexpr int64_t kSMs = 132;  // H100 SXM; only sizes the split-K heuristic
 constexpr int64_t kMaxGridYZ = 65535;
 constexpr int64_t kMinSplitK = 16 * kBK;  // a split of the weight gradient's K is never shorter
 
@@ -178,7 +177,8 @@ TileKind pick_tile(ConvTile forced, int64_t m, int64_t n, int64_t z) {
       break;
   }
   if (m <= Thin::BM) return TileKind::Thin;
-  if (m >= Tall::BM && ceil_div(m, Tall::BM) * ceil_div(n, Tall::BN) * z >= 2 * kSMs)
+  if (m >= Tall::BM &&
+      ceil_div(m, Tall::BM) * ceil_div(n, Tall::BN) * z >= 2 * ge::cuda::sm_count())
     return TileKind::Tall;
   return TileKind::Wide;
 }
@@ -238,8 +238,8 @@ struct WeightSplit {
   int64_t split_len;  // a multiple of kBK
 };
 
-// Depends on the shape only, so the workspace size and the summation order (hence the bits of
-// the result) are the same on every device.
+// Depends on the shape and the device's SM count only, so the workspace size and the summation
+// order (hence the bits of the result) are the same on every run on one kind of GPU.
 WeightSplit weight_split(const ConvShape& s, ConvTile forced, const char* op) {
   const int64_t m = s.out_c / s.groups, n = s.in_c / s.groups * s.kh * s.kw;
   const int64_t k = s.batch * s.out_h * s.out_w;
@@ -252,7 +252,7 @@ WeightSplit weight_split(const ConvShape& s, ConvTile forced, const char* op) {
   const int64_t bm = w.tile == TileKind::Tall ? Tall::BM : Wide::BM;
   const int64_t tiles = ceil_div(m, bm) * ceil_div(n, Wide::BN) * s.groups;
   const int64_t numel = s.out_c * n;
-  int64_t splits = std::min(ceil_div(2 * kSMs, tiles), ceil_div(k, kMinSplitK));
+  int64_t splits = std::min(ceil_div(2 * ge::cuda::sm_count(), tiles), ceil_div(k, kMinSplitK));
   splits = std::min({splits, kMaxGridYZ / s.groups, kIntMax / std::max<int64_t>(numel, 1)});
   splits = std::max<int64_t>(splits, 1);
   w.split_len = ceil_div(ceil_div(std::max<int64_t>(k, 1), splits), kBK) * kBK;

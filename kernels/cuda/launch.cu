@@ -1,5 +1,8 @@
-// Error reporting for GE_LAUNCH and GE_CUDA_CHECK.
+// Error reporting for GE_LAUNCH and GE_CUDA_CHECK, and the device facts launchers size grids by.
 #include "cuda/launch.cuh"
+
+#include <array>
+#include <atomic>
 
 namespace ge::cuda {
 
@@ -22,6 +25,23 @@ void throw_runtime_error(const char* expr, const char* file, int line, cudaError
 #endif
   fail(expr, " failed at ", file, ":", line, ": ", cudaGetErrorName(err), ": ",
        cudaGetErrorString(err), detail.empty() ? "" : ": ", detail);
+}
+
+int sm_count() {
+  constexpr int kMaxDevices = 64;
+  static std::array<std::atomic<int>, kMaxDevices> counts{};  // 0: not read yet
+  int device = 0;
+  GE_CUDA_CHECK(cudaGetDevice(&device));
+  GE_CHECK(device >= 0 && device < kMaxDevices, "sm_count: device ", device, " beyond the ",
+           kMaxDevices, " supported");
+  std::atomic<int>& slot = counts[static_cast<size_t>(device)];
+  int n = slot.load(std::memory_order_relaxed);
+  if (n == 0) {
+    GE_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device));
+    GE_CHECK(n > 0, "sm_count: device ", device, " reports ", n, " SMs");
+    slot.store(n, std::memory_order_relaxed);
+  }
+  return n;
 }
 
 }  // namespace ge::cuda

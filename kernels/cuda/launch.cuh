@@ -25,6 +25,10 @@ namespace ge::cuda {
 [[noreturn]] void throw_runtime_error(const char* expr, const char* file, int line,
                                       cudaError_t err);
 
+// The current device's SM count (cudaDevAttrMultiProcessorCount), read once per device: what
+// grid-size heuristics (split-K, blocks per stream) aim to fill.
+int sm_count();
+
 template <typename... KernelArgs, typename... Args>
 void launch(const char* name, void (*kernel)(KernelArgs...), dim3 grid, dim3 block,
             size_t shared_bytes, cudaStream_t stream, Args&&... args) {

@@ -23,7 +23,10 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int64_t kMinChunk = 4 * kThreads;  // one float4 per thread
 constexpr int64_t kMaxChunk = 64 * kMinChunk;
-constexpr int64_t kTargetBlocks = 132 * 8;  // H100: 132 SMs, 8 resident blocks of 256 each
+// The blocks a launch aims for: 8 resident blocks of 256 threads on every SM.
+int64_t target_blocks() {
+  return 8 * static_cast<int64_t>(ge::cuda::sm_count());
+}
 
 // Arrays of R read-only operands keep one slot when R is 0 (clamp reads nothing else).
 template <int R>
@@ -152,7 +155,8 @@ void launch_table(TensorTable<W, R, N>& table, const Op& op, Stream stream) {
   int64_t total = 0;
   for (int i = 0; i < table.count; ++i)
     total += table.n[i];
-  int64_t chunk = (total + kTargetBlocks - 1) / kTargetBlocks;
+  const int64_t target = target_blocks();
+  int64_t chunk = (total + target - 1) / target;
   chunk = (chunk + kMinChunk - 1) / kMinChunk * kMinChunk;
   chunk = chunk < kMinChunk ? kMinChunk : (chunk > kMaxChunk ? kMaxChunk : chunk);
   int64_t blocks = 0;

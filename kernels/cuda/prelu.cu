@@ -4,38 +4,15 @@
 // 32-bit multiply-shift division by the launch's constants unless the tensor has 2^31 elements.
 #include <cstdint>
 
-#include "common/conv.h"
 #include "common/grid.h"
 #include "common/prelu.h"
+#include "cuda/channel_of.cuh"
 #include "cuda/launch.cuh"
 #include "cuda/vec4.cuh"
 #include "ganengine/kernels/prelu.h"
 
 namespace ge::kernels::cuda {
 namespace {
-
-template <typename I>
-struct ChannelOf;
-
-template <>
-struct ChannelOf<int> {
-  FastDiv by_inner, by_channels;
-  ChannelOf(int64_t inner, int64_t channels)
-      : by_inner(static_cast<uint32_t>(inner)), by_channels(static_cast<uint32_t>(channels)) {}
-  __device__ __forceinline__ int operator()(int e) const {
-    int row, c, unused;
-    by_inner.divmod(e, row, unused);
-    by_channels.divmod(row, unused, c);
-    return c;
-  }
-};
-
-template <>
-struct ChannelOf<int64_t> {
-  int64_t inner, channels;
-  ChannelOf(int64_t inner, int64_t channels) : inner(inner), channels(channels) {}
-  __device__ __forceinline__ int64_t operator()(int64_t e) const { return e / inner % channels; }
-};
 
 template <PreluMode M, typename I>
 __device__ __forceinline__ float slope(const PreluArgs& a, const ChannelOf<I>& ch, I e) {
@@ -95,8 +72,7 @@ void prelu(PreluMode mode, const PreluArgs& a, Stream stream) {
   prelu_check(mode, a);
   if (a.n == 0) return;
   const bool vec = vectorizable(mode, a);
-  // The loop index must not wrap once past n: leave a grid's stride of headroom below 2^31.
-  const bool narrow = a.n <= INT32_MAX - kMaxBlocks * kBlock;
+  const bool narrow = narrow_index(a.n);
   dispatch_prelu(mode, [&]<PreluMode M>() {
     if (narrow) {
       launch<M, int>(a, vec, stream);

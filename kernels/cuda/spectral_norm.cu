@@ -34,9 +34,11 @@ namespace {
 constexpr int kColX = 32, kColY = 16;  // cols pass block: 32 columns x 16 row groups
 constexpr int kRowWarps = 4;           // rows pass block: 4 rows at a time, one per warp
 constexpr int64_t kMaxPassBlocks = 1024;
-// Output and backward grids: a few blocks per H100 SM, so the per-block sum of the partials
-// stays small next to the streamed bytes.
-constexpr int64_t kStreamBlocks = 132 * 4;
+// Output and backward grids: a few blocks per SM, so the per-block sum of the partials stays
+// small next to the streamed bytes.
+int64_t stream_blocks() {
+  return 4 * static_cast<int64_t>(ge::cuda::sm_count());
+}
 constexpr int kStreamBlock = 256;
 constexpr int64_t kMaxGridY = 65535;
 
@@ -50,7 +52,7 @@ int64_t rows_grid(int64_t h) {
   return std::min<int64_t>((h + kRowWarps - 1) / kRowWarps, kMaxPassBlocks);
 }
 int64_t dot_grid(int64_t n) {
-  return std::clamp<int64_t>((n / 4 + kStreamBlock - 1) / kStreamBlock, 1, kStreamBlocks / 2);
+  return std::clamp<int64_t>((n / 4 + kStreamBlock - 1) / kStreamBlock, 1, stream_blocks() / 2);
 }
 
 }  // namespace
@@ -302,7 +304,7 @@ void spectral_norm(const SpectralNormArgs& a, Stream stream) {
   const int64_t n = h * w;
   const int64_t work = std::max({n / 4, h, w});
   const unsigned grid = static_cast<unsigned>(
-      std::clamp<int64_t>((work + kStreamBlock - 1) / kStreamBlock, 1, kStreamBlocks));
+      std::clamp<int64_t>((work + kStreamBlock - 1) / kStreamBlock, 1, stream_blocks()));
   if (a.out != nullptr && aligned16(a.out) && aligned16(a.weight)) {
     GE_LAUNCH(sn_output_kernel<true>, grid, kStreamBlock, 0, stream, o);
   } else {
@@ -323,8 +325,8 @@ void spectral_norm_grad(const SpectralNormGradArgs& a, Stream stream) {
   const bool vec = a.w % 4 == 0 && aligned16(a.grad) && aligned16(a.out) && aligned16(a.v);
   const int64_t row_work = vec ? a.w / 4 : a.w;
   const int64_t gx =
-      std::clamp<int64_t>((row_work + kStreamBlock - 1) / kStreamBlock, 1, kStreamBlocks);
-  const int64_t gy = std::clamp<int64_t>(2 * kStreamBlocks / gx, 1, std::min(a.h, kMaxGridY));
+      std::clamp<int64_t>((row_work + kStreamBlock - 1) / kStreamBlock, 1, stream_blocks());
+  const int64_t gy = std::clamp<int64_t>(2 * stream_blocks() / gx, 1, std::min(a.h, kMaxGridY));
   const dim3 grid(static_cast<unsigned>(gx), static_cast<unsigned>(gy));
   if (vec) {
     GE_LAUNCH(sn_grad_apply_kernel<true>, grid, kStreamBlock, 0, stream, a, a.workspace, ndot);

@@ -184,6 +184,23 @@ TEST(Device, ParseAndName) {
 #endif
 }
 
+TEST(Device, DescribeNamesWhatRunsTheWork) {
+  EXPECT_EQ(ge::describe_device(ge::kCPU), "cpu");
+  if (!ge::cuda_is_available()) GTEST_SKIP() << "no CUDA device (nor the emulator)";
+  const std::string cuda = ge::describe_device(ge::kCUDA);
+  EXPECT_EQ(cuda.rfind("cuda:0 (", 0), 0u) << cuda;
+  if (ge::cuda_is_emulated()) {
+    EXPECT_NE(cuda.find("CUDA emulator: a test tool"), std::string::npos) << cuda;
+    EXPECT_NE(cuda.find("build the cuda preset for a real GPU"), std::string::npos) << cuda;
+  } else {
+    EXPECT_NE(cuda.find(", sm_"), std::string::npos) << cuda;
+    EXPECT_NE(cuda.find(" SMs)"), std::string::npos) << cuda;
+  }
+  const std::string msg =
+      ge::testing::error_of([] { (void)ge::describe_device(ge::Device::cuda(99)); });
+  EXPECT_NE(msg.find("cuda:99 does not exist"), std::string::npos) << msg;
+}
+
 GE_INSTANTIATE_DEVICE_TEST(TensorTest);
 
 }  // namespace

@@ -97,6 +97,7 @@ TEST(GanApp, TrainsResumesAndGeneratesOnRing8) {
                                    "' --steps 2 --batch 16 --width 8 --latent-dim 2 --seed 1 "
                                    "--device cpu --quiet");
   ASSERT_EQ(r.rc, 0) << r.output;
+  EXPECT_OUTPUT(r, "device: cpu\n");
   for (const char* f : {"checkpoint.json", "checkpoint.safetensors", "metrics.jsonl",
                         "loss_curve.png", "samples/final.png"})
     EXPECT_TRUE(fs::exists(fs::path(out) / f)) << f;
@@ -115,6 +116,21 @@ TEST(GanApp, TrainsResumesAndGeneratesOnRing8) {
   r = run_app("gan", "generate --ckpt '" + out + "' --n 32 --out '" + png + "'");
   ASSERT_EQ(r.rc, 0) << r.output;
   EXPECT_EQ(png_size(png), std::make_pair(560, 560));  // 2-D samples: a scatter plot
+}
+
+// A run on the CUDA device says what that device is: under the emulator, that it is one.
+TEST(GanApp, AnnouncesTheCudaDevice) {
+  if (!cuda_is_available()) GTEST_SKIP() << "no CUDA device (nor the emulator)";
+  const fs::path dir = fresh_dir("cuda_device");
+  const AppResult r =
+      run_app("gan", "train --arch gan-mlp --data ring8 --out '" + (dir / "run").string() +
+                         "' --steps 1 --batch 8 --width 8 --latent-dim 2 "
+                         "--device cuda --quiet");
+  ASSERT_EQ(r.rc, 0) << r.output;
+  EXPECT_OUTPUT(r, "device: " + describe_device(kCUDA) + "\n");
+  if (cuda_is_emulated()) {
+    EXPECT_OUTPUT(r, "device: cuda:0 (CUDA emulator: a test tool");
+  }
 }
 
 TEST(GanApp, ErrorsExitNonZeroWithAMessage) {

@@ -25,6 +25,10 @@ bool cuda_is_available();
 int cuda_device_count();
 // True in builds whose CUDA backend is the CPU emulator.
 bool cuda_is_emulated();
+// The device as the apps announce it: "cpu", "cuda:0 (NVIDIA H100 80GB HBM3, sm_90, 132 SMs)",
+// or for the emulator "cuda:0 (CUDA emulator: a test tool, ...)". Throws ge::Error for a CUDA
+// device that does not exist.
+std::string describe_device(Device device);
 // Blocks until all work queued on the device is done.
 void synchronize(Device device);
 

@@ -32,6 +32,10 @@ kernels::Stream stream(Device device) {
   refuse("cuda stream", device);
 }
 
+std::string device_label(Device device) {
+  refuse("cuda device_label", device);
+}
+
 void set_device(Device device) {
   refuse("cuda set_device", device);
 }

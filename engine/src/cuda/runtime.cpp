@@ -2,6 +2,7 @@
 
 #include <array>
 #include <mutex>
+#include <string>
 
 #include "ganengine/error.h"
 
@@ -33,6 +34,15 @@ int device_count() {
 
 const char* unavailable_reason() {
   return "no CUDA device is available";
+}
+
+std::string device_label(Device device) {
+  GE_CHECK(device.is_cuda() && device.index >= 0 && device.index < device_count(), "cuda: device ",
+           device.str(), " does not exist (", device_count(), " CUDA devices)");
+  cudaDeviceProp prop{};
+  check(cudaGetDeviceProperties(&prop, device.index), "cudaGetDeviceProperties");
+  return std::string(prop.name) + ", sm_" + std::to_string(prop.major) +
+         std::to_string(prop.minor) + ", " + std::to_string(prop.multiProcessorCount) + " SMs";
 }
 
 void set_device(Device device) {

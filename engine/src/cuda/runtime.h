@@ -4,6 +4,7 @@
 // CUDA backend (GE_CUDA_OFF) defines them in backend_absent.cpp: no device is ever counted, and
 // everything that would need one refuses with an error that says how to build with CUDA.
 #include <cstddef>
+#include <string>
 
 #if !defined(GE_CUDA_OFF)
 #include <cuda_runtime_api.h>
@@ -27,6 +28,8 @@ const char* unavailable_reason();
 // The engine stream of a CUDA device: every kernel, memset and copy the engine issues for that
 // device goes to it, so ordering between them is the stream's order.
 kernels::Stream stream(Device device);
+// "NVIDIA H100 80GB HBM3, sm_90, 132 SMs": the device's name, architecture and SM count.
+std::string device_label(Device device);
 // Makes `device` current for the calling thread (allocations and stream creation need it).
 void set_device(Device device);
 void sync_stream(Device device);

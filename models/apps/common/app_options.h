@@ -2,6 +2,7 @@
 // Options every app shares: device, data set, output directory and the trainer's settings.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 
@@ -22,6 +23,7 @@ inline Device resolve_device(const std::string& text) {
            "use --device cpu");
   GE_CHECK(!device.is_cuda() || device.index < cuda_device_count(), "--device ", text,
            ": there are only ", cuda_device_count(), " CUDA devices");
+  std::fprintf(stderr, "device: %s\n", describe_device(device).c_str());
   return device;
 }
 

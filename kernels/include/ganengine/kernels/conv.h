@@ -107,7 +107,7 @@ GE_CUDA_LAUNCHER void conv_transpose2d_forward(const ConvShape& s, const float* 
 // few blocks, K is split across blocks, each split writes its partial dw into `workspace`, and a
 // second kernel adds the partials in a fixed order (bitwise reproducible, no atomics).
 // `workspace` holds conv2d_weight_workspace_floats(s, tile) floats (may be null when that is 0);
-// the split depends on the shape and tile only. Thin is not offered here.
+// the split depends on the shape, tile and the device's SM count only. Thin is not offered here.
 GE_CUDA_LAUNCHER int64_t conv2d_weight_workspace_floats(const ConvShape& s,
                                                         ConvTile tile = ConvTile::Auto);
 GE_CUDA_LAUNCHER void conv2d_weight(const ConvShape& s, const float* x, const float* dy, float* dw,

@@ -1,0 +1,44 @@
+#pragma once
+// The channel c = (e / inner) % channels of flat element e of a [.., channels, inner] tensor, as
+// the per-channel elementwise kernels (bias_act's bias, prelu's slope) look it up for every
+// element: 32-bit multiply-shift division by the launch's constants (ChannelOf<int>) unless the
+// tensor has 2^31 elements (ChannelOf<int64_t>, 64-bit division). A kernel templated on the
+// index type I runs its grid-stride loop in I as well.
+#include <cstdint>
+
+#include "common/fast_div.h"
+#include "common/grid.h"
+#include "cuda/launch.cuh"
+
+namespace ge::kernels::cuda {
+
+template <typename I>
+struct ChannelOf;
+
+template <>
+struct ChannelOf<int> {
+  FastDiv by_inner, by_channels;
+  ChannelOf(int64_t inner, int64_t channels)
+      : by_inner(static_cast<uint32_t>(inner)), by_channels(static_cast<uint32_t>(channels)) {}
+  __device__ __forceinline__ int operator()(int e) const {
+    int row, c, unused;
+    by_inner.divmod(e, row, unused);
+    by_channels.divmod(row, unused, c);
+    return c;
+  }
+};
+
+template <>
+struct ChannelOf<int64_t> {
+  int64_t inner, channels;
+  ChannelOf(int64_t inner, int64_t channels) : inner(inner), channels(channels) {}
+  __device__ __forceinline__ int64_t operator()(int64_t e) const { return e / inner % channels; }
+};
+
+// Whether a grid-stride loop over n elements can count in int: the index must not wrap once past
+// n, so a grid's stride of headroom stays below 2^31.
+inline bool narrow_index(int64_t n) {
+  return n <= INT32_MAX - kMaxBlocks * kBlock;
+}
+
+}  // namespace ge::kernels::cuda
