@@ -205,8 +205,8 @@ void BM_conv_prelu_unfused_fwd_bwd(benchmark::State& state, ge::Device device) {
 
 }  // namespace
 
-// The argument is the layer index in kLayers (the label names it). cuDNN and cuBLAS run in
-// FP32 FMA math whatever the policy (their TF32 modes are not wired yet).
+// The argument is the layer index in kLayers (the label names it). The native kernels and cuDNN
+// follow the TF32 policy; im2col + cuBLAS runs FP32 FMA math whatever it says.
 #define GE_CONV_ALGO_CASE(fn, name, algo, tf32) \
   BENCHMARK_CAPTURE(fn, name, Algo{algo, tf32}) \
       ->DenseRange(0, kLayerCount - 1)          \
@@ -216,7 +216,8 @@ void BM_conv_prelu_unfused_fwd_bwd(benchmark::State& state, ge::Device device) {
   GE_CONV_ALGO_CASE(fn, native_fp32, ge::ConvAlgo::Native, false); \
   GE_CONV_ALGO_CASE(fn, native_tf32, ge::ConvAlgo::Native, true);  \
   GE_CONV_ALGO_CASE(fn, gemm, ge::ConvAlgo::Gemm, false);          \
-  GE_CONV_ALGO_CASE(fn, cudnn, ge::ConvAlgo::Cudnn, false)
+  GE_CONV_ALGO_CASE(fn, cudnn_fp32, ge::ConvAlgo::Cudnn, false);   \
+  GE_CONV_ALGO_CASE(fn, cudnn_tf32, ge::ConvAlgo::Cudnn, true)
 
 GE_CONV_ALGO_BENCH(BM_conv_algo);
 GE_CONV_ALGO_BENCH(BM_conv_algo_fwd_bwd);

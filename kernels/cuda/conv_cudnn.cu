@@ -64,7 +64,7 @@ struct Plan {
   }
 };
 
-using PlanKey = std::array<int64_t, 16>;
+using PlanKey = std::array<int64_t, 17>;
 
 // One handle per device and the plans made with it, per host thread (cuDNN handles must not be
 // shared between concurrently calling threads).
@@ -87,7 +87,7 @@ class State {
       check(cudnnCreate(&handles_[static_cast<size_t>(d)]), op, "cudnnCreate");
     return handles_[static_cast<size_t>(d)];
   }
-  Plan& plan(CudnnConvOp op, const ConvShape& s);
+  Plan& plan(CudnnConvOp op, const ConvShape& s, ConvMath math);
 
  private:
   std::vector<cudnnHandle_t> handles_;
@@ -103,7 +103,7 @@ int as_int(int64_t v) {
   return static_cast<int>(v);
 }
 
-void describe(Plan& p, const ConvShape& s, const char* op) {
+void describe(Plan& p, const ConvShape& s, ConvMath math, const char* op) {
   check(cudnnCreateTensorDescriptor(&p.x), op, "cudnnCreateTensorDescriptor");
   check(cudnnCreateTensorDescriptor(&p.y), op, "cudnnCreateTensorDescriptor");
   check(cudnnCreateFilterDescriptor(&p.w), op, "cudnnCreateFilterDescriptor");
@@ -123,8 +123,11 @@ void describe(Plan& p, const ConvShape& s, const char* op) {
         op, "cudnnSetConvolution2dDescriptor");
   check(cudnnSetConvolutionGroupCount(p.conv, as_int(s.groups)), op,
         "cudnnSetConvolutionGroupCount");
-  // FP32 FMA only: TF32 tensor cores would make the baseline compute something else.
-  check(cudnnSetConvolutionMathType(p.conv, CUDNN_FMA_MATH), op, "cudnnSetConvolutionMathType");
+  // Fp32: FMA only, the exact baseline. Tf32: cuDNN's default math, which on sm_80+ lets it run
+  // FP32 data on the TF32 tensor cores (what PyTorch selects when allow_tf32 is set).
+  check(cudnnSetConvolutionMathType(p.conv,
+                                    math == ConvMath::Tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH),
+        op, "cudnnSetConvolutionMathType");
 }
 
 // The first successful result of a heuristic ranking, a deterministic one if any succeeded.
@@ -152,7 +155,7 @@ void choose(Plan& p, const char* op, const char* find_name, const char* size_nam
   check(size(p.algo, &p.bytes), op, size_name);
 }
 
-Plan& State::plan(CudnnConvOp op, const ConvShape& s) {
+Plan& State::plan(CudnnConvOp op, const ConvShape& s, ConvMath math) {
   const char* name = op_name(op);
   const int d = device();
   const PlanKey key{static_cast<int64_t>(op),
@@ -170,12 +173,13 @@ Plan& State::plan(CudnnConvOp op, const ConvShape& s) {
                     s.stride_w,
                     s.pad_h,
                     s.pad_w,
-                    s.groups};
+                    s.groups,
+                    static_cast<int64_t>(math)};
   auto it = plans_.find(key);
   if (it != plans_.end()) return *it->second;
   cudnnHandle_t h = handle(d, name);
   auto p = std::make_unique<Plan>();
-  describe(*p, s, name);
+  describe(*p, s, math, name);
   switch (op) {
     case CudnnConvOp::Forward:
       choose<cudnnConvolutionFwdAlgoPerf_t, CUDNN_CONVOLUTION_FWD_ALGO_COUNT>(
@@ -232,13 +236,13 @@ void check_sizes(const ConvShape& s, const char* op) {
 
 // The plan for a call, after checking the caller's workspace covers it; null when there is no
 // work (an empty batch).
-Plan* prepare(CudnnConvOp op, const ConvShape& s, const void* workspace, size_t bytes,
-              cudnnHandle_t* h, Stream stream) {
+Plan* prepare(CudnnConvOp op, const ConvShape& s, ConvMath math, const void* workspace,
+              size_t bytes, cudnnHandle_t* h, Stream stream) {
   const char* name = op_name(op);
   check_sizes(s, name);
   if (s.batch == 0) return nullptr;
   State& st = state();
-  Plan& p = st.plan(op, s);
+  Plan& p = st.plan(op, s, math);
   GE_CHECK(bytes >= p.bytes && (p.bytes == 0 || workspace != nullptr), name,
            ": expected a workspace of at least ", p.bytes, " bytes (cudnn_workspace_bytes), got ",
            bytes, workspace == nullptr ? " (null)" : "");
@@ -250,10 +254,10 @@ Plan* prepare(CudnnConvOp op, const ConvShape& s, const void* workspace, size_t 
 // Runs call(handle, plan, &alpha, &beta) (alpha 1, beta 0: the output is overwritten) with the
 // plan for op; false, running nothing, when there is no work.
 template <typename Call>
-bool run(CudnnConvOp op, const ConvShape& s, void* workspace, size_t bytes, Stream stream,
-         const char* call_name, Call&& call) {
+bool run(CudnnConvOp op, const ConvShape& s, ConvMath math, void* workspace, size_t bytes,
+         Stream stream, const char* call_name, Call&& call) {
   cudnnHandle_t h = nullptr;
-  const Plan* p = prepare(op, s, workspace, bytes, &h, stream);
+  const Plan* p = prepare(op, s, math, workspace, bytes, &h, stream);
   if (p == nullptr) return false;
   const float one = 1.f, zero = 0.f;
   check(call(h, *p, &one, &zero), op_name(op), call_name);
@@ -296,32 +300,33 @@ bool cudnn_available() {
   }
 }
 
-size_t cudnn_workspace_bytes(CudnnConvOp op, const ConvShape& s) {
+size_t cudnn_workspace_bytes(CudnnConvOp op, const ConvShape& s, ConvMath math) {
   check_sizes(s, op_name(op));
   if (s.batch == 0) return 0;
-  return state().plan(op, s).bytes;
+  return state().plan(op, s, math).bytes;
 }
 
 void cudnn_conv2d_forward(const ConvShape& s, const float* x, const float* w, const ConvEpilogue& e,
-                          float* y, void* workspace, size_t workspace_bytes, Stream stream) {
+                          float* y, void* workspace, size_t workspace_bytes, Stream stream,
+                          ConvMath math) {
   // The engine runs PReLU after cuDNN as a pass of its own.
   check_prelu_epilogue(e, "cudnn_conv2d_forward", false);
-  const bool ran =
-      run(CudnnConvOp::Forward, s, workspace, workspace_bytes, stream, "cudnnConvolutionForward",
-          [&](cudnnHandle_t h, const Plan& p, const float* one, const float* zero) {
-            return cudnnConvolutionForward(h, one, p.x, x, p.w, w, p.conv,
-                                           static_cast<cudnnConvolutionFwdAlgo_t>(p.algo),
-                                           workspace, workspace_bytes, zero, p.y, y);
-          });
+  const bool ran = run(
+      CudnnConvOp::Forward, s, math, workspace, workspace_bytes, stream, "cudnnConvolutionForward",
+      [&](cudnnHandle_t h, const Plan& p, const float* one, const float* zero) {
+        return cudnnConvolutionForward(h, one, p.x, x, p.w, w, p.conv,
+                                       static_cast<cudnnConvolutionFwdAlgo_t>(p.algo), workspace,
+                                       workspace_bytes, zero, p.y, y);
+      });
   if (ran) apply_epilogue(e, y, s.batch, s.out_c, s.out_h * s.out_w, stream);
 }
 
 void cudnn_conv_transpose2d_forward(const ConvShape& s, const float* y, const float* w,
                                     const ConvEpilogue& e, float* x, void* workspace,
-                                    size_t workspace_bytes, Stream stream) {
+                                    size_t workspace_bytes, Stream stream, ConvMath math) {
   check_prelu_epilogue(e, "cudnn_conv_transpose2d_forward", false);
   const bool ran =
-      run(CudnnConvOp::TransposeForward, s, workspace, workspace_bytes, stream,
+      run(CudnnConvOp::TransposeForward, s, math, workspace, workspace_bytes, stream,
           "cudnnConvolutionBackwardData",
           [&](cudnnHandle_t h, const Plan& p, const float* one, const float* zero) {
             return cudnnConvolutionBackwardData(h, one, p.w, w, p.y, y, p.conv,
@@ -332,14 +337,15 @@ void cudnn_conv_transpose2d_forward(const ConvShape& s, const float* y, const fl
 }
 
 void cudnn_conv2d_weight(const ConvShape& s, const float* x, const float* dy, float* dw,
-                         void* workspace, size_t workspace_bytes, Stream stream) {
-  const bool ran = run(
-      CudnnConvOp::Weight, s, workspace, workspace_bytes, stream, "cudnnConvolutionBackwardFilter",
-      [&](cudnnHandle_t h, const Plan& p, const float* one, const float* zero) {
-        return cudnnConvolutionBackwardFilter(h, one, p.x, x, p.y, dy, p.conv,
-                                              static_cast<cudnnConvolutionBwdFilterAlgo_t>(p.algo),
-                                              workspace, workspace_bytes, zero, p.w, dw);
-      });
+                         void* workspace, size_t workspace_bytes, Stream stream, ConvMath math) {
+  const bool ran = run(CudnnConvOp::Weight, s, math, workspace, workspace_bytes, stream,
+                       "cudnnConvolutionBackwardFilter",
+                       [&](cudnnHandle_t h, const Plan& p, const float* one, const float* zero) {
+                         return cudnnConvolutionBackwardFilter(
+                             h, one, p.x, x, p.y, dy, p.conv,
+                             static_cast<cudnnConvolutionBwdFilterAlgo_t>(p.algo), workspace,
+                             workspace_bytes, zero, p.w, dw);
+                       });
   if (!ran) {
     // No samples: the gradient is zero.
     GE_CUDA_CHECK(cudaMemsetAsync(
@@ -360,22 +366,22 @@ bool cudnn_available() {
   return false;
 }
 
-size_t cudnn_workspace_bytes(CudnnConvOp, const ConvShape&) {
+size_t cudnn_workspace_bytes(CudnnConvOp, const ConvShape&, ConvMath) {
   unavailable("cudnn_workspace_bytes");
 }
 
 void cudnn_conv2d_forward(const ConvShape&, const float*, const float*, const ConvEpilogue&, float*,
-                          void*, size_t, Stream) {
+                          void*, size_t, Stream, ConvMath) {
   unavailable("cudnn_conv2d_forward");
 }
 
 void cudnn_conv_transpose2d_forward(const ConvShape&, const float*, const float*,
-                                    const ConvEpilogue&, float*, void*, size_t, Stream) {
+                                    const ConvEpilogue&, float*, void*, size_t, Stream, ConvMath) {
   unavailable("cudnn_conv_transpose2d_forward");
 }
 
 void cudnn_conv2d_weight(const ConvShape&, const float*, const float*, float*, void*, size_t,
-                         Stream) {
+                         Stream, ConvMath) {
   unavailable("cudnn_conv2d_weight");
 }
 

@@ -325,87 +325,129 @@ TEST_F(ConvCudaTest, WeightGradientIsBitwiseReproducible) {
     ASSERT_EQ(std::memcmp(&va[i], &vb[i], sizeof(float)), 0) << "element " << i;
 }
 
-// The tensor-core kernels on layer shapes of the models (DCGAN's k4 s2 down and up, the 3x3
-// convolutions of SNGAN and StyleGAN-lite) against the exact FP32 reference in double, within
-// the bound TF32 rounding allows: each input carries a relative error of at most u = 2^-11, so a
-// product is off by at most (2u + u^2) of its magnitude, and FP32 summation of K terms adds at
-// most K 2^-24 of the sum of magnitudes. In the emulator, in each thread order.
+// Layer shapes of the models: DCGAN's k4 s2 down and up, the 3x3 convolutions of SNGAN and
+// StyleGAN-lite, an RGB input layer.
+struct Tf32Case {
+  ConvShape s;
+  const char* what;
+};
+const Tf32Case kTf32Cases[] = {
+    {conv_shape(2, 64, 16, 16, 128, 4, 2, 1), "DCGAN D 64->128 k4 s2"},
+    {conv_shape(2, 32, 8, 8, 48, 3, 1, 1), "SNGAN/StyleGAN 3x3 32->48"},
+    {conv_shape(1, 3, 12, 12, 40, 3, 1, 1), "RGB input layer"},
+};
+
+// The three convolutions of one shape on TF32 tensor cores: run(x, w, y, out_y, out_x, out_w)
+// computes conv2d(x, w), conv_transpose2d(y, w) and the weight gradient for (x, y) into the
+// out_ buffers. Each result is held against the exact FP32 reference in double within the bound
+// TF32 allows: an input with a relative error of at most u makes a product off by at most
+// (2u + u^2) of its magnitude, and FP32 summation of K terms adds at most K 2^-24 of the sum of
+// magnitudes. u = 2^-11 for inputs rounded to nearest (ours), 2^-10 for truncated ones.
+template <class Run>
+void expect_within_tf32_bound(const ConvShape& s, double u, Run&& run) {
+  const std::vector<float> x = lcg(x_count(s), 41), w = lcg(w_count(s), 42);
+  const std::vector<float> y = lcg(y_count(s), 43);
+  const auto magnitude = [](const std::vector<float>& v) {
+    std::vector<float> a(v.size());
+    for (size_t i = 0; i < v.size(); ++i)
+      a[i] = std::fabs(v[i]);
+    return a;
+  };
+  const BiasActParams linear{};
+  const std::vector<float> ax = magnitude(x), aw = magnitude(w), ay = magnitude(y);
+  struct Expect {
+    std::vector<double> exact, size;
+    int64_t k;
+  };
+  const Expect fwd{conv2d_ref(s, x, w, nullptr, linear), conv2d_ref(s, ax, aw, nullptr, linear),
+                   s.in_c * s.kh * s.kw};
+  const Expect tr{conv_transpose2d_ref(s, y, w, nullptr, linear),
+                  conv_transpose2d_ref(s, ay, aw, nullptr, linear), s.out_c * s.kh * s.kw};
+  const Expect wg{conv2d_weight_ref(s, x, y), conv2d_weight_ref(s, ax, ay),
+                  s.batch * s.out_h * s.out_w};
+  const auto within = [&](const std::vector<float>& got, const Expect& e, const char* op) {
+    const double fp32 = static_cast<double>(e.k) * 0x1p-24;
+    for (size_t i = 0; i < got.size(); ++i) {
+      const double bound = (2 * u + u * u + fp32) * e.size[i] + 1e-7;
+      if (std::fabs(got[i] - e.exact[i]) > bound) {
+        ADD_FAILURE() << op << "[" << i << "] = " << got[i] << ", exact " << e.exact[i]
+                      << ", bound " << bound;
+        return;
+      }
+    }
+  };
+  Buffer bx(Dev::Cuda, x), bw(Dev::Cuda, w), by(Dev::Cuda, y);
+  Buffer out_y(Dev::Cuda, y_count(s)), out_x(Dev::Cuda, x_count(s)), out_w(Dev::Cuda, w_count(s));
+  run(bx.data(), bw.data(), by.data(), out_y.data(), out_x.data(), out_w.data());
+  GE_TEST_CUDA(cudaDeviceSynchronize());
+  within(out_y.download(y_count(s)), fwd, "conv2d_forward");
+  within(out_x.download(x_count(s)), tr, "conv_transpose2d_forward");
+  within(out_w.download(w_count(s)), wg, "conv2d_weight");
+}
+
+// The native tensor-core kernels, in the emulator in each thread order; their result is not the
+// FP32 kernels' (the inputs really are rounded).
 TEST_F(ConvCudaTest, Tf32StaysWithinTheRoundingBoundOfFp32) {
-  struct Case {
-    ConvShape s;
-    const char* what;
-  };
-  const Case cases[] = {
-      {conv_shape(2, 64, 16, 16, 128, 4, 2, 1), "DCGAN D 64->128 k4 s2"},
-      {conv_shape(2, 32, 8, 8, 48, 3, 1, 1), "SNGAN/StyleGAN 3x3 32->48"},
-      {conv_shape(1, 3, 12, 12, 40, 3, 1, 1), "RGB input layer"},
-  };
 #if defined(GE_CUDA_EMULATOR)
   const emu::ThreadOrder orders[] = {emu::ThreadOrder::forward, emu::ThreadOrder::reverse,
                                      emu::ThreadOrder::random};
 #else
   const int orders[] = {0};
 #endif
-  for (const Case& c : cases) {
+  for (const Tf32Case& c : kTf32Cases) {
     const ConvShape& s = c.s;
     SCOPED_TRACE(std::string(c.what) + ": " + describe(s));
-    const std::vector<float> x = lcg(x_count(s), 41), w = lcg(w_count(s), 42);
-    const std::vector<float> y = lcg(y_count(s), 43);
-    const auto magnitude = [](const std::vector<float>& v) {
-      std::vector<float> a(v.size());
-      for (size_t i = 0; i < v.size(); ++i)
-        a[i] = std::fabs(v[i]);
-      return a;
-    };
-    const BiasActParams linear{};
-    const std::vector<float> ax = magnitude(x), aw = magnitude(w), ay = magnitude(y);
-    struct Expect {
-      std::vector<double> exact, size;
-      int64_t k;
-    };
-    const Expect fwd{conv2d_ref(s, x, w, nullptr, linear), conv2d_ref(s, ax, aw, nullptr, linear),
-                     s.in_c * s.kh * s.kw};
-    const Expect tr{conv_transpose2d_ref(s, y, w, nullptr, linear),
-                    conv_transpose2d_ref(s, ay, aw, nullptr, linear), s.out_c * s.kh * s.kw};
-    const Expect wg{conv2d_weight_ref(s, x, y), conv2d_weight_ref(s, ax, ay),
-                    s.batch * s.out_h * s.out_w};
-    const double u = 0x1p-11;
-    const auto within = [&](const std::vector<float>& got, const Expect& e, const char* op) {
-      const double fp32 = static_cast<double>(e.k) * 0x1p-24;
-      for (size_t i = 0; i < got.size(); ++i) {
-        const double bound = (2 * u + u * u + fp32) * e.size[i] + 1e-7;
-        if (std::fabs(got[i] - e.exact[i]) > bound) {
-          ADD_FAILURE() << op << "[" << i << "] = " << got[i] << ", exact " << e.exact[i]
-                        << ", bound " << bound;
-          return;
-        }
-      }
-    };
-    Buffer bx(Dev::Cuda, x), bw(Dev::Cuda, w), by(Dev::Cuda, y);
-    Buffer out_y(Dev::Cuda, y_count(s)), out_x(Dev::Cuda, x_count(s)), out_w(Dev::Cuda, w_count(s));
-    Buffer fp32_y(Dev::Cuda, y_count(s));
     Buffer ws(Dev::Cuda, cuda::conv2d_weight_workspace_floats(s));
+    Buffer fp32_y(Dev::Cuda, y_count(s));
     for (const auto order : orders) {
 #if defined(GE_CUDA_EMULATOR)
       emu::ScopedSchedule scoped({order, 11});
 #else
       (void)order;
 #endif
-      const auto tc = cuda::ConvMath::Tf32;
-      cuda::conv2d_forward(s, bx.data(), bw.data(), {}, out_y.data(), nullptr, cuda::ConvTile::Auto,
-                           tc);
-      cuda::conv_transpose2d_forward(s, by.data(), bw.data(), {}, out_x.data(), nullptr,
-                                     cuda::ConvTile::Auto, tc);
-      cuda::conv2d_weight(s, bx.data(), by.data(), out_w.data(), ws.data(), nullptr,
-                          cuda::ConvTile::Auto, tc);
-      cuda::conv2d_forward(s, bx.data(), bw.data(), {}, fp32_y.data(), nullptr);
-      GE_TEST_CUDA(cudaDeviceSynchronize());
-      within(out_y.download(y_count(s)), fwd, "conv2d_forward");
-      within(out_x.download(x_count(s)), tr, "conv_transpose2d_forward");
-      within(out_w.download(w_count(s)), wg, "conv2d_weight");
-      // The tensor-core path really rounds: its result is not the FP32 kernel's.
-      EXPECT_NE(out_y.download(y_count(s)), fp32_y.download(y_count(s)));
+      std::vector<float> tf32_y;
+      expect_within_tf32_bound(
+          s, 0x1p-11,
+          [&](const float* x, const float* w, const float* y, float* out_y, float* out_x,
+              float* out_w) {
+            const auto tc = cuda::ConvMath::Tf32;
+            const auto tile = cuda::ConvTile::Auto;
+            cuda::conv2d_forward(s, x, w, {}, out_y, nullptr, tile, tc);
+            cuda::conv_transpose2d_forward(s, y, w, {}, out_x, nullptr, tile, tc);
+            cuda::conv2d_weight(s, x, y, out_w, ws.data(), nullptr, tile, tc);
+            cuda::conv2d_forward(s, x, w, {}, fp32_y.data(), nullptr);
+            GE_TEST_CUDA(cudaDeviceSynchronize());
+            tf32_y.resize(static_cast<size_t>(y_count(s)));
+            GE_TEST_CUDA(cudaMemcpy(tf32_y.data(), out_y, tf32_y.size() * sizeof(float),
+                                    cudaMemcpyDeviceToHost));
+          });
+      EXPECT_NE(tf32_y, fp32_y.download(y_count(s)));
     }
+  }
+}
+
+// cuDNN with TF32 allowed (a GPU build with cuDNN only), within the bound for truncated inputs,
+// which covers whichever rounding cuDNN applies.
+TEST_F(ConvCudaTest, CudnnTf32StaysWithinTheRoundingBoundOfFp32) {
+  if (!cuda::cudnn_available()) GTEST_SKIP() << "cuDNN is not available in this build";
+  using cuda::CudnnConvOp;
+  for (const Tf32Case& c : kTf32Cases) {
+    const ConvShape& s = c.s;
+    SCOPED_TRACE(std::string(c.what) + ": " + describe(s));
+    const auto tc = cuda::ConvMath::Tf32;
+    const size_t bytes =
+        std::max({cuda::cudnn_workspace_bytes(CudnnConvOp::Forward, s, tc),
+                  cuda::cudnn_workspace_bytes(CudnnConvOp::TransposeForward, s, tc),
+                  cuda::cudnn_workspace_bytes(CudnnConvOp::Weight, s, tc)});
+    Buffer ws(Dev::Cuda, static_cast<int64_t>((bytes + 3) / 4));
+    expect_within_tf32_bound(
+        s, 0x1p-10,
+        [&](const float* x, const float* w, const float* y, float* out_y, float* out_x,
+            float* out_w) {
+          cuda::cudnn_conv2d_forward(s, x, w, {}, out_y, ws.data(), bytes, nullptr, tc);
+          cuda::cudnn_conv_transpose2d_forward(s, y, w, {}, out_x, ws.data(), bytes, nullptr, tc);
+          cuda::cudnn_conv2d_weight(s, x, y, out_w, ws.data(), bytes, nullptr, tc);
+        });
   }
 }
 

@@ -333,15 +333,15 @@ struct CudnnScratch {
   size_t bytes = 0;
 };
 
-// The native kernels' arithmetic under the TF32 policy (precision.h).
-kernels::cuda::ConvMath native_math() {
+// The arithmetic of the native kernels and of cuDNN under the TF32 policy (precision.h).
+kernels::cuda::ConvMath conv_math() {
   return allow_tf32() ? kernels::cuda::ConvMath::Tf32 : kernels::cuda::ConvMath::Fp32;
 }
 
 CudnnScratch cudnn_scratch(kernels::cuda::CudnnConvOp op, const kernels::ConvShape& s,
                            Device device) {
   CudnnScratch w;
-  w.bytes = kernels::cuda::cudnn_workspace_bytes(op, s);
+  w.bytes = kernels::cuda::cudnn_workspace_bytes(op, s, conv_math());
   w.buffer = detail::workspace_floats(
       static_cast<int64_t>((w.bytes + sizeof(float) - 1) / sizeof(float)), device);
   return w;
@@ -386,7 +386,7 @@ Tensor run_conv(const Tensor& in, const Tensor& w, const Tensor& bias,
     case ConvAlgo::Native: {
       const auto native = transposed ? kc::conv_transpose2d_forward : kc::conv2d_forward;
       native(s, ic.data_ptr(), wc.data_ptr(), e, out.data_ptr(), stream, kc::ConvTile::Auto,
-             native_math());
+             conv_math());
       break;
     }
     case ConvAlgo::Gemm:
@@ -399,7 +399,7 @@ Tensor run_conv(const Tensor& in, const Tensor& w, const Tensor& bias,
           transposed ? kc::CudnnConvOp::TransposeForward : kc::CudnnConvOp::Forward, s, dev);
       const auto cudnn = transposed ? kc::cudnn_conv_transpose2d_forward : kc::cudnn_conv2d_forward;
       cudnn(s, ic.data_ptr(), wc.data_ptr(), plain, out.data_ptr(), detail::data_or_null(ws.buffer),
-            ws.bytes, stream);
+            ws.bytes, stream, conv_math());
       if (prelu != nullptr) prelu_in_place(out, *prelu);
       break;
     }
@@ -434,7 +434,7 @@ Tensor run_conv2d_weight(const Tensor& x, const Tensor& grad, const Geometry& g,
           detail::workspace_floats(kernels::cuda::conv2d_weight_workspace_floats(s), dev);
       kernels::cuda::conv2d_weight(s, xc.data_ptr(), gc.data_ptr(), out.data_ptr(),
                                    detail::data_or_null(ws), stream, kc::ConvTile::Auto,
-                                   native_math());
+                                   conv_math());
       break;
     }
     case ConvAlgo::Gemm:
@@ -443,7 +443,8 @@ Tensor run_conv2d_weight(const Tensor& x, const Tensor& grad, const Geometry& g,
     case ConvAlgo::Cudnn: {
       const CudnnScratch ws = cudnn_scratch(kernels::cuda::CudnnConvOp::Weight, s, dev);
       kernels::cuda::cudnn_conv2d_weight(s, xc.data_ptr(), gc.data_ptr(), out.data_ptr(),
-                                         detail::data_or_null(ws.buffer), ws.bytes, stream);
+                                         detail::data_or_null(ws.buffer), ws.bytes, stream,
+                                         conv_math());
       break;
     }
   }

@@ -115,24 +115,28 @@ GE_CUDA_LAUNCHER void conv2d_weight(const ConvShape& s, const float* x, const fl
                                     ConvMath math = ConvMath::Fp32);
 
 // cuDNN baselines (nvcc builds only; elsewhere cudnn_available() is false and the others throw
-// ge::Error saying cuDNN is not in this build). FP32 FMA math (no TF32), like the native kernels.
-// The algorithm is cuDNN's heuristic choice (deterministic algorithms preferred), cached per
-// shape and device on the calling thread; cudnn_workspace_bytes returns what that algorithm
+// ge::Error saying cuDNN is not in this build). `math` Fp32 runs FP32 FMA math (no TF32), like
+// the native FP32 kernels; Tf32 lets cuDNN use the TF32 tensor cores (its default math). The
+// algorithm is cuDNN's heuristic choice (deterministic algorithms preferred), cached per shape,
+// math and device on the calling thread; cudnn_workspace_bytes returns what that algorithm
 // needs, and the caller passes at least that much, so nothing is allocated per call. The
 // epilogue is applied by a bias_act pass after cuDNN's convolution (skipped when identity).
 enum class CudnnConvOp { Forward, TransposeForward, Weight };
 GE_CUDA_LAUNCHER bool cudnn_available();
-GE_CUDA_LAUNCHER size_t cudnn_workspace_bytes(CudnnConvOp op, const ConvShape& s);
+GE_CUDA_LAUNCHER size_t cudnn_workspace_bytes(CudnnConvOp op, const ConvShape& s,
+                                              ConvMath math = ConvMath::Fp32);
 GE_CUDA_LAUNCHER void cudnn_conv2d_forward(const ConvShape& s, const float* x, const float* w,
                                            const ConvEpilogue& e, float* y, void* workspace,
-                                           size_t workspace_bytes, Stream stream);
+                                           size_t workspace_bytes, Stream stream,
+                                           ConvMath math = ConvMath::Fp32);
 GE_CUDA_LAUNCHER void cudnn_conv_transpose2d_forward(const ConvShape& s, const float* y,
                                                      const float* w, const ConvEpilogue& e,
                                                      float* x, void* workspace,
-                                                     size_t workspace_bytes, Stream stream);
+                                                     size_t workspace_bytes, Stream stream,
+                                                     ConvMath math = ConvMath::Fp32);
 GE_CUDA_LAUNCHER void cudnn_conv2d_weight(const ConvShape& s, const float* x, const float* dy,
                                           float* dw, void* workspace, size_t workspace_bytes,
-                                          Stream stream);
+                                          Stream stream, ConvMath math = ConvMath::Fp32);
 }  // namespace cuda
 
 }  // namespace ge::kernels
