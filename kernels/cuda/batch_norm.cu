@@ -5,11 +5,16 @@
 //   over the channel, which L2 still holds, so no cancellation.
 //   normalise + affine and the backward's input gradient: flat grid-stride elementwise kernels
 //   (float4 when HW % 4 == 0) reading the per-channel coefficients through the read-only cache.
+// Index math divides with 32-bit multiply-shift (common/fast_div.h, cuda/channel_of.cuh) unless
+// the tensor has 2^31 elements.
+#include <algorithm>
 #include <cstdint>
 
 #include "common/batch_norm.h"
 #include "common/grid.h"
+#include "common/fast_div.h"
 #include "cuda/block_reduce.cuh"
+#include "cuda/channel_of.cuh"
 #include "cuda/launch.cuh"
 #include "cuda/norm_steps.cuh"
 #include "cuda/vec4.cuh"
@@ -22,12 +27,23 @@ constexpr int kChannelBlock = 512;
 constexpr size_t kScratchBytes = kBlockReduceScratch<2> * sizeof(float);
 
 // Calls f(e) for this thread's share of channel c: e is the offset of one element, or with Vec
-// of four (same row, 16-byte aligned).
+// of four (same row, 16-byte aligned). `rows` divides by the row length hw / (Vec ? 4 : 1); it is
+// used when the channel's share counts in int (narrow).
 template <bool Vec, typename F>
-__device__ __forceinline__ void for_channel(const BatchNormShape& s, int64_t c, F&& f) {
+__device__ __forceinline__ void for_channel(const BatchNormShape& s, const FastDiv& rows,
+                                            bool narrow, int64_t c, F&& f) {
   constexpr int64_t kW = Vec ? 4 : 1;
   const int64_t row = s.hw / kW;
   const int64_t count = s.n * row;
+  if (narrow) {  // uniform across the grid
+    const int n_count = static_cast<int>(count), step = static_cast<int>(blockDim.x);
+    for (int k = static_cast<int>(threadIdx.x); k < n_count; k += step) {
+      int n, j;
+      rows.divmod(k, n, j);
+      f((n * s.c + c) * s.hw + static_cast<int64_t>(j) * kW);
+    }
+    return;
+  }
   for (int64_t k = threadIdx.x; k < count; k += blockDim.x) {
     const int64_t n = k / row;
     f((n * s.c + c) * s.hw + (k - n * row) * kW);
@@ -35,13 +51,14 @@ __device__ __forceinline__ void for_channel(const BatchNormShape& s, int64_t c, 
 }
 
 template <bool Vec>
-__global__ void batch_norm_stats_kernel(const float* x, BatchNormShape s, float eps, float* mean,
-                                        float* invstd, BatchNormRunning running) {
+__global__ void batch_norm_stats_kernel(const float* x, BatchNormShape s, FastDiv rows, bool narrow,
+                                        float eps, float* mean, float* invstd,
+                                        BatchNormRunning running) {
   GE_DYNAMIC_SHARED(float, scratch);
   const int64_t m = s.per_channel();
   for (int64_t c = blockIdx.x; c < s.c; c += gridDim.x) {
     float sum = 0.f;
-    for_channel<Vec>(s, c, [&](int64_t e) {
+    for_channel<Vec>(s, rows, narrow, c, [&](int64_t e) {
       if constexpr (Vec) {
         const float4 v = load4(x + e);
         sum += (v.x + v.y) + (v.z + v.w);
@@ -51,7 +68,7 @@ __global__ void batch_norm_stats_kernel(const float* x, BatchNormShape s, float 
     });
     const float mu = block_sum<WarpOrder::Tree>(sum, scratch) / static_cast<float>(m);
     float sq = 0.f;
-    for_channel<Vec>(s, c, [&](int64_t e) {
+    for_channel<Vec>(s, rows, narrow, c, [&](int64_t e) {
       if constexpr (Vec) {
         const float4 v = load4(x + e);
         const float a = v.x - mu, b = v.y - mu, d = v.z - mu, f = v.w - mu;
@@ -74,12 +91,13 @@ template <bool Vec>
 __global__ void batch_norm_backward_reduce_kernel(const float* dy, const float* x,
                                                   const float* mean, const float* invstd,
                                                   float* sum_dy, float* sum_dy_xhat,
-                                                  BatchNormShape s) {
+                                                  BatchNormShape s, FastDiv rows, bool narrow) {
   GE_DYNAMIC_SHARED(float, scratch);
   for (int64_t c = blockIdx.x; c < s.c; c += gridDim.x) {
     const float mu = mean[c];
     float sd = 0.f, sdx = 0.f;
-    for_channel<Vec>(s, c, [&](int64_t e) { norm_add_grad_sums_at<Vec>(dy, x, e, mu, sd, sdx); });
+    for_channel<Vec>(s, rows, narrow, c,
+                     [&](int64_t e) { norm_add_grad_sums_at<Vec>(dy, x, e, mu, sd, sdx); });
     float sums[2] = {sd, sdx};
     block_reduce<WarpOrder::Tree, SumCombine>(sums, scratch);
     if (threadIdx.x == 0) {
@@ -89,18 +107,19 @@ __global__ void batch_norm_backward_reduce_kernel(const float* dy, const float* 
   }
 }
 
-// Elementwise kernels: e (a multiple of 4 with Vec) lies in channel (e / hw) % c.
-template <bool Vec>
+// Elementwise kernels: e (a multiple of 4 with Vec) lies in channel ch(e) = (e / hw) % c; the
+// loops count in I.
+template <bool Vec, typename I>
 __global__ void batch_norm_forward_kernel(const float* x, const float* mean, const float* invstd,
                                           const float* weight, const float* bias, float* y,
-                                          BatchNormShape s) {
-  constexpr int64_t kW = Vec ? 4 : 1;
-  const int64_t count = s.numel() / kW;
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
-       i += stride) {
-    const int64_t e = i * kW;
-    const int64_t c = (e / s.hw) % s.c;
+                                          BatchNormShape s, ChannelOf<I> ch) {
+  constexpr I kW = Vec ? 4 : 1;
+  const I count = static_cast<I>(s.numel()) / kW;
+  const I stride = static_cast<I>(gridDim.x) * static_cast<I>(blockDim.x);
+  for (I i = static_cast<I>(blockIdx.x) * static_cast<I>(blockDim.x) + static_cast<I>(threadIdx.x);
+       i < count; i += stride) {
+    const I e = i * kW;
+    const I c = ch(e);
     const float mu = __ldg(mean + c);
     const float scale = __ldg(invstd + c) * (weight != nullptr ? __ldg(weight + c) : 1.f);
     const float b = bias != nullptr ? __ldg(bias + c) : 0.f;
@@ -108,19 +127,19 @@ __global__ void batch_norm_forward_kernel(const float* x, const float* mean, con
   }
 }
 
-template <bool Vec>
+template <bool Vec, typename I>
 __global__ void batch_norm_backward_input_kernel(const float* dy, const float* x, const float* mean,
                                                  const float* invstd, const float* weight,
                                                  const float* sum_dy, const float* sum_dy_xhat,
-                                                 float* dx, BatchNormShape s) {
-  constexpr int64_t kW = Vec ? 4 : 1;
-  const int64_t count = s.numel() / kW;
+                                                 float* dx, BatchNormShape s, ChannelOf<I> ch) {
+  constexpr I kW = Vec ? 4 : 1;
+  const I count = static_cast<I>(s.numel()) / kW;
   const float inv_m = 1.f / static_cast<float>(s.per_channel());
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
-       i += stride) {
-    const int64_t e = i * kW;
-    const int64_t c = (e / s.hw) % s.c;
+  const I stride = static_cast<I>(gridDim.x) * static_cast<I>(blockDim.x);
+  for (I i = static_cast<I>(blockIdx.x) * static_cast<I>(blockDim.x) + static_cast<I>(threadIdx.x);
+       i < count; i += stride) {
+    const I e = i * kW;
+    const I c = ch(e);
     const float mu = __ldg(mean + c), r = __ldg(invstd + c);
     const float w = weight != nullptr ? __ldg(weight + c) : 1.f;
     const float mdy = __ldg(sum_dy + c) * inv_m, mdyx = __ldg(sum_dy_xhat + c) * inv_m;
@@ -136,18 +155,39 @@ unsigned channel_block(int64_t items) {
   return norm_set_block(items, kChannelBlock);
 }
 
+// The divisor of for_channel's row index and whether a channel's share counts in int.
+FastDiv channel_rows(const BatchNormShape& s, bool vec) {
+  return FastDiv(static_cast<uint32_t>(std::max<int64_t>(vec ? s.hw / 4 : s.hw, 1)));
+}
+bool channel_narrow(const BatchNormShape& s) {
+  return s.per_channel() <= INT32_MAX - kChannelBlock && s.hw <= INT32_MAX;
+}
+
+// Runs f.template operator()<I>(ChannelOf<I>) with I = int when the tensor's flat index fits.
+template <typename F>
+void with_channel_of(const BatchNormShape& s, F&& f) {
+  if (narrow_index(s.numel())) {
+    f.template operator()<int>(ChannelOf<int>(s.hw, s.c));
+  } else {
+    f.template operator()<int64_t>(ChannelOf<int64_t>(s.hw, s.c));
+  }
+}
+
 }  // namespace
 
 void batch_norm_stats(const float* x, const BatchNormShape& s, float eps, float* mean,
                       float* invstd, const BatchNormRunning& running, Stream stream) {
   batch_norm_check_stats(s, eps, x, mean, invstd, running);
   if (s.c == 0) return;
+  const bool narrow = channel_narrow(s);
   if (s.hw % 4 == 0 && aligned16(x)) {
     GE_LAUNCH(batch_norm_stats_kernel<true>, channel_grid(s.c), channel_block(s.per_channel() / 4),
-              kScratchBytes, stream, x, s, eps, mean, invstd, running);
+              kScratchBytes, stream, x, s, channel_rows(s, true), narrow, eps, mean, invstd,
+              running);
   } else {
     GE_LAUNCH(batch_norm_stats_kernel<false>, channel_grid(s.c), channel_block(s.per_channel()),
-              kScratchBytes, stream, x, s, eps, mean, invstd, running);
+              kScratchBytes, stream, x, s, channel_rows(s, false), narrow, eps, mean, invstd,
+              running);
   }
 }
 
@@ -155,13 +195,16 @@ void batch_norm_forward(const float* x, const float* mean, const float* invstd, 
                         const float* bias, float* y, const BatchNormShape& s, Stream stream) {
   batch_norm_check_forward(s, x, mean, invstd, y);
   if (s.numel() == 0) return;
-  if (s.hw % 4 == 0 && aligned16(x) && aligned16(y)) {
-    GE_LAUNCH(batch_norm_forward_kernel<true>, grid_for(s.numel() / 4), kBlock, 0, stream, x, mean,
-              invstd, weight, bias, y, s);
-  } else {
-    GE_LAUNCH(batch_norm_forward_kernel<false>, grid_for(s.numel()), kBlock, 0, stream, x, mean,
-              invstd, weight, bias, y, s);
-  }
+  const bool vec = s.hw % 4 == 0 && aligned16(x) && aligned16(y);
+  with_channel_of(s, [&]<typename I>(ChannelOf<I> ch) {
+    if (vec) {
+      GE_LAUNCH((batch_norm_forward_kernel<true, I>), grid_for(s.numel() / 4), kBlock, 0, stream, x,
+                mean, invstd, weight, bias, y, s, ch);
+    } else {
+      GE_LAUNCH((batch_norm_forward_kernel<false, I>), grid_for(s.numel()), kBlock, 0, stream, x,
+                mean, invstd, weight, bias, y, s, ch);
+    }
+  });
 }
 
 void batch_norm_backward_reduce(const float* dy, const float* x, const float* mean,
@@ -170,14 +213,15 @@ void batch_norm_backward_reduce(const float* dy, const float* x, const float* me
   batch_norm_check_backward("batch_norm_backward_reduce", s, dy, x, mean, invstd, sum_dy,
                             sum_dy_xhat, sum_dy);
   if (s.c == 0) return;
+  const bool narrow = channel_narrow(s);
   if (s.hw % 4 == 0 && aligned16(dy) && aligned16(x)) {
     GE_LAUNCH(batch_norm_backward_reduce_kernel<true>, channel_grid(s.c),
               channel_block(s.per_channel() / 4), kScratchBytes, stream, dy, x, mean, invstd,
-              sum_dy, sum_dy_xhat, s);
+              sum_dy, sum_dy_xhat, s, channel_rows(s, true), narrow);
   } else {
     GE_LAUNCH(batch_norm_backward_reduce_kernel<false>, channel_grid(s.c),
               channel_block(s.per_channel()), kScratchBytes, stream, dy, x, mean, invstd, sum_dy,
-              sum_dy_xhat, s);
+              sum_dy_xhat, s, channel_rows(s, false), narrow);
   }
 }
 
@@ -188,13 +232,16 @@ void batch_norm_backward_input(const float* dy, const float* x, const float* mea
   batch_norm_check_backward("batch_norm_backward_input", s, dy, x, mean, invstd, sum_dy,
                             sum_dy_xhat, dx);
   if (s.numel() == 0) return;
-  if (s.hw % 4 == 0 && aligned16(dy) && aligned16(x) && aligned16(dx)) {
-    GE_LAUNCH(batch_norm_backward_input_kernel<true>, grid_for(s.numel() / 4), kBlock, 0, stream,
-              dy, x, mean, invstd, weight, sum_dy, sum_dy_xhat, dx, s);
-  } else {
-    GE_LAUNCH(batch_norm_backward_input_kernel<false>, grid_for(s.numel()), kBlock, 0, stream, dy,
-              x, mean, invstd, weight, sum_dy, sum_dy_xhat, dx, s);
-  }
+  const bool vec = s.hw % 4 == 0 && aligned16(dy) && aligned16(x) && aligned16(dx);
+  with_channel_of(s, [&]<typename I>(ChannelOf<I> ch) {
+    if (vec) {
+      GE_LAUNCH((batch_norm_backward_input_kernel<true, I>), grid_for(s.numel() / 4), kBlock, 0,
+                stream, dy, x, mean, invstd, weight, sum_dy, sum_dy_xhat, dx, s, ch);
+    } else {
+      GE_LAUNCH((batch_norm_backward_input_kernel<false, I>), grid_for(s.numel()), kBlock, 0,
+                stream, dy, x, mean, invstd, weight, sum_dy, sum_dy_xhat, dx, s, ch);
+    }
+  });
 }
 
 }  // namespace ge::kernels::cuda

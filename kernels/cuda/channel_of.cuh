@@ -35,6 +35,27 @@ struct ChannelOf<int64_t> {
   __device__ __forceinline__ int64_t operator()(int64_t e) const { return e / inner % channels; }
 };
 
+// e / d for the flat index of a [rows, d] buffer (the sample of an element): 32-bit
+// multiply-shift division in DivBy<int>, 64-bit division in DivBy<int64_t>.
+template <typename I>
+struct DivBy;
+
+template <>
+struct DivBy<int> {
+  FastDiv by;
+  explicit DivBy(int64_t d) : by(static_cast<uint32_t>(d)) {}
+  __device__ __forceinline__ int operator()(int e) const {
+    return static_cast<int>(by.div(static_cast<uint32_t>(e)));
+  }
+};
+
+template <>
+struct DivBy<int64_t> {
+  int64_t d;
+  explicit DivBy(int64_t d) : d(d) {}
+  __device__ __forceinline__ int64_t operator()(int64_t e) const { return e / d; }
+};
+
 // Whether a grid-stride loop over n elements can count in int: the index must not wrap once past
 // n, so a grid's stride of headroom stays below 2^31.
 inline bool narrow_index(int64_t n) {

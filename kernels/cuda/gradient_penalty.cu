@@ -7,12 +7,15 @@
 //                when samples are short; then one block sums (norm - 1)^2 over the samples in a
 //                fixed order. No atomics: the result is bitwise reproducible.
 //   backward     one elementwise launch given the norms: dx = gout * lambda * 2/n * c(norm) * x.
+// The elementwise launches count in int, finding an element's sample by 32-bit multiply-shift
+// division (DivBy), unless the buffers have 2^31 elements.
 #include <algorithm>
 #include <cstdint>
 
 #include "common/gradient_penalty.h"
 #include "common/grid.h"
 #include "cuda/block_reduce.cuh"
+#include "cuda/channel_of.cuh"
 #include "cuda/launch.cuh"
 #include "cuda/vec4.cuh"
 #include "ganengine/kernels/gradient_penalty.h"
@@ -26,25 +29,34 @@ constexpr int kWarpsPerBlock = kNormBlock / kWarpSize;
 constexpr int64_t kWarpSampleMax = 256;
 constexpr int kFinalBlock = 256;
 
-template <bool Vec>
+// The first thread index of this thread's grid-stride loop and its stride, in I.
+template <typename I>
+__device__ __forceinline__ I first_index() {
+  return static_cast<I>(blockIdx.x) * static_cast<I>(blockDim.x) + static_cast<I>(threadIdx.x);
+}
+template <typename I>
+__device__ __forceinline__ I grid_stride() {
+  return static_cast<I>(gridDim.x) * static_cast<I>(blockDim.x);
+}
+
+// count = n * d elements, or n * d / 4 float4s with Vec; sample(i) is i's sample either way.
+template <bool Vec, typename I>
 __global__ void gp_interpolate_kernel(const float* real, const float* fake, const float* alpha,
-                                      float* out, int64_t n, int64_t d) {
-  const int64_t tid = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+                                      float* out, I count, DivBy<I> sample) {
+  const I stride = grid_stride<I>();
   if constexpr (Vec) {
-    const int64_t d4 = d / 4;
     const float4* rv = reinterpret_cast<const float4*>(real);
     const float4* fv = reinterpret_cast<const float4*>(fake);
     float4* ov = reinterpret_cast<float4*>(out);
-    for (int64_t i = tid; i < n * d4; i += stride) {
-      const float a = alpha[i / d4];
+    for (I i = first_index<I>(); i < count; i += stride) {
+      const float a = alpha[sample(i)];
       const float4 r = rv[i], f = fv[i];
       ov[i] = make_float4(gp_lerp(r.x, f.x, a), gp_lerp(r.y, f.y, a), gp_lerp(r.z, f.z, a),
                           gp_lerp(r.w, f.w, a));
     }
   } else {
-    for (int64_t i = tid; i < n * d; i += stride)
-      out[i] = gp_lerp(real[i], fake[i], alpha[i / d]);
+    for (I i = first_index<I>(); i < count; i += stride)
+      out[i] = gp_lerp(real[i], fake[i], alpha[sample(i)]);
   }
 }
 
@@ -85,24 +97,42 @@ __global__ void gp_penalty_kernel(const float* norms, float* out, int64_t n, flo
   if (threadIdx.x == 0) *out = lambda * total / static_cast<float>(n);
 }
 
-template <bool Vec>
+template <bool Vec, typename I>
 __global__ void gp_backward_kernel(const float* x, const float* norms, const float* gout, float* dx,
-                                   int64_t n, int64_t d, float lambda) {
+                                   int64_t n, I count, DivBy<I> sample, float lambda) {
   const float scale = gp_backward_scale(lambda, n) * *gout;
-  const int64_t tid = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  const I stride = grid_stride<I>();
   if constexpr (Vec) {
-    const int64_t d4 = d / 4;
     const float4* xv = reinterpret_cast<const float4*>(x);
     float4* ov = reinterpret_cast<float4*>(dx);
-    for (int64_t i = tid; i < n * d4; i += stride) {
-      const float c = scale * gp_coefficient(norms[i / d4]);
+    for (I i = first_index<I>(); i < count; i += stride) {
+      const float c = scale * gp_coefficient(norms[sample(i)]);
       const float4 v = xv[i];
       ov[i] = make_float4(c * v.x, c * v.y, c * v.z, c * v.w);
     }
   } else {
-    for (int64_t i = tid; i < n * d; i += stride)
-      dx[i] = scale * gp_coefficient(norms[i / d]) * x[i];
+    for (I i = first_index<I>(); i < count; i += stride)
+      dx[i] = scale * gp_coefficient(norms[sample(i)]) * x[i];
+  }
+}
+
+// Runs f.template operator()<Vec, I>(count, sample) for n samples of d elements: I = int when
+// the flat index fits.
+template <typename F>
+void with_samples(int64_t n, int64_t d, bool vec, F&& f) {
+  const int64_t w = vec ? 4 : 1;
+  const auto go = [&]<typename I>() {
+    const I count = static_cast<I>(n * d / w);
+    if (vec) {
+      f.template operator()<true, I>(count, DivBy<I>(d / w));
+    } else {
+      f.template operator()<false, I>(count, DivBy<I>(d / w));
+    }
+  };
+  if (narrow_index(n * d)) {
+    go.template operator()<int>();
+  } else {
+    go.template operator()<int64_t>();
   }
 }
 
@@ -112,13 +142,11 @@ void gradient_penalty_interpolate(const float* real, const float* fake, const fl
                                   float* out, int64_t n, int64_t d, Stream stream) {
   check_gp_interpolate_args(real, fake, alpha, out, n, d);
   if (n == 0 || d == 0) return;
-  if (d % 4 == 0 && aligned16(real) && aligned16(fake) && aligned16(out)) {
-    GE_LAUNCH(gp_interpolate_kernel<true>, grid_for(n * d / 4), kBlock, 0, stream, real, fake,
-              alpha, out, n, d);
-  } else {
-    GE_LAUNCH(gp_interpolate_kernel<false>, grid_for(n * d), kBlock, 0, stream, real, fake, alpha,
-              out, n, d);
-  }
+  const bool vec = d % 4 == 0 && aligned16(real) && aligned16(fake) && aligned16(out);
+  with_samples(n, d, vec, [&]<bool Vec, typename I>(I count, DivBy<I> sample) {
+    GE_LAUNCH((gp_interpolate_kernel<Vec, I>), grid_for(count), kBlock, 0, stream, real, fake,
+              alpha, out, count, sample);
+  });
 }
 
 void gradient_penalty_forward(const float* x, float* norms, float* out, int64_t n, int64_t d,
@@ -150,13 +178,11 @@ void gradient_penalty_backward(const float* x, const float* norms, const float* 
   GE_CHECK(gout != nullptr && (dx != nullptr || d == 0),
            "gradient_penalty_backward: expected non-null gout and dx");
   if (d == 0) return;
-  if (d % 4 == 0 && aligned16(x) && aligned16(dx)) {
-    GE_LAUNCH(gp_backward_kernel<true>, grid_for(n * d / 4), kBlock, 0, stream, x, norms, gout, dx,
-              n, d, lambda);
-  } else {
-    GE_LAUNCH(gp_backward_kernel<false>, grid_for(n * d), kBlock, 0, stream, x, norms, gout, dx, n,
-              d, lambda);
-  }
+  const bool vec = d % 4 == 0 && aligned16(x) && aligned16(dx);
+  with_samples(n, d, vec, [&]<bool Vec, typename I>(I count, DivBy<I> sample) {
+    GE_LAUNCH((gp_backward_kernel<Vec, I>), grid_for(count), kBlock, 0, stream, x, norms, gout, dx,
+              n, count, sample, lambda);
+  });
 }
 
 }  // namespace ge::kernels::cuda
