@@ -3,6 +3,7 @@
 // strided copy): validation, dimension coalescing, and linear index -> element offsets.
 #include <cstdint>
 
+#include "common/fast_div.h"
 #include "common/macros.h"
 #include "ganengine/error.h"
 #include "ganengine/kernels/types.h"
@@ -19,11 +20,49 @@ template <int NOps>
 GE_HOST_DEVICE Offsets<NOps> strided_offsets(int64_t i, const StridedShape& shape,
                                              const Strides (&strides)[NOps]) {
   Offsets<NOps> out{};
-  for (int d = shape.ndim - 1; d >= 0; --d) {
+  GE_UNROLL
+  for (int d = kMaxDims - 1; d >= 0; --d) {
+    if (d >= shape.ndim) continue;
     const int64_t size = shape.shape[d];
     const int64_t q = i / size;
     const int64_t idx = i - q * size;
     i = q;
+    GE_UNROLL
+    for (int k = 0; k < NOps; ++k)
+      out.v[k] += idx * strides[k].v[d];
+  }
+  return out;
+}
+
+// The dims' sizes as multiply-shift divisors: a loop over fewer than 2^31 elements decomposes
+// its index with them (strided_offsets below) instead of a 64-bit division per dim.
+struct ShapeDivisors {
+  FastDiv by[kMaxDims];
+};
+
+inline ShapeDivisors shape_divisors(const StridedShape& shape) {
+  ShapeDivisors div;
+  for (int d = 0; d < shape.ndim; ++d)
+    div.by[d] = FastDiv(static_cast<uint32_t>(shape.shape[d] > 0 ? shape.shape[d] : 1));
+  return div;
+}
+
+// strided_offsets for an index below 2^31 of a shape of fewer than 2^31 elements.
+template <int NOps>
+GE_HOST_DEVICE Offsets<NOps> strided_offsets(int i, const StridedShape& shape,
+                                             const ShapeDivisors& div,
+                                             const Strides (&strides)[NOps]) {
+  // Over every possible dim with a guard, unrolled: the indices are constants, so the divisors
+  // and strides are read from the kernel's parameters, never copied to local memory.
+  Offsets<NOps> out{};
+  uint32_t rest = static_cast<uint32_t>(i);
+  GE_UNROLL
+  for (int d = kMaxDims - 1; d >= 0; --d) {
+    if (d >= shape.ndim) continue;
+    const uint32_t q = div.by[d].div(rest);
+    const int64_t idx = rest - q * div.by[d].divisor;
+    rest = q;
+    GE_UNROLL
     for (int k = 0; k < NOps; ++k)
       out.v[k] += idx * strides[k].v[d];
   }

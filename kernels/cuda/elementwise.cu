@@ -7,6 +7,7 @@
 #include "common/elementwise.h"
 #include "common/grid.h"
 #include "common/strided.h"
+#include "cuda/channel_of.cuh"
 #include "cuda/launch.cuh"
 #include "cuda/vec4.cuh"
 #include "ganengine/kernels/elementwise.h"
@@ -76,16 +77,26 @@ __global__ void binary_contiguous_kernel(const float* a, const float* b, float* 
   }
 }
 
-// out is contiguous, so consecutive threads write consecutive elements.
-template <BinaryOp Op>
+// out is contiguous, so consecutive threads write consecutive elements. Narrow: the index counts
+// in int and is decomposed by multiply-shift (div).
+template <BinaryOp Op, bool Narrow>
 __global__ void binary_strided_kernel(const float* a, Strides as, const float* b, Strides bs,
-                                      float* out, StridedShape shape, int64_t n) {
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+                                      float* out, StridedShape shape, ShapeDivisors div,
+                                      int64_t n) {
   const Strides st[2] = {as, bs};
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += stride) {
-    const Offsets<2> off = strided_offsets(i, shape, st);
-    out[i] = binary_apply<Op>(a[off.v[0]], b[off.v[1]]);
+  if constexpr (Narrow) {
+    const int count = static_cast<int>(n), stride = static_cast<int>(gridDim.x * blockDim.x);
+    for (int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x); i < count; i += stride) {
+      const Offsets<2> off = strided_offsets(i, shape, div, st);
+      out[i] = binary_apply<Op>(a[off.v[0]], b[off.v[1]]);
+    }
+  } else {
+    const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+         i += stride) {
+      const Offsets<2> off = strided_offsets(i, shape, st);
+      out[i] = binary_apply<Op>(a[off.v[0]], b[off.v[1]]);
+    }
   }
 }
 
@@ -130,9 +141,12 @@ void binary(BinaryOp op, const float* a, const Strides& a_strides, const float* 
     } else if (contiguous) {
       GE_LAUNCH((binary_contiguous_kernel<Op, false>), grid_for(n), kBlock, 0, stream, a, b, out, n,
                 head);
+    } else if (narrow_index(n)) {
+      GE_LAUNCH((binary_strided_kernel<Op, true>), grid_for(n), kBlock, 0, stream, a, st[0], b,
+                st[1], out, s, shape_divisors(s), n);
     } else {
-      GE_LAUNCH((binary_strided_kernel<Op>), grid_for(n), kBlock, 0, stream, a, st[0], b, st[1],
-                out, s, n);
+      GE_LAUNCH((binary_strided_kernel<Op, false>), grid_for(n), kBlock, 0, stream, a, st[0], b,
+                st[1], out, s, shape_divisors(s), n);
     }
   });
 }
