@@ -160,7 +160,7 @@ FastDiv channel_rows(const BatchNormShape& s, bool vec) {
   return FastDiv(static_cast<uint32_t>(std::max<int64_t>(vec ? s.hw / 4 : s.hw, 1)));
 }
 bool channel_narrow(const BatchNormShape& s) {
-  return s.per_channel() <= INT32_MAX - kChannelBlock && s.hw <= INT32_MAX;
+  return narrow_index(s.per_channel()) && s.hw <= INT32_MAX;
 }
 
 // Runs f.template operator()<I>(ChannelOf<I>) with I = int when the tensor's flat index fits.

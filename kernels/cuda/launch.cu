@@ -3,6 +3,12 @@
 
 #include <array>
 #include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "common/grid.h"
+#include "cuda/channel_of.cuh"
 
 namespace ge::cuda {
 
@@ -45,3 +51,15 @@ int sm_count() {
 }
 
 }  // namespace ge::cuda
+
+namespace ge::kernels::cuda {
+
+bool narrow_index(int64_t n) {
+  static const bool wide = [] {
+    const char* v = std::getenv("GE_CUDA_WIDE_INDEX");
+    return v != nullptr && std::strcmp(v, "1") == 0;
+  }();
+  return !wide && n <= INT32_MAX - kMaxBlocks * kBlock;
+}
+
+}  // namespace ge::kernels::cuda
