@@ -59,7 +59,7 @@ __global__ void __launch_bounds__(kThreads, T::kMinBlocks)
   };
   if (e.prelu != nullptr) {  // uniform across the grid
     float slope[T::TM];
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int i = 0; i < T::TM; ++i) {
       const int m = at.m(i);
       slope[i] = m < g.og ? __ldg(e.prelu + grp * g.og + m) : 0.f;

@@ -126,7 +126,7 @@ struct ForwardLoader {
   __device__ __forceinline__ void fetch(int k0) {
     if (T::BM >= 64 && vec_a) {
       // K % 4 == 0 and w 16-byte aligned: one float4 per 4 consecutive k of a row.
-      GE_CONV_UNROLL
+      GE_UNROLL
       for (int r = 0; r < T::kA / 4; ++r) {
         const int q = tid + kThreads * r, m = q / (T::BK / 4), k = q % (T::BK / 4) * 4;
         float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
@@ -134,13 +134,13 @@ struct ForwardLoader {
         unpack4(v, ra + 4 * r);
       }
     } else {
-      GE_CONV_UNROLL
+      GE_UNROLL
       for (int r = 0; r < T::kA; ++r) {
         const int e = tid + kThreads * r, m = e / T::BK, k = e % T::BK;
         ra[r] = m0 + m < M && k0 + k < K ? w[m * K + k0 + k] : 0.f;
       }
     }
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int r = 0; r < T::kB; ++r)
       rb[r] = load_or_zero(b_src(k_of<T::BN>(k0, tid, r)));
   }
@@ -159,13 +159,13 @@ struct ForwardLoader {
   // One K step's copies into a stage (the tensor-core pipeline): A element e = tid + 256 r of
   // the BM x BK tile is row e / BK, column e % BK (consecutive threads read along a weight row).
   __device__ __forceinline__ void issue(float* As, float* Bs, int k0) const {
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int r = 0; r < T::kA; ++r) {
       const int e = tid + kThreads * r, m = e / T::BK, k = e % T::BK;
       const bool ok = m0 + m < M && k0 + k < K;
       copy_or_zero(As + k * T::LDA + m, ok ? w + m * K + k0 + k : nullptr, w);
     }
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int r = 0; r < T::kB; ++r) {
       const int k = k_of<T::BN>(k0, tid, r);
       copy_or_zero(Bs + (k - k0) * T::LDB + n_col, b_src(k), x);
@@ -174,15 +174,15 @@ struct ForwardLoader {
 
   __device__ __forceinline__ void stash(float* As, float* Bs) const {
     if (T::BM >= 64 && vec_a) {
-      GE_CONV_UNROLL
+      GE_UNROLL
       for (int r = 0; r < T::kA / 4; ++r) {
         const int q = tid + kThreads * r, m = q / (T::BK / 4), k = q % (T::BK / 4) * 4;
-        GE_CONV_UNROLL
+        GE_UNROLL
         for (int c = 0; c < 4; ++c)
           As[(k + c) * T::LDA + m] = ra[4 * r + c];
       }
     } else {
-      GE_CONV_UNROLL
+      GE_UNROLL
       for (int r = 0; r < T::kA; ++r) {
         const int e = tid + kThreads * r;
         As[e % T::BK * T::LDA + e / T::BK] = ra[r];
@@ -255,19 +255,19 @@ struct TransposeLoader {
   }
 
   __device__ __forceinline__ void fetch(int k0) {
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int r = 0; r < T::kA; ++r)
       ra[r] = load_or_zero(a_src(k0, r));
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int r = 0; r < T::kB; ++r)
       rb[r] = load_or_zero(b_src(k0, r));
   }
 
   __device__ __forceinline__ void issue(float* As, float* Bs, int k0) const {
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int r = 0; r < T::kA; ++r)
       copy_or_zero(As + k_of<T::BM>(0, tid, r) * T::LDA + m_row, a_src(k0, r), w);
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int r = 0; r < T::kB; ++r)
       copy_or_zero(Bs + k_of<T::BN>(0, tid, r) * T::LDB + n_col, b_src(k0, r), y);
   }
@@ -303,7 +303,7 @@ struct WeightLoader {
         tid(static_cast<int>(threadIdx.x)),
         kk(tid % T::BK) {
     const int N = g.cg * g.khw;
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int r = 0; r < T::kB; ++r) {
       const int n = n0 + tid / T::BK + kThreads / T::BK * r;
       int ci = 0, rem = 0, ki = 0, kj = 0;
@@ -349,29 +349,29 @@ struct WeightLoader {
 
   __device__ __forceinline__ void fetch(int k0) {
     const Step st = step(k0);
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int r = 0; r < T::kA; ++r)
       ra[r] = load_or_zero(a_src(st, r));
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int r = 0; r < T::kB; ++r)
       rb[r] = load_or_zero(b_src(st, r));
   }
 
   __device__ __forceinline__ void issue(float* As, float* Bs, int k0) const {
     const Step st = step(k0);
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int r = 0; r < T::kA; ++r)
       copy_or_zero(As + kk * T::LDA + tid / T::BK + kThreads / T::BK * r, a_src(st, r), dy);
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int r = 0; r < T::kB; ++r)
       copy_or_zero(Bs + kk * T::LDB + tid / T::BK + kThreads / T::BK * r, b_src(st, r), x);
   }
 
   __device__ __forceinline__ void stash(float* As, float* Bs) const {
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int r = 0; r < T::kA; ++r)
       As[kk * T::LDA + tid / T::BK + kThreads / T::BK * r] = ra[r];
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int r = 0; r < T::kB; ++r)
       Bs[kk * T::LDB + tid / T::BK + kThreads / T::BK * r] = rb[r];
   }

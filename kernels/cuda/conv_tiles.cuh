@@ -15,15 +15,10 @@
 #include <cstdint>
 
 #include "common/bias_act.h"
+#include "common/macros.h"
 #include "cuda/launch.cuh"
 #include "cuda/mma.cuh"
 #include "cuda/vec4.cuh"
-
-#if defined(__CUDACC__)
-#define GE_CONV_UNROLL _Pragma("unroll")
-#else
-#define GE_CONV_UNROLL
-#endif
 
 namespace ge::kernels::cuda::conv_detail {
 
@@ -158,13 +153,13 @@ struct TileDest {
 template <class T, class Rows, class Cols>
 __device__ __forceinline__ TileDest<T> tile_dest(const TilePos<T>& at, Rows&& rows, Cols&& cols) {
   TileDest<T> d;
-  GE_CONV_UNROLL
+  GE_UNROLL
   for (int i = 0; i < T::TM; ++i) {
     const RowDest r = rows(at.m(i));
     d.row_off[i] = r.offset;
     d.bias[i] = r.bias;
   }
-  GE_CONV_UNROLL
+  GE_UNROLL
   for (int j = 0; j < T::TN; ++j)
     d.col_off[j] = cols(at.n(j));
   return d;
@@ -181,7 +176,7 @@ __device__ __forceinline__ int k_of(int k0, int tid, int r) {
 // at this thread's fixed row or column `line`.
 template <int span, int ld, int R>
 __device__ __forceinline__ void stash_k_major(float* S, const float (&reg)[R], int tid, int line) {
-  GE_CONV_UNROLL
+  GE_UNROLL
   for (int r = 0; r < R; ++r)
     S[k_of<span>(0, tid, r) * ld + line] = reg[r];
 }
@@ -202,18 +197,18 @@ __device__ __forceinline__ bool inside(int v, int n) {
 template <class T>
 __device__ __forceinline__ void tile_fma(const float* As, const float* Bs,
                                          float (&acc)[T::TM][T::TN], const TilePos<T>& at) {
-  GE_CONV_UNROLL
+  GE_UNROLL
   for (int kk = 0; kk < T::BK; ++kk) {
     float a[T::TM], b[T::TN];
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int q = 0; q < T::TM / 4; ++q)
       unpack4(load4(As + kk * T::LDA + q * T::TY * 4 + at.ty * 4), a + 4 * q);
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int q = 0; q < T::TN / 4; ++q)
       unpack4(load4(Bs + kk * T::LDB + q * T::TX * 4 + at.tx * 4), b + 4 * q);
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int i = 0; i < T::TM; ++i) {
-      GE_CONV_UNROLL
+      GE_UNROLL
       for (int j = 0; j < T::TN; ++j)
         acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
     }
@@ -228,10 +223,10 @@ __device__ __forceinline__ void tile_mma(const float* As, const float* Bs,
   const int g = at.ty % 8, t = at.tx % 4;
   const float* a_lane = As + t * T::LDA + at.ty / 8 * T::WTM + g;
   const float* b_lane = Bs + t * T::LDB + at.tx / 4 * T::WTN + g;
-  GE_CONV_UNROLL
+  GE_UNROLL
   for (int kk = 0; kk < T::BK; kk += 8) {
     uint32_t a[T::MI][4], b[T::NI][2];
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int mi = 0; mi < T::MI; ++mi) {
       const float* p = a_lane + kk * T::LDA + mi * 16;
       a[mi][0] = tf32(p[0]);
@@ -239,15 +234,15 @@ __device__ __forceinline__ void tile_mma(const float* As, const float* Bs,
       a[mi][2] = tf32(p[4 * T::LDA]);
       a[mi][3] = tf32(p[4 * T::LDA + 8]);
     }
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int ni = 0; ni < T::NI; ++ni) {
       const float* p = b_lane + kk * T::LDB + ni * 8;
       b[ni][0] = tf32(p[0]);
       b[ni][1] = tf32(p[4 * T::LDB]);
     }
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int mi = 0; mi < T::MI; ++mi) {
-      GE_CONV_UNROLL
+      GE_UNROLL
       for (int ni = 0; ni < T::NI; ++ni) {
         float d[4] = {acc[2 * mi][2 * ni], acc[2 * mi][2 * ni + 1], acc[2 * mi + 1][2 * ni],
                       acc[2 * mi + 1][2 * ni + 1]};
@@ -302,7 +297,7 @@ __device__ __forceinline__ void main_loop_async(L& ld, int k_begin, int k_end, f
                                                 float (&acc)[T::TM][T::TN], const TilePos<T>& at) {
   constexpr int S = T::kStages;
   const int steps = (k_end - k_begin + T::BK - 1) / T::BK;
-  GE_CONV_UNROLL
+  GE_UNROLL
   for (int s = 0; s < S - 1; ++s) {
     float* stage = smem + s * T::kStage;
     if (s < steps) ld.issue(stage, stage + T::BK * T::LDA, k_begin + s * T::BK);
@@ -346,13 +341,13 @@ __device__ __forceinline__ void store_tile(const float (&acc)[T::TM][T::TN], flo
   constexpr int V = T::kVec;
   const int(&row_off)[T::TM] = d.row_off;
   const int(&col_off)[T::TN] = d.col_off;
-  GE_CONV_UNROLL
+  GE_UNROLL
   for (int i = 0; i < T::TM; ++i) {
     if (row_off[i] < 0) continue;
-    GE_CONV_UNROLL
+    GE_UNROLL
     for (int q = 0; q < T::TN / V; ++q) {
       float z[V], v[V];
-      GE_CONV_UNROLL
+      GE_UNROLL
       for (int c = 0; c < V; ++c) {
         z[c] = acc[i][V * q + c] + d.bias[i];
         v[c] = f(i, z[c]);
@@ -371,7 +366,7 @@ __device__ __forceinline__ void store_tile(const float (&acc)[T::TM][T::TN], flo
           }
         }
       } else {
-        GE_CONV_UNROLL
+        GE_UNROLL
         for (int c = 0; c < V; ++c) {
           if (col_off[V * q + c] < 0) continue;
           const int at = row_off[i] + col_off[V * q + c];
