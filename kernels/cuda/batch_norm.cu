@@ -115,9 +115,8 @@ __global__ void batch_norm_forward_kernel(const float* x, const float* mean, con
                                           BatchNormShape s, ChannelOf<I> ch) {
   constexpr I kW = Vec ? 4 : 1;
   const I count = static_cast<I>(s.numel()) / kW;
-  const I stride = static_cast<I>(gridDim.x) * static_cast<I>(blockDim.x);
-  for (I i = static_cast<I>(blockIdx.x) * static_cast<I>(blockDim.x) + static_cast<I>(threadIdx.x);
-       i < count; i += stride) {
+  const I stride = grid_stride<I>();
+  for (I i = first_index<I>(); i < count; i += stride) {
     const I e = i * kW;
     const I c = ch(e);
     const float mu = __ldg(mean + c);
@@ -135,9 +134,8 @@ __global__ void batch_norm_backward_input_kernel(const float* dy, const float* x
   constexpr I kW = Vec ? 4 : 1;
   const I count = static_cast<I>(s.numel()) / kW;
   const float inv_m = 1.f / static_cast<float>(s.per_channel());
-  const I stride = static_cast<I>(gridDim.x) * static_cast<I>(blockDim.x);
-  for (I i = static_cast<I>(blockIdx.x) * static_cast<I>(blockDim.x) + static_cast<I>(threadIdx.x);
-       i < count; i += stride) {
+  const I stride = grid_stride<I>();
+  for (I i = first_index<I>(); i < count; i += stride) {
     const I e = i * kW;
     const I c = ch(e);
     const float mu = __ldg(mean + c), r = __ldg(invstd + c);

@@ -37,9 +37,8 @@ __device__ __forceinline__ float element(const BiasActArgs& a, const BiasActPara
 template <BiasActMode M, BiasActFn A, bool Vec, typename I>
 __global__ void bias_act_kernel(BiasActArgs a, BiasActParams p, ChannelOf<I> ch, I head) {
   const I n = static_cast<I>(a.n);
-  const I tid =
-      static_cast<I>(blockIdx.x) * static_cast<I>(blockDim.x) + static_cast<I>(threadIdx.x);
-  const I stride = static_cast<I>(gridDim.x) * static_cast<I>(blockDim.x);
+  const I tid = first_index<I>();
+  const I stride = grid_stride<I>();
   if constexpr (Vec) {
     const I nvec = (n - head) / 4;
     const float4 zero = make_float4(0.f, 0.f, 0.f, 0.f);

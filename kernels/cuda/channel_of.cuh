@@ -56,6 +56,16 @@ struct DivBy<int64_t> {
   __device__ __forceinline__ int64_t operator()(int64_t e) const { return e / d; }
 };
 
+// A grid-stride loop's first index for this thread and its stride, counted in I.
+template <typename I>
+__device__ __forceinline__ I first_index() {
+  return static_cast<I>(blockIdx.x) * static_cast<I>(blockDim.x) + static_cast<I>(threadIdx.x);
+}
+template <typename I>
+__device__ __forceinline__ I grid_stride() {
+  return static_cast<I>(gridDim.x) * static_cast<I>(blockDim.x);
+}
+
 // Whether a grid-stride loop over n elements can count in int: the index must not wrap once past
 // n, so a grid's stride of headroom stays below 2^31. GE_CUDA_WIDE_INDEX=1 (read once) answers
 // false for every n, so that the tests also run the 64-bit instantiations, which real tensors

@@ -18,8 +18,8 @@ __global__ void strided_copy_kernel(const float* src, Strides ss, float* dst, St
                                     StridedShape shape, ShapeDivisors div, int64_t n) {
   const Strides st[2] = {ss, ds};
   if constexpr (Narrow) {
-    const int count = static_cast<int>(n), stride = static_cast<int>(gridDim.x * blockDim.x);
-    for (int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x); i < count; i += stride) {
+    const int count = static_cast<int>(n), stride = grid_stride<int>();
+    for (int i = first_index<int>(); i < count; i += stride) {
       const Offsets<2> off = strided_offsets(i, shape, div, st);
       dst[off.v[1]] = src[off.v[0]];
     }

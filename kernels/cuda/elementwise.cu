@@ -85,8 +85,8 @@ __global__ void binary_strided_kernel(const float* a, Strides as, const float* b
                                       int64_t n) {
   const Strides st[2] = {as, bs};
   if constexpr (Narrow) {
-    const int count = static_cast<int>(n), stride = static_cast<int>(gridDim.x * blockDim.x);
-    for (int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x); i < count; i += stride) {
+    const int count = static_cast<int>(n), stride = grid_stride<int>();
+    for (int i = first_index<int>(); i < count; i += stride) {
       const Offsets<2> off = strided_offsets(i, shape, div, st);
       out[i] = binary_apply<Op>(a[off.v[0]], b[off.v[1]]);
     }

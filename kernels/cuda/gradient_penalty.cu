@@ -29,16 +29,6 @@ constexpr int kWarpsPerBlock = kNormBlock / kWarpSize;
 constexpr int64_t kWarpSampleMax = 256;
 constexpr int kFinalBlock = 256;
 
-// The first thread index of this thread's grid-stride loop and its stride, in I.
-template <typename I>
-__device__ __forceinline__ I first_index() {
-  return static_cast<I>(blockIdx.x) * static_cast<I>(blockDim.x) + static_cast<I>(threadIdx.x);
-}
-template <typename I>
-__device__ __forceinline__ I grid_stride() {
-  return static_cast<I>(gridDim.x) * static_cast<I>(blockDim.x);
-}
-
 // count = n * d elements, or n * d / 4 float4s with Vec; sample(i) is i's sample either way.
 template <bool Vec, typename I>
 __global__ void gp_interpolate_kernel(const float* real, const float* fake, const float* alpha,

@@ -8,6 +8,7 @@
 #include "common/conv.h"
 #include "common/grid.h"
 #include "common/pixel_shuffle.h"
+#include "cuda/channel_of.cuh"
 #include "cuda/launch.cuh"
 #include "ganengine/kernels/pixel_shuffle.h"
 
@@ -44,9 +45,8 @@ struct ShuffleIndex {
 
 template <PixelShuffleMode M, typename I>
 __global__ void pixel_shuffle_kernel(const float* in, float* out, ShuffleIndex<I> g) {
-  const I stride = static_cast<I>(gridDim.x) * static_cast<I>(blockDim.x);
-  for (I e = static_cast<I>(blockIdx.x) * static_cast<I>(blockDim.x) + static_cast<I>(threadIdx.x);
-       e < g.n; e += stride) {
+  const I stride = grid_stride<I>();
+  for (I e = first_index<I>(); e < g.n; e += stride) {
     I row, col, plane, y, src;
     g.by_out_w(e, row, col);
     g.by_out_h(row, plane, y);

@@ -26,9 +26,8 @@ __device__ __forceinline__ float slope(const PreluArgs& a, const ChannelOf<I>& c
 // count: elements, or float4s with Vec.
 template <PreluMode M, bool Vec, typename I>
 __global__ void prelu_kernel(PreluArgs a, ChannelOf<I> ch, I count) {
-  const I stride = static_cast<I>(gridDim.x) * static_cast<I>(blockDim.x);
-  for (I t = static_cast<I>(blockIdx.x) * static_cast<I>(blockDim.x) + static_cast<I>(threadIdx.x);
-       t < count; t += stride) {
+  const I stride = grid_stride<I>();
+  for (I t = first_index<I>(); t < count; t += stride) {
     if constexpr (Vec) {
       const I e = 4 * t;
       const float w = slope<M>(a, ch, e);

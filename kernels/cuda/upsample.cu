@@ -24,10 +24,8 @@ bool aligned(const void* p, uintptr_t bytes) {
   return reinterpret_cast<uintptr_t>(p) % bytes == 0;
 }
 
-#define GE_GRID_STRIDE(i, count)                                                                  \
-  for (I i =                                                                                      \
-           static_cast<I>(blockIdx.x) * static_cast<I>(blockDim.x) + static_cast<I>(threadIdx.x); \
-       i < static_cast<I>(count); i += static_cast<I>(gridDim.x) * static_cast<I>(blockDim.x))
+#define GE_GRID_STRIDE(i, count) \
+  for (I i = first_index<I>(); i < static_cast<I>(count); i += grid_stride<I>())
 
 // A [planes, rows, cols] grid: flat index e -> (plane, row, column).
 template <typename I>
