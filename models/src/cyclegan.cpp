@@ -171,8 +171,14 @@ std::vector<Phase> CycleGan::schedule(const TrainSettings&) {
     const Tensor fake_a = g_ba_->forward(b);
     const Tensor g_ab = mse_loss(d_b_->forward(fake_b), 1.f);
     const Tensor g_ba = mse_loss(d_a_->forward(fake_a), 1.f);
-    const Tensor cycle_a = l1_loss(g_ba_->forward(fake_b), a);
-    const Tensor cycle_b = l1_loss(g_ab_->forward(fake_a), b);
+    // With cycle_noise, the reverse generator sees the translation plus N(0, cycle_noise^2)
+    // noise; the adversarial terms judge the clean translation.
+    const float noise = options_.cycle_noise;
+    auto noisy = [&](const Tensor& t) {
+      return noise > 0.f ? t + noise * randn_like(t, ctx.generator) : t;
+    };
+    const Tensor cycle_a = l1_loss(g_ba_->forward(noisy(fake_b)), a);
+    const Tensor cycle_b = l1_loss(g_ab_->forward(noisy(fake_a)), b);
     LossResult r;
     r.loss = g_ab + g_ba + lambda * (cycle_a + cycle_b);
     if (idt > 0.f) {

@@ -43,6 +43,7 @@ void for_each_field(GanOptions& o, Fn&& fn) {
   fn("lambda_cycle", o.lambda_cycle);
   fn("lambda_identity", o.lambda_identity);
   fn("pool_size", o.pool_size);
+  fn("cycle_noise", o.cycle_noise);
   fn("sr_blocks", o.sr_blocks);
   fn("sr_norm", o.sr_norm);
   fn("sr_skip", o.sr_skip);

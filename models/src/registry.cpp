@@ -1,6 +1,7 @@
 // The one place architectures are registered: name, what data it models, which options it
 // accepts, and how it is built. make_model checks the options every architecture relies on,
 // then the entry's own.
+#include <cmath>
 #include <functional>
 #include <string>
 #include <vector>
@@ -58,6 +59,8 @@ void check_cyclegan(const GanOptions& o) {
            "make_model: expected lambda_cycle and lambda_identity >= 0, got ", o.lambda_cycle,
            " and ", o.lambda_identity);
   GE_CHECK(o.pool_size >= 0, "make_model: expected pool_size >= 0, got ", o.pool_size);
+  GE_CHECK(o.cycle_noise >= 0.f && std::isfinite(o.cycle_noise),
+           "make_model: expected cycle_noise >= 0 (a standard deviation), got ", o.cycle_noise);
 }
 
 void check_weight_clip(const GanOptions& o) {

@@ -145,6 +145,48 @@ TEST_P(CycleGanDevice, LossesAreTheReferenceObjectives) {
   EXPECT_EQ(model.pool_b().count(), 2);
 }
 
+// With cycle_noise, the reverse generators see the translations plus noise drawn from the
+// trainer's stream (fake_b's first, then fake_a's); the adversarial terms see the clean ones.
+TEST_P(CycleGanDevice, CycleNoiseEntersOnlyTheCycleTerms) {
+  Generator g(2);
+  GanOptions o = tiny_cyclegan();
+  o.lambda_cycle = 3.f;
+  o.lambda_identity = 0.f;
+  o.cycle_noise = 0.5f;
+  CycleGan model(o, g);
+  const Device device = GetParam();
+  model.to(device);
+  auto phases = model.schedule(models::TrainSettings{});
+
+  models::StepContext ctx;
+  Generator rng(3);
+  ctx.generator = &rng;
+  const Tensor a = rand({2, 1, 8, 8}, device, &rng) * 2.f - 1.f;
+  const Tensor b = rand({2, 1, 8, 8}, device, &rng) * 2.f - 1.f;
+  ctx.batches["A"].x = a;
+  ctx.batches["B"].x = b;
+  Generator replay = rng;
+  const float g_loss = phases[0].loss(ctx).loss.item();
+  EXPECT_GT(rng.offset(), replay.offset());
+
+  NoGradGuard no_grad;
+  const Tensor fake_b = model.translate(a, true), fake_a = model.translate(b, false);
+  const Tensor noise_b = randn_like(fake_b, &replay) * 0.5f;
+  const Tensor noise_a = randn_like(fake_a, &replay) * 0.5f;
+  EXPECT_EQ(replay.offset(), rng.offset());
+  nn::Module& d_a = model.network("D_A");
+  nn::Module& d_b = model.network("D_B");
+  const double adversarial = host_mse(d_b.forward(fake_b), 1) + host_mse(d_a.forward(fake_a), 1);
+  const double expected_g =
+      adversarial + 3.0 * (host_l1(model.translate(fake_b + noise_b, false), a) +
+                           host_l1(model.translate(fake_a + noise_a, true), b));
+  EXPECT_NEAR(g_loss, expected_g, 1e-5 * std::fabs(expected_g));
+  // The noise matters at this size: the clean cycle gives another loss.
+  const double clean_g = adversarial + 3.0 * (host_l1(model.translate(fake_b, false), a) +
+                                              host_l1(model.translate(fake_a, true), b));
+  EXPECT_GT(std::fabs(clean_g - expected_g), 1e-3 * std::fabs(expected_g));
+}
+
 GE_INSTANTIATE_DEVICE_TEST(CycleGanDevice);
 
 Tensor numbered(int64_t first, int64_t n) {
@@ -235,6 +277,12 @@ TEST(CycleGan, OptionsAreChecked) {
   EXPECT_NE(error_of([&] { models::make_model(o, g); }).find("expected pool_size >= 0, got -1"),
             std::string::npos);
   o = tiny_cyclegan();
+  o.cycle_noise = -0.1f;
+  EXPECT_NE(error_of([&] {
+              models::make_model(o, g);
+            }).find("expected cycle_noise >= 0 (a standard deviation), got -0.1"),
+            std::string::npos);
+  o = tiny_cyclegan();
   EXPECT_NE(error_of([&] { models::make_gan(o, g); }).find("is not a latent GAN"),
             std::string::npos);
 }
@@ -249,9 +297,9 @@ struct CycleGanRun {
   std::shared_ptr<NanImageSet> a = std::make_shared<NanImageSet>(10),
                                b = std::make_shared<NanImageSet>(14);
   std::unique_ptr<CycleGan> model;
-  CycleGanRun() {
+  explicit CycleGanRun(const GanOptions& options = tiny_cyclegan()) {
     Generator g(21);
-    model = std::make_unique<CycleGan>(tiny_cyclegan(), g);
+    model = std::make_unique<CycleGan>(options, g);
   }
   // Runs the trainer; with stop_at > 0, an evaluator throws at that step (a killed run).
   void train(const TrainOptions& o, int64_t stop_at = 0) {
@@ -269,11 +317,13 @@ class CycleGanTraining : public DeviceTest {};
 TEST_P(CycleGanTraining, ResumeInMidScheduleIsBitwiseIdentical) {
   const Device device = GetParam();
   const std::string straight = fresh_dir("straight"), split = fresh_dir("split");
-  CycleGanRun a;
+  GanOptions options = tiny_cyclegan();
+  options.cycle_noise = 0.1f;  // the noise draws continue across the resume too
+  CycleGanRun a(options);
   a.train(cyclegan_options(straight, 6, device));
   EXPECT_EQ(a.model->pool_a().count(), 2);
 
-  CycleGanRun b;
+  CycleGanRun b(options);
   TrainOptions o = cyclegan_options(split, 6, device);
   o.checkpoint_every = 3;
   o.eval_every = 4;
@@ -286,7 +336,7 @@ TEST_P(CycleGanTraining, ResumeInMidScheduleIsBitwiseIdentical) {
   EXPECT_EQ(saved.at("state.pool_B.count").item(), 2.f);
   EXPECT_LT(record.optimizers.at("G").schedule->factor(record.step), 1.f);
 
-  CycleGanRun c;
+  CycleGanRun c(options);
   o.resume = true;
   o.eval_every = 0;
   c.train(o);

@@ -44,6 +44,7 @@ TEST(GanOptionsTest, JsonRoundTripKeepsEveryField) {
   o.lambda_cycle = 5.f;
   o.lambda_identity = 0.25f;
   o.pool_size = 7;
+  o.cycle_noise = 0.125f;
   const GanOptions back = GanOptions::from_json(o.to_json());
   EXPECT_EQ(back.arch, "sngan");
   EXPECT_EQ(back.channels, 3);
@@ -64,6 +65,7 @@ TEST(GanOptionsTest, JsonRoundTripKeepsEveryField) {
   EXPECT_EQ(back.lambda_cycle, 5.f);
   EXPECT_EQ(back.lambda_identity, 0.25f);
   EXPECT_EQ(back.pool_size, 7);
+  EXPECT_EQ(back.cycle_noise, 0.125f);
   EXPECT_EQ(back.to_json(), o.to_json());
 }
 

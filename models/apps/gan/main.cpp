@@ -110,6 +110,10 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     t->add_option("--pool-size", model.pool_size, "fake images kept for D updates (cyclegan)")
         ->capture_default_str();
+    t->add_option("--cycle-noise", model.cycle_noise,
+                  "std of Gaussian noise on a translation before it cycles back (cyclegan; 0: "
+                  "none, as the reference)")
+        ->capture_default_str();
     t->add_option("--sr-blocks", model.sr_blocks,
                   "residual blocks of the super-resolution generator (srresnet, srgan)")
         ->capture_default_str();

@@ -69,8 +69,9 @@ class CycleGan : public Model {
   std::vector<OptimizerGroup> optimizer_groups(const TrainSettings& settings) override;
   // Each step draws one batch of A and one of B, updates G with
   //   lsgan(D_B(G_AB(a)), 1) + lsgan(D_A(G_BA(b)), 1)
-  //   + lambda (|G_BA(G_AB(a)) - a| + |G_AB(G_BA(b)) - b|)
+  //   + lambda (|G_BA(G_AB(a) + n) - a| + |G_AB(G_BA(b) + n') - b|)
   //   + lambda lambda_identity (|G_AB(b) - b| + |G_BA(a) - a|),
+  // where n and n' are N(0, cycle_noise^2) noise from the trainer's stream (zero by default),
   // then D with 0.5 (lsgan(D(real), 1) + lsgan(D(pool(fake)), 0)) for each domain.
   // Logs g_loss, d_loss, g_AB, g_BA (adversarial), cycle_A, cycle_B, idt_A, idt_B, d_A, d_B.
   std::vector<Phase> schedule(const TrainSettings& settings) override;

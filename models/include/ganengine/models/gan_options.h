@@ -47,12 +47,17 @@ struct GanOptions {
   // generators (6 for 128 px and below, 9 for 256), PatchGAN discriminator stride-2 layers (3:
   // the 70x70 PatchGAN; 0: the count whose receptive field is nearest 70/256 of the image side,
   // so 3 at 256 px and 1 at 32 px), the cycle weight lambda, the identity weight as a fraction
-  // of lambda, and the fake-image pool size.
+  // of lambda, and the fake-image pool size. cycle_noise: the standard deviation of Gaussian
+  // noise added to each translation before the other generator maps it back in the cycle terms
+  // (0: the reference's cycle). Noise keeps a generator from hiding its input in a translation's
+  // faint detail, which lets a cycle return a digit that the translation relabelled (Chu et al.
+  // 2017, "CycleGAN, a Master of Steganography").
   int64_t resnet_blocks = 6;
   int64_t d_layers = 0;
   float lambda_cycle = 10.f;
   float lambda_identity = 0.5f;
   int64_t pool_size = 50;
+  float cycle_noise = 0.f;
   // srresnet / srgan (Ledig et al. 2017): residual blocks of the generator (16 in the paper), its
   // normalisation ("batch": the paper's batch norm; "none": EDSR's and ESRGAN's MSRResNet's, no
   // normalisation), its global skip ("none": the paper's; "bicubic": the output is the bicubic
