@@ -47,6 +47,12 @@ struct DivBy<int> {
   __device__ __forceinline__ int operator()(int e) const {
     return static_cast<int>(by.div(static_cast<uint32_t>(e)));
   }
+  // Returns e / d and sets rem = e % d.
+  __device__ __forceinline__ int divmod(int e, int& rem) const {
+    const int q = (*this)(e);
+    rem = e - q * static_cast<int>(by.divisor);
+    return q;
+  }
 };
 
 template <>
@@ -54,6 +60,11 @@ struct DivBy<int64_t> {
   int64_t d;
   explicit DivBy(int64_t d) : d(d) {}
   __device__ __forceinline__ int64_t operator()(int64_t e) const { return e / d; }
+  __device__ __forceinline__ int64_t divmod(int64_t e, int64_t& rem) const {
+    const int64_t q = e / d;
+    rem = e - q * d;
+    return q;
+  }
 };
 
 // A grid-stride loop's first index for this thread and its stride, counted in I.

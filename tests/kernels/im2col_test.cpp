@@ -131,6 +131,17 @@ TEST_P(Im2colTest, Dilation) {
   check_both(make_args(1, 2, 7, 6, 3, 2, 1, 2, 2));
 }
 
+// Every size differs between the axes, so a divisor taken for the wrong axis shows.
+TEST_P(Im2colTest, EverySizeDiffersBetweenTheAxes) {
+  Im2colArgs a = make_args(2, 3, 9, 7, 3, 2, 1, 0);
+  a.stride_h = 2, a.stride_w = 3;
+  a.pad_h = 1, a.pad_w = 2;
+  a.dilation_h = 1, a.dilation_w = 2;
+  a.col_h = out_size(a.height, a.kernel_h, a.stride_h, a.pad_h, a.dilation_h);
+  a.col_w = out_size(a.width, a.kernel_w, a.stride_w, a.pad_w, a.dilation_w);
+  check_both(a);
+}
+
 TEST_P(Im2colTest, BatchInnerColumnLayout) {
   check_both(make_args(3, 2, 6, 5, 3, 3, 2, 1, 1, true));
 }
