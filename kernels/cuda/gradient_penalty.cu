@@ -2,10 +2,13 @@
 //   interpolate  one grid-stride elementwise launch; float4s when d % 4 == 0 and the buffers are
 //                16-byte aligned (a float4 then never straddles two samples, so one alpha and one
 //                division per float4).
-//   forward      per-sample sums of squares: a block per sample (float4 loads, warp shuffles,
-//                then the warps' sums in shared memory in a fixed order), or a warp per sample
-//                when samples are short; then one block sums (norm - 1)^2 over the samples in a
-//                fixed order. No atomics: the result is bitwise reproducible.
+//   forward      per-sample sums of squares: a warp per sample when samples are short; else a
+//                block per (sample, slice) (float4 loads, warp shuffles, then the warps' sums in
+//                shared memory in a fixed order), a sample cut into enough slices that the grid
+//                fills the SMs when samples are few (gradient_penalty_splits); then one block
+//                adds each sample's slices in slice order, takes the norms, and sums
+//                (norm - 1)^2 over the samples in a fixed order. No atomics: the result is
+//                bitwise reproducible on a device.
 //   backward     one elementwise launch given the norms: dx = gout * lambda * 2/n * c(norm) * x.
 // The elementwise launches count in int, finding an element's sample by 32-bit multiply-shift
 // division (DivBy), unless the buffers have 2^31 elements.
@@ -63,23 +66,42 @@ __global__ void gp_norms_warp_kernel(const float* x, float* norms, int64_t n, in
   }
 }
 
-// norms[k] for long samples: a block per sample, stepping by the grid.
+// Long samples: block b sums the squares of slice b % splits of sample b / splits (slices of
+// per_split elements, a multiple of 4; the last may be shorter), stepping by the grid. With one
+// slice it writes the norm, else the sum to partials[b].
 template <bool Vec>
-__global__ void gp_norms_block_kernel(const float* x, float* norms, int64_t n, int64_t d) {
+__global__ void gp_norms_block_kernel(const float* x, float* norms, float* partials, int64_t n,
+                                      int64_t d, int64_t splits, int64_t per_split) {
   GE_STATIC_SHARED(float, scratch, [kBlockReduceScratch<>]);
-  for (int64_t k = blockIdx.x; k < n; k += gridDim.x) {
-    const float* xk = x + k * d;
-    const float ss =
-        block_sum<WarpOrder::Serial>(strided_dot<Vec>(xk, xk, d, threadIdx.x, kNormBlock), scratch);
-    if (threadIdx.x == 0) norms[k] = sqrtf(ss);
+  for (int64_t b = blockIdx.x; b < n * splits; b += gridDim.x) {
+    const int64_t k = b / splits, begin = (b - k * splits) * per_split;  // per block
+    const float* xs = x + k * d + begin;
+    const int64_t len = std::min(per_split, d - begin);
+    const float ss = block_sum<WarpOrder::Serial>(
+        strided_dot<Vec>(xs, xs, len, threadIdx.x, kNormBlock), scratch);
+    if (threadIdx.x == 0) {
+      if (splits == 1) {
+        norms[k] = sqrtf(ss);
+      } else {
+        partials[b] = ss;
+      }
+    }
   }
 }
 
-// out = lambda / n * sum_k (norms[k] - 1)^2, one block.
-__global__ void gp_penalty_kernel(const float* norms, float* out, int64_t n, float lambda) {
+// out = lambda / n * sum_k (norms[k] - 1)^2, one block; with partials (splits > 1) it first
+// sets norms[k] = sqrt(sum of sample k's slices, in slice order).
+__global__ void gp_penalty_kernel(float* norms, const float* partials, int64_t splits, float* out,
+                                  int64_t n, float lambda) {
   GE_STATIC_SHARED(float, scratch, [kBlockReduceScratch<>]);
   float acc = 0.f;
   for (int64_t k = threadIdx.x; k < n; k += kFinalBlock) {
+    if (partials != nullptr) {
+      float ss = 0.f;
+      for (int64_t t = 0; t < splits; ++t)
+        ss += partials[k * splits + t];
+      norms[k] = sqrtf(ss);
+    }
     const float e = norms[k] - 1.f;
     acc += e * e;
   }
@@ -139,11 +161,29 @@ void gradient_penalty_interpolate(const float* real, const float* fake, const fl
   });
 }
 
+int64_t gradient_penalty_splits(int64_t n, int64_t d) {
+  if (n <= 0 || d <= kWarpSampleMax) return 1;
+  // Slices of at least 16 elements per thread; two blocks per SM; at most 32 slices a sample.
+  const int64_t want = (2 * ge::cuda::sm_count() + n - 1) / n;
+  return std::clamp<int64_t>(std::min(want, d / (16 * kNormBlock)), 1, 32);
+}
+
+int64_t gradient_penalty_workspace(int64_t n, int64_t d) {
+  const int64_t splits = gradient_penalty_splits(n, d);
+  return splits > 1 ? n * splits : 0;
+}
+
 void gradient_penalty_forward(const float* x, float* norms, float* out, int64_t n, int64_t d,
-                              float lambda, Stream stream) {
+                              float lambda, float* workspace, int64_t workspace_size,
+                              Stream stream) {
   check_gp_args("gradient_penalty_forward", x, norms, n, d);
   GE_CHECK(out != nullptr, "gradient_penalty_forward: expected a non-null out");
+  const int64_t need = gradient_penalty_workspace(n, d);
+  GE_CHECK(workspace_size >= need && (need == 0 || workspace != nullptr),
+           "gradient_penalty_forward: expected a workspace of at least ", need, " floats for [", n,
+           ", ", d, "], got ", workspace_size, workspace == nullptr ? " (null)" : "");
   const bool vec = d % 4 == 0 && aligned16(x);
+  const int64_t splits = gradient_penalty_splits(n, d);
   if (d <= kWarpSampleMax) {
     const unsigned grid = grid_for(n, kWarpsPerBlock);
     if (vec) {
@@ -152,14 +192,19 @@ void gradient_penalty_forward(const float* x, float* norms, float* out, int64_t 
       GE_LAUNCH(gp_norms_warp_kernel<false>, grid, kNormBlock, 0, stream, x, norms, n, d);
     }
   } else {
-    const unsigned grid = grid_for(n, 1);
+    // A multiple of 4 elements, so that every slice of a float4 sample starts 16-byte aligned.
+    const int64_t per_split = (d + 4 * splits - 1) / (4 * splits) * 4;
+    const unsigned grid = grid_for(n * splits, 1);
     if (vec) {
-      GE_LAUNCH(gp_norms_block_kernel<true>, grid, kNormBlock, 0, stream, x, norms, n, d);
+      GE_LAUNCH(gp_norms_block_kernel<true>, grid, kNormBlock, 0, stream, x, norms, workspace, n, d,
+                splits, per_split);
     } else {
-      GE_LAUNCH(gp_norms_block_kernel<false>, grid, kNormBlock, 0, stream, x, norms, n, d);
+      GE_LAUNCH(gp_norms_block_kernel<false>, grid, kNormBlock, 0, stream, x, norms, workspace, n,
+                d, splits, per_split);
     }
   }
-  GE_LAUNCH(gp_penalty_kernel, 1, kFinalBlock, 0, stream, norms, out, n, lambda);
+  GE_LAUNCH(gp_penalty_kernel, 1, kFinalBlock, 0, stream, norms, splits > 1 ? workspace : nullptr,
+            splits, out, n, lambda);
 }
 
 void gradient_penalty_backward(const float* x, const float* norms, const float* gout, float* dx,

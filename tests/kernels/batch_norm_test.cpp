@@ -1,9 +1,10 @@
 // batch_norm launchers on cpu and cuda: statistics (with the running-stat update), forward,
 // backward sums and input gradient against double references, on the float4 path (HW % 4 == 0,
-// aligned), the scalar path (odd HW, or a misaligned buffer), and more channels than the CUDA
-// grid has blocks.
+// aligned), the scalar path (odd HW, or a misaligned buffer), more channels than the CUDA grid
+// has blocks, and (CUDA) long channels cut into slices that separate blocks reduce.
 #include "ganengine/kernels/batch_norm.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -87,11 +88,14 @@ class BatchNormKernelTest : public KernelTest {
     Buffer xb(dev, x, k.shift), dyb(dev, dy, k.shift), wb(dev, w), bb(dev, b), rmb(dev, rm0),
         rvb(dev, rv0), meanb(dev, k.c), invb(dev, k.c), out(dev, total + k.shift), s1b(dev, k.c),
         s2b(dev, k.c);
+    const int64_t need = cuda() ? cuda::batch_norm_workspace(s) : 0;
+    Buffer ws(dev, std::max<int64_t>(need, 1));
     BatchNormRunning running{rmb.data(), rvb.data(), momentum};
     const float* wp = k.affine ? wb.data() : nullptr;
     const float* bp = k.affine ? bb.data() : nullptr;
     if (cuda()) {
-      cuda::batch_norm_stats(xb.data(k.shift), s, eps, meanb.data(), invb.data(), running, nullptr);
+      cuda::batch_norm_stats(xb.data(k.shift), s, eps, meanb.data(), invb.data(), running,
+                             ws.data(), need, nullptr);
     } else {
       cpu::batch_norm_stats(xb.data(k.shift), s, eps, meanb.data(), invb.data(), running);
     }
@@ -117,7 +121,8 @@ class BatchNormKernelTest : public KernelTest {
 
     if (cuda()) {
       cuda::batch_norm_backward_reduce(dyb.data(k.shift), xb.data(k.shift), meanb.data(),
-                                       invb.data(), s1b.data(), s2b.data(), s, nullptr);
+                                       invb.data(), s1b.data(), s2b.data(), s, ws.data(), need,
+                                       nullptr);
     } else {
       cpu::batch_norm_backward_reduce(dyb.data(k.shift), xb.data(k.shift), meanb.data(),
                                       invb.data(), s1b.data(), s2b.data(), s);
@@ -160,10 +165,27 @@ TEST_P(BatchNormKernelTest, MoreChannelsThanBlocks) {
   check({2, 4300, 2, 0, true});
 }
 
+// Few channels of many values: on CUDA each channel is cut into slices (float4 and scalar, the
+// last slice shorter), and the last block of a channel combines them.
+TEST_P(BatchNormKernelTest, LongChannelsSplitAcrossBlocks) {
+  const Case cases[] = {
+      {8, 2, 4096, 0, true},    // float4: 2 slices per channel
+      {5, 1, 10004, 0, true},   // float4: 3 slices, the last one shorter
+      {2, 2, 24577, 0, false},  // scalar (odd HW): 12 slices
+  };
+  for (const Case& c : cases) {
+    if (cuda()) {
+      EXPECT_GT(cuda::batch_norm_splits({c.n, c.c, c.hw}), 1) << describe(c);
+    }
+    check(c);
+  }
+}
+
 TEST_P(BatchNormKernelTest, EmptyChannelsIsANoOp) {
   const BatchNormShape s{2, 0, 4};
   if (cuda()) {
-    EXPECT_NO_THROW(cuda::batch_norm_stats(nullptr, s, 1e-5f, nullptr, nullptr, {}, nullptr));
+    EXPECT_NO_THROW(
+        cuda::batch_norm_stats(nullptr, s, 1e-5f, nullptr, nullptr, {}, nullptr, 0, nullptr));
   } else {
     EXPECT_NO_THROW(cpu::batch_norm_stats(nullptr, s, 1e-5f, nullptr, nullptr, {}));
   }
@@ -174,7 +196,7 @@ TEST_P(BatchNormKernelTest, RejectsBadArguments) {
   Buffer x(dev, 8), mean(dev, 2), invstd(dev, 2), rv(dev, 2);
   auto stats = [&](const BatchNormShape& s, float eps, const BatchNormRunning& r) {
     if (cuda()) {
-      cuda::batch_norm_stats(x.data(), s, eps, mean.data(), invstd.data(), r, nullptr);
+      cuda::batch_norm_stats(x.data(), s, eps, mean.data(), invstd.data(), r, nullptr, 0, nullptr);
     } else {
       cpu::batch_norm_stats(x.data(), s, eps, mean.data(), invstd.data(), r);
     }
@@ -196,6 +218,18 @@ TEST_P(BatchNormKernelTest, RejectsBadArguments) {
                 stats({2, 2, 2}, -1.f, {});
               }),
               HasSubstr("expected eps >= 0, got -1"));
+  if (cuda()) {
+    // A split shape without its workspace (the buffers are never read: the check comes first).
+    const BatchNormShape split{8, 2, 4096};
+    ASSERT_GT(cuda::batch_norm_workspace(split), 0);
+    EXPECT_THAT(error_of([&] {
+                  cuda::batch_norm_stats(x.data(), split, 1e-5f, mean.data(), invstd.data(), {},
+                                         nullptr, 0, nullptr);
+                }),
+                HasSubstr("batch_norm_stats: expected a workspace of at least " +
+                          std::to_string(cuda::batch_norm_workspace(split)) +
+                          " floats for [8, 2, 4096], got 0 (null)"));
+  }
   const std::string msg = error_of([&] {
     if (cuda()) {
       cuda::batch_norm_backward_input(x.data(), x.data(), mean.data(), invstd.data(), nullptr,

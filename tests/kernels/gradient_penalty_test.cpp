@@ -3,6 +3,7 @@
 // backward, on aligned and misaligned buffers (float4 and scalar paths).
 #include "ganengine/kernels/gradient_penalty.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -37,7 +38,9 @@ class GradientPenaltyKernelTest : public KernelTest {
   }
   void forward(const float* x, float* norms, float* out, int64_t n, int64_t d, float lambda) {
     if (cuda()) {
-      cuda::gradient_penalty_forward(x, norms, out, n, d, lambda, nullptr);
+      const int64_t need = cuda::gradient_penalty_workspace(n, d);
+      Buffer workspace(GetParam(), std::max<int64_t>(need, 1));
+      cuda::gradient_penalty_forward(x, norms, out, n, d, lambda, workspace.data(), need, nullptr);
       GE_TEST_CUDA(cudaDeviceSynchronize());
     } else {
       cpu::gradient_penalty_forward(x, norms, out, n, d, lambda);
@@ -116,6 +119,22 @@ TEST_P(GradientPenaltyKernelTest, ZeroSampleTakesSubgradientZero) {
 }
 
 // More samples than the capped grids have blocks: each block and warp loops over samples.
+// Few long samples: on CUDA each is cut into slices whose sums the penalty block adds.
+TEST_P(GradientPenaltyKernelTest, LongSamplesSplitAcrossBlocks) {
+  const Case cases[] = {
+      {2, 12288, 0},  // 64x64 RGB critic inputs: 3 float4 slices
+      {3, 8195, 1},   // scalar, odd length: 2 slices, the last shorter
+      {1, 40000, 0},  // 9 slices
+  };
+  for (const Case& c : cases) {
+    if (cuda()) {
+      EXPECT_GT(cuda::gradient_penalty_splits(c.n, c.d), 1) << describe(c);
+    }
+    check(c);
+  }
+  check({2, 12288, 0}, true);
+}
+
 TEST_P(GradientPenaltyKernelTest, ManySamples) {
   check({40000, 1, 0});
   check({4300, 260, 0});
@@ -146,6 +165,17 @@ TEST_P(GradientPenaltyKernelTest, RejectsBadArguments) {
                         "for [2, 4]"));
   EXPECT_THAT(error_of([&] { interpolate(x.data(), x.data(), x.data(), x.data(), -1, 4); }),
               HasSubstr("gradient_penalty_interpolate: expected n, d >= 0, got -1, 4"));
+  if (cuda()) {
+    // A split shape without its workspace (x is never read: the check comes first).
+    ASSERT_GT(cuda::gradient_penalty_workspace(2, 12288), 0);
+    EXPECT_THAT(error_of([&] {
+                  cuda::gradient_penalty_forward(x.data(), norms.data(), pen.data(), 2, 12288, 1.f,
+                                                 nullptr, 0, nullptr);
+                }),
+                HasSubstr("gradient_penalty_forward: expected a workspace of at least " +
+                          std::to_string(cuda::gradient_penalty_workspace(2, 12288)) +
+                          " floats for [2, 12288], got 0 (null)"));
+  }
 }
 
 GE_INSTANTIATE_KERNEL_TEST(GradientPenaltyKernelTest);

@@ -74,8 +74,16 @@ Stats stats_kernel(const Tensor& xc, float eps, const Tensor& running_mean,
   running.mean = rm.data();
   running.var = rv.data();
   running.momentum = momentum;
-  detail::run_kernel(xc.device(), k::cpu::batch_norm_stats, k::cuda::batch_norm_stats,
-                     xc.data_ptr(), s, eps, st.mean.data_ptr(), st.invstd.data_ptr(), running);
+  if (xc.device().is_cuda()) {
+    const int64_t need = k::cuda::batch_norm_workspace(s);
+    const Tensor workspace = detail::workspace_floats(need, xc.device());
+    k::cuda::batch_norm_stats(xc.data_ptr(), s, eps, st.mean.data_ptr(), st.invstd.data_ptr(),
+                              running, detail::data_or_null(workspace), need,
+                              detail::kernel_stream(xc.device()));
+  } else {
+    k::cpu::batch_norm_stats(xc.data_ptr(), s, eps, st.mean.data_ptr(), st.invstd.data_ptr(),
+                             running);
+  }
   rm.commit();
   rv.commit();
   return st;
@@ -134,10 +142,18 @@ Grads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& weigh
   Tensor dx = detail::empty_raw(x.shape(), x.device());
   Tensor sum_dy = detail::empty_raw({s.c}, x.device());
   Tensor sum_dy_xhat = detail::empty_raw({s.c}, x.device());
-  detail::run_kernel(x.device(), k::cpu::batch_norm_backward_reduce,
-                     k::cuda::batch_norm_backward_reduce, dyc.data_ptr(), xc.data_ptr(),
-                     st.mean.data_ptr(), st.invstd.data_ptr(), sum_dy.data_ptr(),
-                     sum_dy_xhat.data_ptr(), s);
+  if (x.device().is_cuda()) {
+    const int64_t need = k::cuda::batch_norm_workspace(s);
+    const Tensor workspace = detail::workspace_floats(need, x.device());
+    k::cuda::batch_norm_backward_reduce(dyc.data_ptr(), xc.data_ptr(), st.mean.data_ptr(),
+                                        st.invstd.data_ptr(), sum_dy.data_ptr(),
+                                        sum_dy_xhat.data_ptr(), s, detail::data_or_null(workspace),
+                                        need, detail::kernel_stream(x.device()));
+  } else {
+    k::cpu::batch_norm_backward_reduce(dyc.data_ptr(), xc.data_ptr(), st.mean.data_ptr(),
+                                       st.invstd.data_ptr(), sum_dy.data_ptr(),
+                                       sum_dy_xhat.data_ptr(), s);
+  }
   detail::run_kernel(x.device(), k::cpu::batch_norm_backward_input,
                      k::cuda::batch_norm_backward_input, dyc.data_ptr(), xc.data_ptr(),
                      st.mean.data_ptr(), st.invstd.data_ptr(), detail::data_or_null(wc),

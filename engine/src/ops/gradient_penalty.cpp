@@ -134,9 +134,15 @@ Tensor gradient_penalty(const Tensor& grad, float lambda) {
   const Tensor xc = detail::contiguous_operand(grad);
   const Tensor norms = detail::empty_raw({n}, grad.device());
   Tensor out = detail::empty_raw({}, grad.device());
-  detail::run_kernel(grad.device(), k::cpu::gradient_penalty_forward,
-                     k::cuda::gradient_penalty_forward, xc.data_ptr(), norms.data_ptr(),
-                     out.data_ptr(), n, d, lambda);
+  if (grad.device().is_cuda()) {
+    const int64_t need = k::cuda::gradient_penalty_workspace(n, d);
+    const Tensor workspace = detail::workspace_floats(need, grad.device());
+    k::cuda::gradient_penalty_forward(xc.data_ptr(), norms.data_ptr(), out.data_ptr(), n, d, lambda,
+                                      detail::data_or_null(workspace), need,
+                                      detail::kernel_stream(grad.device()));
+  } else {
+    k::cpu::gradient_penalty_forward(xc.data_ptr(), norms.data_ptr(), out.data_ptr(), n, d, lambda);
+  }
   if (autograd::needs_grad({grad})) {
     autograd::record(
         "GradientPenaltyBackward", {grad}, {out},

@@ -10,7 +10,9 @@
 //   batch_norm_backward_input   dx = weight[c] * invstd[c] * (dy - sum_dy[c] / M
 //                                    - xhat * sum_dy_xhat[c] / M)
 // A null weight reads as 1 and a null bias as 0. Every per-channel sum has a fixed combine
-// order, so results are bitwise reproducible on a device.
+// order, so results are bitwise reproducible on a device. On CUDA a channel's values may be cut
+// into slices reduced by separate blocks (batch_norm_splits, from the shape and the device's SM
+// count), whose partials go to a workspace of batch_norm_workspace(s) floats.
 #include <cstdint>
 
 #include "ganengine/kernels/types.h"
@@ -47,15 +49,20 @@ void batch_norm_backward_input(const float* dy, const float* x, const float* mea
 }  // namespace cpu
 
 namespace cuda {
+// Slices per channel of the CUDA reductions (1: one block per channel), and the workspace floats
+// batch_norm_stats and batch_norm_backward_reduce need for them (0 when 1 slice).
+GE_CUDA_LAUNCHER int64_t batch_norm_splits(const BatchNormShape& s);
+GE_CUDA_LAUNCHER int64_t batch_norm_workspace(const BatchNormShape& s);
 GE_CUDA_LAUNCHER void batch_norm_stats(const float* x, const BatchNormShape& s, float eps,
                                        float* mean, float* invstd, const BatchNormRunning& running,
-                                       Stream stream);
+                                       float* workspace, int64_t workspace_size, Stream stream);
 GE_CUDA_LAUNCHER void batch_norm_forward(const float* x, const float* mean, const float* invstd,
                                          const float* weight, const float* bias, float* y,
                                          const BatchNormShape& s, Stream stream);
 GE_CUDA_LAUNCHER void batch_norm_backward_reduce(const float* dy, const float* x, const float* mean,
                                                  const float* invstd, float* sum_dy,
                                                  float* sum_dy_xhat, const BatchNormShape& s,
+                                                 float* workspace, int64_t workspace_size,
                                                  Stream stream);
 GE_CUDA_LAUNCHER void batch_norm_backward_input(const float* dy, const float* x, const float* mean,
                                                 const float* invstd, const float* weight,

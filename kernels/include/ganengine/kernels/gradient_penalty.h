@@ -26,8 +26,14 @@ namespace cuda {
 GE_CUDA_LAUNCHER void gradient_penalty_interpolate(const float* real, const float* fake,
                                                    const float* alpha, float* out, int64_t n,
                                                    int64_t d, Stream stream);
+// Slices per sample of the forward's sums of squares (1: a block or a warp per sample, from the
+// shape and the device's SM count), and the workspace floats that gradient_penalty_forward needs
+// for their partial sums (0 with one slice).
+GE_CUDA_LAUNCHER int64_t gradient_penalty_splits(int64_t n, int64_t d);
+GE_CUDA_LAUNCHER int64_t gradient_penalty_workspace(int64_t n, int64_t d);
 GE_CUDA_LAUNCHER void gradient_penalty_forward(const float* x, float* norms, float* out, int64_t n,
-                                               int64_t d, float lambda, Stream stream);
+                                               int64_t d, float lambda, float* workspace,
+                                               int64_t workspace_size, Stream stream);
 GE_CUDA_LAUNCHER void gradient_penalty_backward(const float* x, const float* norms,
                                                 const float* gout, float* dx, int64_t n, int64_t d,
                                                 float lambda, Stream stream);
