@@ -3,11 +3,7 @@
 // Every op reduces to one of three kernels phrased in conv2d geometry (kernels::ConvShape):
 // forward (with a bias_act epilogue), transposed forward (with one), and weight gradient. The CPU
 // runs kernels::cpu; CUDA runs the algorithm conv_algo() selects: the native implicit-GEMM
-// kernels, cuDNN, or the im2col/col2im + cuBLAS path kept here ("Gemm").
-//
-// The Gemm path lays its columns out [C*kh*kw, N, L] rather than per sample, so one GEMM per
-// group covers the whole batch (long GEMMs run far closer to peak than N short ones); the price
-// is one permuting copy of an activation-sized tensor per call.
+// kernels, cuDNN, or the im2col/col2im + cuBLAS path ("Gemm", kernels/cuda/conv_gemm.cu).
 //
 // Each op's backward is written with the other two ops, which are themselves differentiable, so
 // gradients of any order exist:
@@ -34,8 +30,6 @@
 #include "ganengine/kernels/bias_act.h"
 #include "ganengine/kernels/prelu.h"
 #include "ganengine/kernels/conv.h"
-#include "ganengine/kernels/im2col.h"
-#include "ganengine/kernels/matmul.h"
 #include "ganengine/ops.h"
 #include "ganengine/precision.h"
 #include "tensor_impl.h"
@@ -176,89 +170,6 @@ kernels::ConvShape conv_shape(const Geometry& g) {
           .groups = g.groups};
 }
 
-kernels::Im2colArgs im2col_args(const Geometry& g) {
-  kernels::Im2colArgs a = kernels::plane_im2col_args(conv_shape(g));
-  a.batch = g.batch;
-  a.channels = g.in_c;
-  // [C*kh*kw, N, L]: see the file comment.
-  a.col_sample_stride = g.out_h * g.out_w;
-  a.col_row_stride = g.batch * g.out_h * g.out_w;
-  return a;
-}
-
-// [N, C, H, W] <-> [C, N, H, W] as a contiguous copy (the tensor itself when N == 1).
-Tensor swap_batch_channels(const Tensor& t) {
-  if (t.size(0) == 1 && t.is_contiguous()) return t.view({t.size(1), 1, t.size(2), t.size(3)});
-  const Shape& s = t.shape();
-  const Tensor view =
-      detail::alias(t, {s[1], s[0], s[2], s[3]},
-                    {t.stride(1), t.stride(0), t.stride(2), t.stride(3)}, t.storage_offset());
-  return detail::contiguous_kernel(view);
-}
-
-// Columns [C*kh*kw, N, L] of the contiguous CUDA conv2d input x.
-Tensor columns(const Tensor& x, const Geometry& g) {
-  Tensor col = detail::empty_raw({g.in_c * g.kh * g.kw, g.batch, g.out_h * g.out_w}, x.device());
-  kernels::cuda::im2col(im2col_args(g), x.data_ptr(), col.data_ptr(), cuda_rt::stream(x.device()));
-  return col;
-}
-
-// ---- the Gemm path (CUDA): im2col/col2im + cuBLAS ------------------------------------------
-
-// out [N, O, Ho, Wo] = conv2d(x, w) + bias, x and w contiguous.
-void gemm_conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Geometry& g,
-                 const Tensor& out) {
-  const Device dev = x.device();
-  const int64_t L = g.out_h * g.out_w, NL = g.batch * L;
-  const int64_t og = g.out_c / g.groups, ckg = g.in_c / g.groups * g.kh * g.kw;
-  // The GEMM writes [O, N, L]; for N == 1 that already is the output's layout.
-  Tensor tmp = g.batch == 1 ? out : detail::empty_raw({g.out_c, g.batch, L}, dev);
-  if (bias.defined()) {
-    // The bias enters as GEMM's C operand (beta = 1) rather than as a separate pass.
-    detail::copy_kernel(
-        detail::alias(bias, {g.out_c, NL}, {bias.stride(0), 0}, bias.storage_offset()),
-        detail::alias(tmp, {g.out_c, NL}, {NL, 1}, tmp.storage_offset()));
-  }
-  const Tensor col = columns(x, g);
-  // Per group: out_g [O/groups, N*L] = w_g [O/groups, ckg] @ col_g [ckg, N*L].
-  detail::gemm_kernel(kernels::packed_gemm(false, false, og, NL, ckg, w.data_ptr(), col.data_ptr(),
-                                           tmp.data_ptr(), g.groups, bias.defined() ? 1.f : 0.f),
-                      dev);
-  if (g.batch != 1) {
-    detail::copy_kernel(detail::alias(tmp, {g.batch, g.out_c, L}, {L, NL, 1}, tmp.storage_offset()),
-                        out.view({g.batch, g.out_c, L}));
-  }
-}
-
-// out [N, C, H, W] = conv_transpose2d(y, w) + bias for y [N, O, Ho, Wo] (the conv2d output
-// side), w contiguous.
-void gemm_conv_transpose2d(const Tensor& y, const Tensor& w, const Tensor& bias, const Geometry& g,
-                           const Tensor& out) {
-  const Device dev = y.device();
-  const int64_t L = g.out_h * g.out_w, NL = g.batch * L;
-  const int64_t og = g.out_c / g.groups, ckg = g.in_c / g.groups * g.kh * g.kw;
-  const Tensor yp = swap_batch_channels(y);  // [O, N, L]
-  Tensor col = detail::empty_raw({g.in_c * g.kh * g.kw, g.batch, L}, dev);
-  // Per group: col_g [ckg, N*L] = w_g^T @ y_g, with w_g stored [O/groups, ckg].
-  detail::gemm_kernel(kernels::packed_gemm(true, false, ckg, NL, og, w.data_ptr(), yp.data_ptr(),
-                                           col.data_ptr(), g.groups),
-                      dev);
-  kernels::cuda::col2im(im2col_args(g), col.data_ptr(), bias.defined() ? bias.data_ptr() : nullptr,
-                        out.data_ptr(), cuda_rt::stream(dev));
-}
-
-// out = dL/dw of conv2d for input x and output gradient grad [N, O, Ho, Wo].
-void gemm_conv2d_weight(const Tensor& x, const Tensor& grad, const Geometry& g, const Tensor& out) {
-  const int64_t NL = g.batch * g.out_h * g.out_w;
-  const int64_t og = g.out_c / g.groups, ckg = g.in_c / g.groups * g.kh * g.kw;
-  const Tensor gp = swap_batch_channels(grad);  // [O, N, L]
-  const Tensor col = columns(x, g);
-  // Per group: dw_g [O/groups, ckg] = grad_g @ col_g^T, with col_g stored [ckg, N*L].
-  detail::gemm_kernel(kernels::packed_gemm(false, true, og, ckg, NL, gp.data_ptr(), col.data_ptr(),
-                                           out.data_ptr(), g.groups),
-                      x.device());
-}
-
 // ---- dispatch -----------------------------------------------------------------------------
 
 bool is_identity(const kernels::BiasActParams& p) {
@@ -389,11 +300,15 @@ Tensor run_conv(const Tensor& in, const Tensor& w, const Tensor& bias,
              conv_math());
       break;
     }
-    case ConvAlgo::Gemm:
-      (transposed ? gemm_conv_transpose2d : gemm_conv2d)(ic, wc, bc, g, out);
-      epilogue_in_place(out, Tensor(), act);
+    case ConvAlgo::Gemm: {
+      const int64_t need = kc::conv_gemm_workspace_floats(s);
+      const Tensor ws = detail::workspace_floats(need, dev);
+      const auto gemm = transposed ? kc::conv_transpose2d_forward_gemm : kc::conv2d_forward_gemm;
+      gemm(s, ic.data_ptr(), wc.data_ptr(), plain, out.data_ptr(), detail::data_or_null(ws), need,
+           stream);
       if (prelu != nullptr) prelu_in_place(out, *prelu);
       break;
+    }
     case ConvAlgo::Cudnn: {
       const CudnnScratch ws = cudnn_scratch(
           transposed ? kc::CudnnConvOp::TransposeForward : kc::CudnnConvOp::Forward, s, dev);
@@ -437,9 +352,13 @@ Tensor run_conv2d_weight(const Tensor& x, const Tensor& grad, const Geometry& g,
                                    conv_math());
       break;
     }
-    case ConvAlgo::Gemm:
-      gemm_conv2d_weight(xc, gc, g, out);
+    case ConvAlgo::Gemm: {
+      const int64_t need = kc::conv_gemm_workspace_floats(s);
+      const Tensor ws = detail::workspace_floats(need, dev);
+      kc::conv2d_weight_gemm(s, xc.data_ptr(), gc.data_ptr(), out.data_ptr(),
+                             detail::data_or_null(ws), need, stream);
       break;
+    }
     case ConvAlgo::Cudnn: {
       const CudnnScratch ws = cudnn_scratch(kernels::cuda::CudnnConvOp::Weight, s, dev);
       kernels::cuda::cudnn_conv2d_weight(s, xc.data_ptr(), gc.data_ptr(), out.data_ptr(),

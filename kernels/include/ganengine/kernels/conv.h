@@ -114,6 +114,23 @@ GE_CUDA_LAUNCHER void conv2d_weight(const ConvShape& s, const float* x, const fl
                                     float* workspace, Stream stream, ConvTile tile = ConvTile::Auto,
                                     ConvMath math = ConvMath::Fp32);
 
+// The im2col/col2im + cuBLAS algorithm (the engine's ConvAlgo::Gemm), for comparison with the
+// native kernels: columns [in_c*kh*kw, batch, out_h*out_w] so that one GEMM per group covers the
+// batch; the bias enters the GEMM (forward) or col2im (transposed), the activation, gain and
+// clamp are one bias_act pass after it; no PReLU epilogue. `workspace` holds at least
+// conv_gemm_workspace_floats(s) floats (the columns, then an output-sized permuted copy).
+GE_CUDA_LAUNCHER int64_t conv_gemm_workspace_floats(const ConvShape& s);
+GE_CUDA_LAUNCHER void conv2d_forward_gemm(const ConvShape& s, const float* x, const float* w,
+                                          const ConvEpilogue& e, float* y, float* workspace,
+                                          int64_t workspace_size, Stream stream);
+GE_CUDA_LAUNCHER void conv_transpose2d_forward_gemm(const ConvShape& s, const float* y,
+                                                    const float* w, const ConvEpilogue& e, float* x,
+                                                    float* workspace, int64_t workspace_size,
+                                                    Stream stream);
+GE_CUDA_LAUNCHER void conv2d_weight_gemm(const ConvShape& s, const float* x, const float* dy,
+                                         float* dw, float* workspace, int64_t workspace_size,
+                                         Stream stream);
+
 // cuDNN baselines (nvcc builds only; elsewhere cudnn_available() is false and the others throw
 // ge::Error saying cuDNN is not in this build). `math` Fp32 runs FP32 FMA math (no TF32), like
 // the native FP32 kernels; Tf32 lets cuDNN use the TF32 tensor cores (its default math). The
