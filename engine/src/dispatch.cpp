@@ -7,6 +7,7 @@
 #include "cuda/runtime.h"
 #include "ganengine/error.h"
 #include "ganengine/kernels/copy.h"
+#include "ganengine/precision.h"
 #include "tensor_impl.h"
 
 namespace ge::detail {
@@ -249,7 +250,8 @@ void fill_kernel(const Tensor& dst, float value) {
 
 void gemm_kernel(const k::GemmArgs& args, Device device) {
   if (device.is_cuda()) {
-    k::cuda::gemm(args, stream_of(device));
+    k::cuda::gemm(args, stream_of(device),
+                  allow_tf32_matmul() ? k::cuda::GemmMath::Tf32 : k::cuda::GemmMath::Fp32);
   } else {
     k::cpu::gemm(args);
   }

@@ -38,7 +38,8 @@ Tensor transfer(const Tensor& x, Device device);
 // Copies a contiguous host buffer into the contiguous tensor `dst`.
 void upload(const float* host, const Tensor& dst);
 void fill_kernel(const Tensor& contiguous_dst, float value);
-// Runs the GEMM on `device`'s kernels (the CPU kernels' SGEMM, or cuBLAS on the engine stream).
+// Runs the GEMM on `device`'s kernels (the CPU kernels' SGEMM, or cuBLAS on the engine stream,
+// in TF32 when allow_tf32_matmul()).
 void gemm_kernel(const kernels::GemmArgs& args, Device device);
 
 // t itself when it is undefined or contiguous, else a contiguous copy (no history): a tensor a

@@ -3,7 +3,8 @@
 // the whole batch (long GEMMs run far closer to peak than N short ones); the price is one
 // permuting copy of an output-sized tensor per call ([O, N, L] <-> [N, O, L]). The bias enters
 // the forward GEMM as its C operand and col2im's sum; the rest of the epilogue is one bias_act
-// pass. Workspace: the columns, then the permuted [O, N, L] tensor.
+// pass. The GEMMs run in FP32, or with ConvMath::Tf32 on cuBLAS's TF32 tensor-core math.
+// Workspace: the columns, then the permuted [O, N, L] tensor.
 #include <algorithm>
 #include <cstdint>
 
@@ -95,6 +96,10 @@ void activation_pass(const BiasActParams& p, float* out, int64_t n, int64_t chan
   if (a.n > 0) bias_act(BiasActMode::Forward, p, a, stream);
 }
 
+GemmMath gemm_math(ConvMath math) {
+  return math == ConvMath::Tf32 ? GemmMath::Tf32 : GemmMath::Fp32;
+}
+
 void check_gemm_epilogue(const ConvEpilogue& e, const char* op) {
   GE_CHECK(e.prelu == nullptr && e.pre_activation == nullptr, op,
            ": the im2col + GEMM convolution has no PReLU epilogue (apply prelu after it)");
@@ -107,7 +112,8 @@ int64_t conv_gemm_workspace_floats(const ConvShape& s) {
 }
 
 void conv2d_forward_gemm(const ConvShape& s, const float* x, const float* w, const ConvEpilogue& e,
-                         float* y, float* workspace, int64_t workspace_size, Stream stream) {
+                         float* y, float* workspace, int64_t workspace_size, Stream stream,
+                         ConvMath math) {
   const char* op = "conv2d_forward_gemm";
   checked_workspace(op, s, workspace, workspace_size);
   check_gemm_epilogue(e, op);
@@ -121,14 +127,14 @@ void conv2d_forward_gemm(const ConvShape& s, const float* x, const float* w, con
   im2col(gemm_im2col_args(s), x, col, stream);
   // Per group: out_g [O/groups, N*L] = w_g [O/groups, ckg] @ col_g [ckg, N*L].
   gemm(packed_gemm(false, false, og, NL, ckg, w, col, tmp, s.groups, e.bias != nullptr ? 1.f : 0.f),
-       stream);
+       stream, gemm_math(math));
   if (s.batch != 1) swap_outer(tmp, y, s.out_c, s.batch, L, stream);
   activation_pass(e.act, y, s.batch, s.out_c, L, stream);
 }
 
 void conv_transpose2d_forward_gemm(const ConvShape& s, const float* y, const float* w,
                                    const ConvEpilogue& e, float* x, float* workspace,
-                                   int64_t workspace_size, Stream stream) {
+                                   int64_t workspace_size, Stream stream, ConvMath math) {
   const char* op = "conv_transpose2d_forward_gemm";
   checked_workspace(op, s, workspace, workspace_size);
   check_gemm_epilogue(e, op);
@@ -143,13 +149,13 @@ void conv_transpose2d_forward_gemm(const ConvShape& s, const float* y, const flo
     yp = swapped;
   }
   // Per group: col_g [ckg, N*L] = w_g^T @ y_g, with w_g stored [O/groups, ckg].
-  gemm(packed_gemm(true, false, ckg, NL, og, w, yp, col, s.groups), stream);
+  gemm(packed_gemm(true, false, ckg, NL, og, w, yp, col, s.groups), stream, gemm_math(math));
   col2im(gemm_im2col_args(s), col, e.bias, x, stream);
   activation_pass(e.act, x, s.batch, s.in_c, s.in_h * s.in_w, stream);
 }
 
 void conv2d_weight_gemm(const ConvShape& s, const float* x, const float* dy, float* dw,
-                        float* workspace, int64_t workspace_size, Stream stream) {
+                        float* workspace, int64_t workspace_size, Stream stream, ConvMath math) {
   const char* op = "conv2d_weight_gemm";
   checked_workspace(op, s, workspace, workspace_size);
   const int64_t L = s.out_h * s.out_w, NL = s.batch * L;
@@ -164,7 +170,7 @@ void conv2d_weight_gemm(const ConvShape& s, const float* x, const float* dy, flo
   }
   im2col(gemm_im2col_args(s), x, col, stream);
   // Per group: dw_g [O/groups, ckg] = grad_g @ col_g^T, with col_g stored [ckg, N*L].
-  gemm(packed_gemm(false, true, og, ckg, NL, gp, col, dw, s.groups), stream);
+  gemm(packed_gemm(false, true, og, ckg, NL, gp, col, dw, s.groups), stream, gemm_math(math));
 }
 
 }  // namespace ge::kernels::cuda

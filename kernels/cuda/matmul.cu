@@ -60,7 +60,7 @@ __global__ void scale_kernel(float* c, int64_t m, int64_t n, int64_t ldc, int64_
 
 }  // namespace
 
-void gemm(const GemmArgs& g, Stream stream) {
+void gemm(const GemmArgs& g, Stream stream, GemmMath math) {
   if (check_gemm_args(g)) return;
   if (g.k == 0) {
     GE_LAUNCH(scale_kernel, grid_for(g.batch * g.m * g.n), kBlock, 0, stream, g.c, g.m, g.n, g.ldc,
@@ -70,6 +70,10 @@ void gemm(const GemmArgs& g, Stream stream) {
   cublasHandle_t h = handle();
   cublasStatus_t s = cublasSetStream(h, stream);
   GE_CHECK(s == CUBLAS_STATUS_SUCCESS, "gemm: cublasSetStream failed with status ",
+           static_cast<int>(s));
+  s = cublasSetMathMode(h,
+                        math == GemmMath::Tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH);
+  GE_CHECK(s == CUBLAS_STATUS_SUCCESS, "gemm: cublasSetMathMode failed with status ",
            static_cast<int>(s));
   s = cublasSgemmStridedBatched(
       h, g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,

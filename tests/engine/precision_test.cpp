@@ -8,6 +8,7 @@
 
 #include "engine/op_test_util.h"
 #include "ganengine/conv.h"
+#include "ganengine/ops.h"
 #include "support/tf32_reference.h"
 
 namespace ge::optest {
@@ -93,6 +94,62 @@ TEST(PrecisionTest, Tf32RoutesCudaConvolutionsToTheTensorCores) {
   EXPECT_TRUE(all_close(fp32.dx, exact.dx.to_vector(), atol, rtol)) << "input gradient, TF32 off";
   EXPECT_TRUE(all_close(fp32.dw, exact.dw.to_vector(), atol, rtol)) << "weight gradient, TF32 off";
   EXPECT_NE(tf32.y.to_vector(), fp32.y.to_vector()) << "TF32 on and off computed the same bits";
+}
+
+// Sets the matmul policy for a scope (off by default).
+class Tf32MatmulScope {
+ public:
+  explicit Tf32MatmulScope(bool allow) : saved_(allow_tf32_matmul()) {
+    set_allow_tf32_matmul(allow);
+  }
+  ~Tf32MatmulScope() { set_allow_tf32_matmul(saved_); }
+  Tf32MatmulScope(const Tf32MatmulScope&) = delete;
+  Tf32MatmulScope& operator=(const Tf32MatmulScope&) = delete;
+
+ private:
+  bool saved_;
+};
+
+TEST(PrecisionTest, Tf32MatmulFromEnvironmentIsOffByDefault) {
+  {
+    EnvScope env("GE_ALLOW_TF32_MATMUL", nullptr);
+    EXPECT_FALSE(allow_tf32_matmul_from_env()) << "off by default, as PyTorch's matmul";
+  }
+  {
+    EnvScope env("GE_ALLOW_TF32_MATMUL", "1");
+    EXPECT_TRUE(allow_tf32_matmul_from_env());
+  }
+  EnvScope env("GE_ALLOW_TF32_MATMUL", "on");
+  const std::string msg = error_of([] { allow_tf32_matmul_from_env(); });
+  EXPECT_TRUE(contains(msg, "GE_ALLOW_TF32_MATMUL: expected 0 or 1, got 'on'")) << msg;
+}
+
+// matmul (and so linear) on cuda with the matmul policy on: the product of TF32-rounded inputs;
+// off: the FP32 product. The convolution policy does not reach matmul, nor the matmul one convs.
+TEST(PrecisionTest, Tf32MatmulRoutesCudaMatmulToTheTensorCores) {
+  if (!cuda_is_available()) GTEST_SKIP() << "no CUDA device (nor the emulator)";
+  const std::vector<float> a = lcg_values(3 * 17 * 40, 4), b = lcg_values(3 * 40 * 9, 5);
+  auto product = [&](Device d, const std::vector<float>& av, const std::vector<float>& bv) {
+    return matmul(make(av, {3, 17, 40}, d), make(bv, {3, 40, 9}, d));
+  };
+  const Tensor rounded = product(kCPU, tf32_rounded(a), tf32_rounded(b));
+  const Tensor exact = product(kCPU, a, b);
+  Tensor tf32, fp32;
+  {
+    const Tf32Scope convs_on(true);  // the convolution policy leaves matmul alone
+    const Tf32MatmulScope off(false);
+    fp32 = product(kCUDA, a, b);
+  }
+  {
+    const Tf32Scope convs_off(false);
+    const Tf32MatmulScope on(true);
+    tf32 = product(kCUDA, a, b);
+    EXPECT_TRUE(allow_tf32_matmul());
+  }
+  const double atol = 1e-5, rtol = 1e-5;
+  EXPECT_TRUE(all_close(tf32, rounded.to_vector(), atol, rtol)) << "TF32 on";
+  EXPECT_TRUE(all_close(fp32, exact.to_vector(), atol, rtol)) << "TF32 off";
+  EXPECT_NE(tf32.to_vector(), fp32.to_vector()) << "TF32 on and off computed the same bits";
 }
 
 }  // namespace

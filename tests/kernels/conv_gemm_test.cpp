@@ -1,7 +1,8 @@
 // The im2col/col2im + cuBLAS convolutions (cuda only) against the direct definitions in double
 // (conv_reference.h): forward with its epilogue, transposed forward, weight gradient; batch 1
 // (no permuting copy) and larger batches, groups, strides with output padding, odd and
-// non-square sizes; and the refusals (PReLU, a short workspace).
+// non-square sizes, TF32 math against the definition on rounded operands; and the refusals
+// (PReLU, a short workspace).
 #include <cmath>
 #include <string>
 #include <vector>
@@ -9,10 +10,12 @@
 #include "conv_reference.h"
 #include "ganengine/kernels/conv.h"
 #include "kernel_test_util.h"
+#include "support/tf32_reference.h"
 
 namespace ge::kernels::testing {
 namespace {
 
+using ge::testing::tf32_rounded;
 using ::testing::HasSubstr;
 
 constexpr double kAtol = 2e-5, kRtol = 1e-5;
@@ -25,8 +28,11 @@ class ConvGemmTest : public ::testing::Test {
       GTEST_SKIP() << "no CUDA device (nor the emulator) in this build";
   }
 
-  void check(const ConvShape& s, const BiasActParams& p, bool with_bias, uint32_t seed) {
-    SCOPED_TRACE(describe(s) + " act " + name(p.act) + (with_bias ? " bias" : ""));
+  void check(const ConvShape& s, const BiasActParams& p, bool with_bias, uint32_t seed,
+             cuda::ConvMath math = cuda::ConvMath::Fp32) {
+    const bool tf32 = math == cuda::ConvMath::Tf32;
+    SCOPED_TRACE(describe(s) + " act " + name(p.act) + (with_bias ? " bias" : "") +
+                 (tf32 ? " tf32" : ""));
     const std::vector<float> x = lcg(x_count(s), seed), w = lcg(w_count(s), seed + 1);
     const std::vector<float> y = lcg(y_count(s), seed + 2);
     const std::vector<float> b_out = lcg(s.out_c, seed + 3), b_in = lcg(s.in_c, seed + 4);
@@ -37,19 +43,23 @@ class ConvGemmTest : public ::testing::Test {
     Buffer ws(Dev::Cuda, need);
     const ConvEpilogue ey{with_bias ? bbo.data() : nullptr, p};
     const ConvEpilogue ex{with_bias ? bbi.data() : nullptr, p};
-    cuda::conv2d_forward_gemm(s, bx.data(), bw.data(), ey, out_y.data(), ws.data(), need, nullptr);
+    cuda::conv2d_forward_gemm(s, bx.data(), bw.data(), ey, out_y.data(), ws.data(), need, nullptr,
+                              math);
     cuda::conv_transpose2d_forward_gemm(s, by.data(), bw.data(), ex, out_x.data(), ws.data(), need,
-                                        nullptr);
-    cuda::conv2d_weight_gemm(s, bx.data(), by.data(), out_w.data(), ws.data(), need, nullptr);
+                                        nullptr, math);
+    cuda::conv2d_weight_gemm(s, bx.data(), by.data(), out_w.data(), ws.data(), need, nullptr, math);
     GE_TEST_CUDA(cudaDeviceSynchronize());
     const float* bo = with_bias ? b_out.data() : nullptr;
     const float* bi = with_bias ? b_in.data() : nullptr;
-    EXPECT_TRUE(close(out_y.download(y_count(s)), conv2d_ref(s, x, w, bo, p), kAtol, kRtol))
+    // With TF32 the GEMMs multiply TF32-rounded operands (the bias is added in FP32).
+    const std::vector<float> rx = tf32 ? tf32_rounded(x) : x, rw = tf32 ? tf32_rounded(w) : w;
+    const std::vector<float> ry = tf32 ? tf32_rounded(y) : y;
+    EXPECT_TRUE(close(out_y.download(y_count(s)), conv2d_ref(s, rx, rw, bo, p), kAtol, kRtol))
         << "conv2d_forward_gemm";
     EXPECT_TRUE(
-        close(out_x.download(x_count(s)), conv_transpose2d_ref(s, y, w, bi, p), kAtol, kRtol))
+        close(out_x.download(x_count(s)), conv_transpose2d_ref(s, ry, rw, bi, p), kAtol, kRtol))
         << "conv_transpose2d_forward_gemm";
-    EXPECT_TRUE(close(out_w.download(w_count(s)), conv2d_weight_ref(s, x, y), 1e-4, kRtol))
+    EXPECT_TRUE(close(out_w.download(w_count(s)), conv2d_weight_ref(s, rx, ry), 1e-4, kRtol))
         << "conv2d_weight_gemm";
   }
 };
@@ -75,6 +85,13 @@ TEST_F(ConvGemmTest, StridesOutputPaddingGroupsAndOddSizes) {
   s.out_h = (s.in_h + 2 * s.pad_h - s.kh) / s.stride_h + 1;
   s.out_w = (s.in_w + 2 * s.pad_w - s.kw) / s.stride_w + 1;
   check(s, act(BiasActFn::LeakyRelu, 0.7f, 0.4f), true, 7);
+}
+
+TEST_F(ConvGemmTest, Tf32MultipliesRoundedOperands) {
+  check(conv_shape(2, 3, 8, 8, 5, 4, 2, 1), act(BiasActFn::LeakyRelu), true, 8,
+        cuda::ConvMath::Tf32);
+  check(conv_shape(1, 4, 6, 6, 6, 3, 1, 1, 2), act(BiasActFn::Linear), false, 9,
+        cuda::ConvMath::Tf32);
 }
 
 TEST_F(ConvGemmTest, RefusesPreluAndAShortWorkspace) {

@@ -1,7 +1,9 @@
-// Batched row-major GEMM on cpu and cuda against a double-precision triple loop.
+// Batched row-major GEMM on cpu and cuda against a double-precision triple loop; on cuda also
+// with TF32 math, against the loop on TF32-rounded inputs.
 #include "ganengine/kernels/matmul.h"
 
 #include "kernel_test_util.h"
+#include "support/tf32_reference.h"
 
 namespace ge::kernels::testing {
 namespace {
@@ -200,6 +202,45 @@ TEST_P(GemmTest, ValidatesLeadingDimensions) {
 }
 
 GE_INSTANTIATE_KERNEL_TEST(GemmTest);
+
+// GemmMath::Tf32: the products of TF32-rounded A and B summed in FP32 (C and the scalars stay
+// FP32), every transpose combination with padded leading dimensions and a batch; the result also
+// differs from the FP32 GEMM's, so the rounding is really applied. The emulator rounds to
+// nearest, ties away (cvt.rna); the reference rounds the same way.
+TEST(GemmTf32Test, MatchesTheProductOfRoundedInputs) {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0)
+    GTEST_SKIP() << "no CUDA device (nor the emulator) in this build";
+  for (bool ta : {false, true}) {
+    for (bool tb : {false, true}) {
+      GemmArgs g = args(ta, tb, 19, 11, 40, 2);
+      g.batch = 2;
+      g.stride_a = (ta ? g.k : g.m) * g.lda;
+      g.stride_b = (tb ? g.n : g.k) * g.ldb;
+      g.stride_c = g.m * g.ldc;
+      g.alpha = 0.75f;
+      g.beta = 0.5f;
+      const int64_t a_len = g.batch * g.stride_a, b_len = g.batch * g.stride_b;
+      const int64_t c_len = g.batch * g.stride_c;
+      const std::vector<float> a = lcg(a_len, 11), b = lcg(b_len, 12), c = lcg(c_len, 13);
+      Buffer ab(Dev::Cuda, a), bb(Dev::Cuda, b), c_tf32(Dev::Cuda, c), c_fp32(Dev::Cuda, c);
+      g.a = ab.data();
+      g.b = bb.data();
+      g.c = c_tf32.data();
+      cuda::gemm(g, nullptr, cuda::GemmMath::Tf32);
+      g.c = c_fp32.data();
+      cuda::gemm(g, nullptr, cuda::GemmMath::Fp32);
+      GE_TEST_CUDA(cudaDeviceSynchronize());
+      SCOPED_TRACE(::testing::Message() << "trans_a " << ta << " trans_b " << tb);
+      const std::vector<float> got = c_tf32.download(c_len);
+      EXPECT_TRUE(close(got,
+                        gemm_ref(g, ge::testing::tf32_rounded(a), ge::testing::tf32_rounded(b), c),
+                        1e-5, 1e-5));
+      EXPECT_FALSE(close(got, gemm_ref(g, a, b, c), 1e-5, 1e-5)) << "TF32 changed nothing";
+      EXPECT_TRUE(close(c_fp32.download(c_len), gemm_ref(g, a, b, c), 1e-5, 1e-5));
+    }
+  }
+}
 
 }  // namespace
 }  // namespace ge::kernels::testing

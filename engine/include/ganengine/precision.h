@@ -16,4 +16,13 @@ bool allow_tf32();
 // throws ge::Error naming the variable and the value.
 bool allow_tf32_from_env();
 
+// TF32 for matmul (and linear, which runs through it) on CUDA: cuBLAS with
+// CUBLAS_TF32_TENSOR_OP_MATH, its inputs taken to TF32 and the products summed in FP32. Off by
+// default, as PyTorch's torch.backends.cuda.matmul.allow_tf32 since 1.12; GE_ALLOW_TF32_MATMUL
+// (0 or 1) sets the value before the first call. The CPU matmul is always FP32.
+void set_allow_tf32_matmul(bool allow);
+bool allow_tf32_matmul();
+// What GE_ALLOW_TF32_MATMUL asks for: unset or empty gives the default (false).
+bool allow_tf32_matmul_from_env();
+
 }  // namespace ge

@@ -305,7 +305,7 @@ Tensor run_conv(const Tensor& in, const Tensor& w, const Tensor& bias,
       const Tensor ws = detail::workspace_floats(need, dev);
       const auto gemm = transposed ? kc::conv_transpose2d_forward_gemm : kc::conv2d_forward_gemm;
       gemm(s, ic.data_ptr(), wc.data_ptr(), plain, out.data_ptr(), detail::data_or_null(ws), need,
-           stream);
+           stream, conv_math());
       if (prelu != nullptr) prelu_in_place(out, *prelu);
       break;
     }
@@ -356,7 +356,7 @@ Tensor run_conv2d_weight(const Tensor& x, const Tensor& grad, const Geometry& g,
       const int64_t need = kc::conv_gemm_workspace_floats(s);
       const Tensor ws = detail::workspace_floats(need, dev);
       kc::conv2d_weight_gemm(s, xc.data_ptr(), gc.data_ptr(), out.data_ptr(),
-                             detail::data_or_null(ws), need, stream);
+                             detail::data_or_null(ws), need, stream, conv_math());
       break;
     }
     case ConvAlgo::Cudnn: {

@@ -1,13 +1,18 @@
 // The cuBLAS calls the engine makes, with cuBLAS's column-major semantics and argument checks,
-// computed by the CPU BLAS when the handle's stream reaches them.
+// computed by the CPU BLAS when the handle's stream reaches them; CUBLAS_TF32_TENSOR_OP_MATH
+// rounds the operands to TF32 first.
 #include <cublas_v2.h>
 #include <cblas.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "ganengine/emu/matrix.h"
 #include "runtime_state.h"
 
 struct cublasContext {
@@ -40,9 +45,31 @@ cublasStatus_t check_gemm(cublasHandle_t handle, cublasOperation_t transa, cubla
   return CUBLAS_STATUS_SUCCESS;
 }
 
-// C = alpha * op(A) op(B) + beta * C; like cuBLAS, C is not read when beta is zero.
+// A column-major operand (stored rows x cols, leading dimension ld) copied with its elements
+// rounded to TF32, as CUBLAS_TF32_TENSOR_OP_MATH feeds them to the tensor cores; the copy keeps
+// ld, and the rows between `rows` and ld (never read) stay zero.
+void tf32_copy(const float* x, int ld, int rows, int cols, std::vector<float>& out) {
+  out.assign(static_cast<size_t>(ld) * static_cast<size_t>(cols), 0.f);
+  for (int j = 0; j < cols; ++j)
+    for (int i = 0; i < rows; ++i) {
+      const size_t at = static_cast<size_t>(j) * static_cast<size_t>(ld) + static_cast<size_t>(i);
+      const std::uint32_t bits = tf32_round(x[at]);
+      std::memcpy(&out[at], &bits, sizeof bits);
+    }
+}
+
+// C = alpha * op(A) op(B) + beta * C; like cuBLAS, C is not read when beta is zero. With TF32
+// math the operands are rounded to TF32 first (ties away from zero, as cvt.rna.tf32.f32).
 void gemm(cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, float alpha,
-          const float* A, int lda, const float* B, int ldb, float beta, float* C, int ldc) {
+          const float* A, int lda, const float* B, int ldb, float beta, float* C, int ldc,
+          bool tf32 = false) {
+  std::vector<float> a_tf32, b_tf32;
+  if (tf32 && m > 0 && n > 0 && k > 0) {
+    tf32_copy(A, lda, transa == CUBLAS_OP_N ? m : k, transa == CUBLAS_OP_N ? k : m, a_tf32);
+    tf32_copy(B, ldb, transb == CUBLAS_OP_N ? k : n, transb == CUBLAS_OP_N ? n : k, b_tf32);
+    A = a_tf32.data();
+    B = b_tf32.data();
+  }
   if (m == 0 || n == 0) return;
   if (k == 0 || alpha == 0.0f) {
     for (int j = 0; j < n; ++j) {
@@ -141,11 +168,11 @@ cublasStatus_t cublasSgemm_v2(cublasHandle_t handle, cublasOperation_t transa,
   const cublasStatus_t status =
       ge::emu::check_gemm(handle, transa, transb, m, n, k, alpha, beta, lda, ldb, ldc);
   if (status != CUBLAS_STATUS_SUCCESS) return status;
-  return ge::emu::queue(handle, ge::emu::host_matrix("cublasSgemm", m, n, k, A, B, C),
-                        [=, alpha = *alpha, beta = *beta] {
-                          ge::emu::gemm(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
-                                        ldc);
-                        });
+  return ge::emu::queue(
+      handle, ge::emu::host_matrix("cublasSgemm", m, n, k, A, B, C),
+      [=, alpha = *alpha, beta = *beta, tf32 = handle->math_mode == CUBLAS_TF32_TENSOR_OP_MATH] {
+        ge::emu::gemm(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, tf32);
+      });
 }
 
 cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa,
@@ -161,10 +188,11 @@ cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, cublasOperation_
   const std::string host_pointer =
       batchCount == 0 ? std::string()
                       : ge::emu::host_matrix("cublasSgemmStridedBatched", m, n, k, A, B, C);
+  const bool tf32 = handle->math_mode == CUBLAS_TF32_TENSOR_OP_MATH;
   return ge::emu::queue(handle, host_pointer, [=, alpha = *alpha, beta = *beta] {
     for (int batch = 0; batch < batchCount; ++batch) {
       ge::emu::gemm(transa, transb, m, n, k, alpha, A + batch * strideA, lda, B + batch * strideB,
-                    ldb, beta, C + batch * strideC, ldc);
+                    ldb, beta, C + batch * strideC, ldc, tf32);
     }
   });
 }

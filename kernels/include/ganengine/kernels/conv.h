@@ -119,17 +119,19 @@ GE_CUDA_LAUNCHER void conv2d_weight(const ConvShape& s, const float* x, const fl
 // batch; the bias enters the GEMM (forward) or col2im (transposed), the activation, gain and
 // clamp are one bias_act pass after it; no PReLU epilogue. `workspace` holds at least
 // conv_gemm_workspace_floats(s) floats (the columns, then an output-sized permuted copy).
+// `math` Tf32 runs the GEMMs on cuBLAS's TF32 tensor-core math.
 GE_CUDA_LAUNCHER int64_t conv_gemm_workspace_floats(const ConvShape& s);
 GE_CUDA_LAUNCHER void conv2d_forward_gemm(const ConvShape& s, const float* x, const float* w,
                                           const ConvEpilogue& e, float* y, float* workspace,
-                                          int64_t workspace_size, Stream stream);
+                                          int64_t workspace_size, Stream stream,
+                                          ConvMath math = ConvMath::Fp32);
 GE_CUDA_LAUNCHER void conv_transpose2d_forward_gemm(const ConvShape& s, const float* y,
                                                     const float* w, const ConvEpilogue& e, float* x,
                                                     float* workspace, int64_t workspace_size,
-                                                    Stream stream);
+                                                    Stream stream, ConvMath math = ConvMath::Fp32);
 GE_CUDA_LAUNCHER void conv2d_weight_gemm(const ConvShape& s, const float* x, const float* dy,
                                          float* dw, float* workspace, int64_t workspace_size,
-                                         Stream stream);
+                                         Stream stream, ConvMath math = ConvMath::Fp32);
 
 // cuDNN baselines (nvcc builds only; elsewhere cudnn_available() is false and the others throw
 // ge::Error saying cuDNN is not in this build). `math` Fp32 runs FP32 FMA math (no TF32), like

@@ -4,7 +4,9 @@
 // op(X) = X or X^T. lda/ldb/ldc are row-major leading dimensions (elements between rows);
 // stride_* are elements between consecutive batch matrices (0 broadcasts one matrix).
 // CPU: the kernels' own packed SGEMM, its micro-kernel chosen by the CPU's instruction set
-// (kernels/cpu/sgemm.h). CUDA: cublasSgemmStridedBatched (column-major, operands swapped).
+// (kernels/cpu/sgemm.h). CUDA: cublasSgemmStridedBatched (column-major, operands swapped), in
+// FP32 or, with GemmMath::Tf32, on the TF32 tensor cores (CUBLAS_TF32_TENSOR_OP_MATH: inputs
+// taken to TF32, products summed in FP32).
 #include <cstdint>
 
 #include "ganengine/kernels/types.h"
@@ -59,7 +61,8 @@ namespace cpu {
 void gemm(const GemmArgs& args);
 }
 namespace cuda {
-GE_CUDA_LAUNCHER void gemm(const GemmArgs& args, Stream stream);
-}
+enum class GemmMath { Fp32, Tf32 };
+GE_CUDA_LAUNCHER void gemm(const GemmArgs& args, Stream stream, GemmMath math = GemmMath::Fp32);
+}  // namespace cuda
 
 }  // namespace ge::kernels
