@@ -73,6 +73,15 @@ int64_t column_floats(const ConvShape& s) {
   return s.in_c * s.kh * s.kw * s.batch * s.out_h * s.out_w;
 }
 
+// y [N, O, L] as [O, N, L]: y itself for one sample, else its permuted copy in the workspace
+// (after the columns).
+const float* channel_major(const ConvShape& s, const float* y, float* workspace, Stream stream) {
+  if (s.batch == 1) return y;
+  float* swapped = workspace + column_floats(s);
+  swap_outer(y, swapped, s.batch, s.out_c, s.out_h * s.out_w, stream);
+  return swapped;
+}
+
 float* checked_workspace(const char* op, const ConvShape& s, float* workspace,
                          int64_t workspace_size) {
   check_conv_shape(s, op);
@@ -142,12 +151,7 @@ void conv_transpose2d_forward_gemm(const ConvShape& s, const float* y, const flo
   const int64_t L = s.out_h * s.out_w, NL = s.batch * L;
   const int64_t og = s.out_c / s.groups, ckg = s.in_c / s.groups * s.kh * s.kw;
   float* col = workspace;
-  const float* yp = y;  // [O, N, L]
-  if (s.batch != 1) {
-    float* swapped = workspace + column_floats(s);
-    swap_outer(y, swapped, s.batch, s.out_c, L, stream);
-    yp = swapped;
-  }
+  const float* yp = channel_major(s, y, workspace, stream);
   // Per group: col_g [ckg, N*L] = w_g^T @ y_g, with w_g stored [O/groups, ckg].
   gemm(packed_gemm(true, false, ckg, NL, og, w, yp, col, s.groups), stream, gemm_math(math));
   col2im(gemm_im2col_args(s), col, e.bias, x, stream);
@@ -162,12 +166,7 @@ void conv2d_weight_gemm(const ConvShape& s, const float* x, const float* dy, flo
   const int64_t og = s.out_c / s.groups, ckg = s.in_c / s.groups * s.kh * s.kw;
   if (s.out_c * ckg == 0) return;
   float* col = workspace;
-  const float* gp = dy;  // [O, N, L]
-  if (s.batch != 1) {
-    float* swapped = workspace + column_floats(s);
-    swap_outer(dy, swapped, s.batch, s.out_c, L, stream);
-    gp = swapped;
-  }
+  const float* gp = channel_major(s, dy, workspace, stream);
   im2col(gemm_im2col_args(s), x, col, stream);
   // Per group: dw_g [O/groups, ckg] = grad_g @ col_g^T, with col_g stored [ckg, N*L].
   gemm(packed_gemm(false, true, og, ckg, NL, gp, col, dw, s.groups), stream, gemm_math(math));

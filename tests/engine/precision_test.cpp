@@ -16,17 +16,21 @@ namespace {
 
 using ge::testing::tf32_rounded;
 
-// Sets the policy for a scope; the test binaries otherwise run with TF32 off.
-class Tf32Scope {
+// Sets a policy (its getter and setter) for a scope; the test binaries otherwise run with TF32
+// off for convolutions and matmul.
+template <bool (*Get)(), void (*Set)(bool)>
+class PolicyScope {
  public:
-  explicit Tf32Scope(bool allow) : saved_(allow_tf32()) { set_allow_tf32(allow); }
-  ~Tf32Scope() { set_allow_tf32(saved_); }
-  Tf32Scope(const Tf32Scope&) = delete;
-  Tf32Scope& operator=(const Tf32Scope&) = delete;
+  explicit PolicyScope(bool allow) : saved_(Get()) { Set(allow); }
+  ~PolicyScope() { Set(saved_); }
+  PolicyScope(const PolicyScope&) = delete;
+  PolicyScope& operator=(const PolicyScope&) = delete;
 
  private:
   bool saved_;
 };
+using Tf32Scope = PolicyScope<allow_tf32, set_allow_tf32>;
+using Tf32MatmulScope = PolicyScope<allow_tf32_matmul, set_allow_tf32_matmul>;
 
 TEST(PrecisionTest, Tf32FromEnvironment) {
   {
@@ -95,20 +99,6 @@ TEST(PrecisionTest, Tf32RoutesCudaConvolutionsToTheTensorCores) {
   EXPECT_TRUE(all_close(fp32.dw, exact.dw.to_vector(), atol, rtol)) << "weight gradient, TF32 off";
   EXPECT_NE(tf32.y.to_vector(), fp32.y.to_vector()) << "TF32 on and off computed the same bits";
 }
-
-// Sets the matmul policy for a scope (off by default).
-class Tf32MatmulScope {
- public:
-  explicit Tf32MatmulScope(bool allow) : saved_(allow_tf32_matmul()) {
-    set_allow_tf32_matmul(allow);
-  }
-  ~Tf32MatmulScope() { set_allow_tf32_matmul(saved_); }
-  Tf32MatmulScope(const Tf32MatmulScope&) = delete;
-  Tf32MatmulScope& operator=(const Tf32MatmulScope&) = delete;
-
- private:
-  bool saved_;
-};
 
 TEST(PrecisionTest, Tf32MatmulFromEnvironmentIsOffByDefault) {
   {

@@ -78,13 +78,7 @@ TEST_F(ConvGemmTest, StridesOutputPaddingGroupsAndOddSizes) {
   check(conv_shape(2, 3, 8, 9, 5, 3, 2, 1), act(BiasActFn::Tanh), true, 4);  // output_padding
   check(conv_shape(2, 4, 6, 6, 6, 3, 1, 1, 2), act(BiasActFn::Sigmoid), true, 5);
   check(conv_shape(2, 4, 8, 8, 4, 4, 2, 1, 4), act(BiasActFn::Linear), true, 6);  // depthwise
-  ConvShape s = conv_shape(2, 2, 7, 5, 3, 3, 1, 0);  // non-square kernel and stride
-  s.kw = 2;
-  s.stride_h = 2;
-  s.pad_h = 1;
-  s.out_h = (s.in_h + 2 * s.pad_h - s.kh) / s.stride_h + 1;
-  s.out_w = (s.in_w + 2 * s.pad_w - s.kw) / s.stride_w + 1;
-  check(s, act(BiasActFn::LeakyRelu, 0.7f, 0.4f), true, 7);
+  check(non_square_conv_shape(), act(BiasActFn::LeakyRelu, 0.7f, 0.4f), true, 7);
 }
 
 TEST_F(ConvGemmTest, Tf32MultipliesRoundedOperands) {

@@ -32,6 +32,18 @@ inline ConvShape conv_shape(int64_t batch, int64_t in_c, int64_t in_h, int64_t i
           .groups = groups};
 }
 
+// [2, 2, 7, 5] with a 3x2 kernel, stride 2x1 and padding 1x0: every size differs between the
+// axes.
+inline ConvShape non_square_conv_shape() {
+  ConvShape s = conv_shape(2, 2, 7, 5, 3, 3, 1, 0);
+  s.kw = 2;
+  s.stride_h = 2;
+  s.pad_h = 1;
+  s.out_h = (s.in_h + 2 * s.pad_h - s.kh) / s.stride_h + 1;
+  s.out_w = (s.in_w + 2 * s.pad_w - s.kw) / s.stride_w + 1;
+  return s;
+}
+
 inline std::string describe(const ConvShape& s) {
   return "batch " + std::to_string(s.batch) + " in " + std::to_string(s.in_c) + "x" +
          std::to_string(s.in_h) + "x" + std::to_string(s.in_w) + " out " + std::to_string(s.out_c) +

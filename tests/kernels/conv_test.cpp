@@ -164,13 +164,7 @@ TEST_P(ConvKernelTest, Groups) {
 TEST_P(ConvKernelTest, OddSizesAndBatchOne) {
   check(conv_shape(1, 1, 1, 1, 1, 1, 1, 0), act(BiasActFn::Linear), true, 18);
   check(conv_shape(1, 3, 3, 11, 2, 3, 1, 0), act(BiasActFn::Sigmoid), true, 19);
-  ConvShape s = conv_shape(2, 2, 7, 5, 3, 3, 1, 0);  // non-square kernel and stride
-  s.kw = 2;
-  s.stride_h = 2;
-  s.pad_h = 1;
-  s.out_h = (s.in_h + 2 * s.pad_h - s.kh) / s.stride_h + 1;
-  s.out_w = (s.in_w + 2 * s.pad_w - s.kw) / s.stride_w + 1;
-  check(s, act(BiasActFn::Relu), true, 20);
+  check(non_square_conv_shape(), act(BiasActFn::Relu), true, 20);
 }
 
 TEST_P(ConvKernelTest, EveryEpilogue) {

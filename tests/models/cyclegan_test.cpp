@@ -100,6 +100,22 @@ TEST_P(CycleGanDevice, ShapesOfEveryNetwork) {
   }
 }
 
+// A step's context with two images of each domain in [-1, 1], drawn from its own stream.
+struct StepInputs {
+  Generator rng{3};
+  models::StepContext ctx;
+  Tensor a, b;
+  explicit StepInputs(Device device) {
+    ctx.generator = &rng;
+    a = rand({2, 1, 8, 8}, device, &rng) * 2.f - 1.f;
+    b = rand({2, 1, 8, 8}, device, &rng) * 2.f - 1.f;
+    ctx.batches["A"].x = a;
+    ctx.batches["B"].x = b;
+  }
+  StepInputs(const StepInputs&) = delete;
+  StepInputs& operator=(const StepInputs&) = delete;
+};
+
 TEST_P(CycleGanDevice, LossesAreTheReferenceObjectives) {
   Generator g(2);
   GanOptions o = tiny_cyclegan();
@@ -116,13 +132,9 @@ TEST_P(CycleGanDevice, LossesAreTheReferenceObjectives) {
   EXPECT_EQ(phases[1].group, "D");
   EXPECT_FALSE(phases[1].draws_batch);
 
-  models::StepContext ctx;
-  Generator rng(3);
-  ctx.generator = &rng;
-  const Tensor a = rand({2, 1, 8, 8}, device, &rng) * 2.f - 1.f;
-  const Tensor b = rand({2, 1, 8, 8}, device, &rng) * 2.f - 1.f;
-  ctx.batches["A"].x = a;
-  ctx.batches["B"].x = b;
+  StepInputs in(device);
+  models::StepContext& ctx = in.ctx;
+  const Tensor a = in.a, b = in.b;
   const float g_loss = phases[0].loss(ctx).loss.item();
 
   NoGradGuard no_grad;
@@ -158,13 +170,10 @@ TEST_P(CycleGanDevice, CycleNoiseEntersOnlyTheCycleTerms) {
   model.to(device);
   auto phases = model.schedule(models::TrainSettings{});
 
-  models::StepContext ctx;
-  Generator rng(3);
-  ctx.generator = &rng;
-  const Tensor a = rand({2, 1, 8, 8}, device, &rng) * 2.f - 1.f;
-  const Tensor b = rand({2, 1, 8, 8}, device, &rng) * 2.f - 1.f;
-  ctx.batches["A"].x = a;
-  ctx.batches["B"].x = b;
+  StepInputs in(device);
+  models::StepContext& ctx = in.ctx;
+  Generator& rng = in.rng;
+  const Tensor a = in.a, b = in.b;
   Generator replay = rng;
   const float g_loss = phases[0].loss(ctx).loss.item();
   EXPECT_GT(rng.offset(), replay.offset());
