@@ -19,7 +19,9 @@
 #include "common/grid.h"
 #include "common/fast_div.h"
 #include "cuda/block_reduce.cuh"
+#include "common/workspace.h"
 #include "cuda/channel_of.cuh"
+#include "cuda/last_block.cuh"
 #include "cuda/launch.cuh"
 #include "cuda/norm_steps.cuh"
 #include "cuda/vec4.cuh"
@@ -65,21 +67,16 @@ struct ChannelSplit {
 };
 
 // The workspace of a split reduction: 2 floats per (channel, slice), then one ticket per channel
-// (zero on entry, left zero: atomicInc wraps it). Draws this block's ticket; true for the block
+// (zero on entry, left zero). Writes block b's partials and draws its ticket; true for the block
 // that finishes channel c last, after which every slice's partials are visible to it.
 __device__ __forceinline__ bool last_slice_done(float* partials, unsigned* tickets, int64_t c,
                                                 int64_t b, int64_t splits, float p0, float p1,
-                                                bool* last) {
+                                                bool& last) {
   if (threadIdx.x == 0) {
     partials[2 * b] = p0;
     partials[2 * b + 1] = p1;
-    __threadfence();  // the partials are visible to whichever block draws the last ticket
-    const unsigned n_last = static_cast<unsigned>(splits - 1);
-    *last = atomicInc(tickets + c, n_last) == n_last;
-    if (*last) __threadfence();  // the acquire side: pairs with the other blocks' fences
   }
-  __syncthreads();
-  return *last;
+  return drew_last_ticket(tickets + c, static_cast<unsigned>(splits), last);
 }
 
 template <bool Vec>
@@ -119,7 +116,7 @@ __global__ void batch_norm_stats_kernel(const float* x, BatchNormShape s, FastDi
     float m2 = block_sum<WarpOrder::Tree>(sq, scratch);
     float channel_mu = mu;
     if (split.splits > 1) {
-      if (!last_slice_done(partials, tickets, c, b, split.splits, mu, m2, &last)) continue;
+      if (!last_slice_done(partials, tickets, c, b, split.splits, mu, m2, last)) continue;
       if (threadIdx.x == 0) {
         // Volatile: the other blocks' partials are read from L2, never from a stale L1 line.
         const volatile float* part = partials + 2 * c * split.splits;
@@ -163,8 +160,7 @@ __global__ void batch_norm_backward_reduce_kernel(const float* dy, const float* 
     float sums[2] = {sd, sdx};
     block_reduce<WarpOrder::Tree, SumCombine>(sums, scratch);
     if (split.splits > 1) {
-      if (!last_slice_done(partials, tickets, c, b, split.splits, sums[0], sums[1], &last))
-        continue;
+      if (!last_slice_done(partials, tickets, c, b, split.splits, sums[0], sums[1], last)) continue;
       if (threadIdx.x == 0) {
         const volatile float* part = partials + 2 * c * split.splits;
         sums[0] = sums[1] = 0.f;
@@ -238,10 +234,10 @@ bool channel_narrow(const BatchNormShape& s) {
 // Fewest items of a slice: a full block of kChannelBlock threads reads 8 items each.
 constexpr int64_t kMinSliceItems = 8 * kChannelBlock;
 
-ChannelSplit channel_split(const BatchNormShape& s, bool vec) {
+ChannelSplit channel_split(const BatchNormShape& s, int64_t splits, bool vec) {
   ChannelSplit split;
   const int64_t items = s.per_channel() / (vec ? 4 : 1);
-  split.splits = batch_norm_splits(s);
+  split.splits = splits;
   split.per_split = split.splits > 1 ? (items + split.splits - 1) / split.splits : items;
   return split;
 }
@@ -252,15 +248,12 @@ struct SplitWorkspace {
   unsigned* tickets = nullptr;
 };
 
-SplitWorkspace split_workspace(const char* fn, const BatchNormShape& s, float* workspace,
-                               int64_t workspace_size, Stream stream) {
-  const int64_t need = batch_norm_workspace(s);
-  GE_CHECK(workspace_size >= need && (need == 0 || workspace != nullptr), fn,
-           ": expected a workspace of at least ", need, " floats for [", s.n, ", ", s.c, ", ", s.hw,
-           "], got ", workspace_size, workspace == nullptr ? " (null)" : "");
+SplitWorkspace split_workspace(const char* fn, const BatchNormShape& s, int64_t splits,
+                               float* workspace, int64_t workspace_size, Stream stream) {
+  const int64_t need = splits > 1 ? 2 * s.c * splits + s.c : 0;  // the partials, the tickets
+  check_workspace(fn, need, workspace, workspace_size, " for [", s.n, ", ", s.c, ", ", s.hw, "]");
   if (need == 0) return {};
-  SplitWorkspace w{workspace,
-                   reinterpret_cast<unsigned*>(workspace + 2 * s.c * batch_norm_splits(s))};
+  SplitWorkspace w{workspace, reinterpret_cast<unsigned*>(workspace + 2 * s.c * splits)};
   GE_CUDA_CHECK(cudaMemsetAsync(w.tickets, 0, static_cast<size_t>(s.c) * sizeof(unsigned), stream));
   return w;
 }
@@ -289,7 +282,7 @@ int64_t batch_norm_splits(const BatchNormShape& s) {
 
 int64_t batch_norm_workspace(const BatchNormShape& s) {
   const int64_t splits = batch_norm_splits(s);
-  return splits > 1 ? 2 * s.c * splits + s.c : 0;  // the partials, then the tickets
+  return splits > 1 ? 2 * s.c * splits + s.c : 0;  // as split_workspace lays it out
 }
 
 void batch_norm_stats(const float* x, const BatchNormShape& s, float eps, float* mean,
@@ -297,16 +290,17 @@ void batch_norm_stats(const float* x, const BatchNormShape& s, float eps, float*
                       int64_t workspace_size, Stream stream) {
   batch_norm_check_stats(s, eps, x, mean, invstd, running);
   if (s.c == 0) return;
+  const int64_t splits = batch_norm_splits(s);
   const SplitWorkspace w =
-      split_workspace("batch_norm_stats", s, workspace, workspace_size, stream);
+      split_workspace("batch_norm_stats", s, splits, workspace, workspace_size, stream);
   const bool narrow = channel_narrow(s);
   if (s.hw % 4 == 0 && aligned16(x)) {
-    const ChannelSplit split = channel_split(s, true);
+    const ChannelSplit split = channel_split(s, splits, true);
     GE_LAUNCH(batch_norm_stats_kernel<true>, channel_grid(s.c * split.splits),
               channel_block(split.per_split), kScratchBytes, stream, x, s, channel_rows(s, true),
               narrow, eps, mean, invstd, running, split, w.partials, w.tickets);
   } else {
-    const ChannelSplit split = channel_split(s, false);
+    const ChannelSplit split = channel_split(s, splits, false);
     GE_LAUNCH(batch_norm_stats_kernel<false>, channel_grid(s.c * split.splits),
               channel_block(split.per_split), kScratchBytes, stream, x, s, channel_rows(s, false),
               narrow, eps, mean, invstd, running, split, w.partials, w.tickets);
@@ -336,16 +330,17 @@ void batch_norm_backward_reduce(const float* dy, const float* x, const float* me
   batch_norm_check_backward("batch_norm_backward_reduce", s, dy, x, mean, invstd, sum_dy,
                             sum_dy_xhat, sum_dy);
   if (s.c == 0) return;
+  const int64_t splits = batch_norm_splits(s);
   const SplitWorkspace w =
-      split_workspace("batch_norm_backward_reduce", s, workspace, workspace_size, stream);
+      split_workspace("batch_norm_backward_reduce", s, splits, workspace, workspace_size, stream);
   const bool narrow = channel_narrow(s);
   if (s.hw % 4 == 0 && aligned16(dy) && aligned16(x)) {
-    const ChannelSplit split = channel_split(s, true);
+    const ChannelSplit split = channel_split(s, splits, true);
     GE_LAUNCH(batch_norm_backward_reduce_kernel<true>, channel_grid(s.c * split.splits),
               channel_block(split.per_split), kScratchBytes, stream, dy, x, mean, invstd, sum_dy,
               sum_dy_xhat, s, channel_rows(s, true), narrow, split, w.partials, w.tickets);
   } else {
-    const ChannelSplit split = channel_split(s, false);
+    const ChannelSplit split = channel_split(s, splits, false);
     GE_LAUNCH(batch_norm_backward_reduce_kernel<false>, channel_grid(s.c * split.splits),
               channel_block(split.per_split), kScratchBytes, stream, dy, x, mean, invstd, sum_dy,
               sum_dy_xhat, s, channel_rows(s, false), narrow, split, w.partials, w.tickets);

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "common/grid.h"
+#include "common/workspace.h"
 #include "cuda/channel_of.cuh"
 #include "cuda/launch.cuh"
 #include "ganengine/kernels/bias_act.h"
@@ -82,14 +83,10 @@ const float* channel_major(const ConvShape& s, const float* y, float* workspace,
   return swapped;
 }
 
-float* checked_workspace(const char* op, const ConvShape& s, float* workspace,
-                         int64_t workspace_size) {
+void check_conv_gemm_args(const char* op, const ConvShape& s, const float* workspace,
+                          int64_t workspace_size) {
   check_conv_shape(s, op);
-  const int64_t need = conv_gemm_workspace_floats(s);
-  GE_CHECK(workspace_size >= need && (need == 0 || workspace != nullptr), op,
-           ": expected a workspace of at least ", need, " floats, got ", workspace_size,
-           workspace == nullptr ? " (null)" : "");
-  return workspace;
+  check_workspace(op, conv_gemm_workspace_floats(s), workspace, workspace_size);
 }
 
 // The epilogue's activation, gain and clamp over out [N, channels, inner] (its bias is in).
@@ -124,7 +121,7 @@ void conv2d_forward_gemm(const ConvShape& s, const float* x, const float* w, con
                          float* y, float* workspace, int64_t workspace_size, Stream stream,
                          ConvMath math) {
   const char* op = "conv2d_forward_gemm";
-  checked_workspace(op, s, workspace, workspace_size);
+  check_conv_gemm_args(op, s, workspace, workspace_size);
   check_gemm_epilogue(e, op);
   const int64_t L = s.out_h * s.out_w, NL = s.batch * L;
   if (s.out_c * NL == 0) return;
@@ -145,7 +142,7 @@ void conv_transpose2d_forward_gemm(const ConvShape& s, const float* y, const flo
                                    const ConvEpilogue& e, float* x, float* workspace,
                                    int64_t workspace_size, Stream stream, ConvMath math) {
   const char* op = "conv_transpose2d_forward_gemm";
-  checked_workspace(op, s, workspace, workspace_size);
+  check_conv_gemm_args(op, s, workspace, workspace_size);
   check_gemm_epilogue(e, op);
   if (s.batch * s.in_c * s.in_h * s.in_w == 0) return;
   const int64_t L = s.out_h * s.out_w, NL = s.batch * L;
@@ -161,7 +158,7 @@ void conv_transpose2d_forward_gemm(const ConvShape& s, const float* y, const flo
 void conv2d_weight_gemm(const ConvShape& s, const float* x, const float* dy, float* dw,
                         float* workspace, int64_t workspace_size, Stream stream, ConvMath math) {
   const char* op = "conv2d_weight_gemm";
-  checked_workspace(op, s, workspace, workspace_size);
+  check_conv_gemm_args(op, s, workspace, workspace_size);
   const int64_t L = s.out_h * s.out_w, NL = s.batch * L;
   const int64_t og = s.out_c / s.groups, ckg = s.in_c / s.groups * s.kh * s.kw;
   if (s.out_c * ckg == 0) return;

@@ -21,6 +21,7 @@
 
 #include "common/grid.h"
 #include "cuda/block_reduce.cuh"
+#include "cuda/last_block.cuh"
 #include "cuda/launch.cuh"
 #include "cuda/vec4.cuh"
 #include "ganengine/kernels/loss.h"
@@ -137,16 +138,8 @@ __global__ void __launch_bounds__(kFusedLossThreads)
     return;
   }
   GE_STATIC_SHARED(bool, last);
-  if (threadIdx.x == 0) {
-    partials[blockIdx.x] = acc;
-    __threadfence();  // the partial is visible to whichever block draws the last ticket
-    last = atomicInc(ticket, gridDim.x - 1) == gridDim.x - 1;
-    // The acquire side: the fence pairs with every other block's, so their partials are visible
-    // to this block's reads (the memory model needs a fence on both sides of the ticket).
-    if (last) __threadfence();
-  }
-  __syncthreads();
-  if (!last) return;
+  if (threadIdx.x == 0) partials[blockIdx.x] = acc;
+  if (!drew_last_ticket(ticket, gridDim.x, last)) return;
   // Volatile: the other blocks' partials are read from L2, never from a stale L1 line.
   const volatile float* p = partials;
   float total = 0.f;

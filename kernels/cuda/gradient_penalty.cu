@@ -17,6 +17,7 @@
 
 #include "common/gradient_penalty.h"
 #include "common/grid.h"
+#include "common/workspace.h"
 #include "cuda/block_reduce.cuh"
 #include "cuda/channel_of.cuh"
 #include "cuda/launch.cuh"
@@ -148,6 +149,11 @@ void with_samples(int64_t n, int64_t d, bool vec, F&& f) {
   }
 }
 
+// Workspace floats for the per-slice partial sums (none with one slice per sample).
+int64_t partial_floats(int64_t n, int64_t splits) {
+  return splits > 1 ? n * splits : 0;
+}
+
 }  // namespace
 
 void gradient_penalty_interpolate(const float* real, const float* fake, const float* alpha,
@@ -169,8 +175,7 @@ int64_t gradient_penalty_splits(int64_t n, int64_t d) {
 }
 
 int64_t gradient_penalty_workspace(int64_t n, int64_t d) {
-  const int64_t splits = gradient_penalty_splits(n, d);
-  return splits > 1 ? n * splits : 0;
+  return partial_floats(n, gradient_penalty_splits(n, d));
 }
 
 void gradient_penalty_forward(const float* x, float* norms, float* out, int64_t n, int64_t d,
@@ -178,12 +183,10 @@ void gradient_penalty_forward(const float* x, float* norms, float* out, int64_t 
                               Stream stream) {
   check_gp_args("gradient_penalty_forward", x, norms, n, d);
   GE_CHECK(out != nullptr, "gradient_penalty_forward: expected a non-null out");
-  const int64_t need = gradient_penalty_workspace(n, d);
-  GE_CHECK(workspace_size >= need && (need == 0 || workspace != nullptr),
-           "gradient_penalty_forward: expected a workspace of at least ", need, " floats for [", n,
-           ", ", d, "], got ", workspace_size, workspace == nullptr ? " (null)" : "");
-  const bool vec = d % 4 == 0 && aligned16(x);
   const int64_t splits = gradient_penalty_splits(n, d);
+  check_workspace("gradient_penalty_forward", partial_floats(n, splits), workspace, workspace_size,
+                  " for [", n, ", ", d, "]");
+  const bool vec = d % 4 == 0 && aligned16(x);
   if (d <= kWarpSampleMax) {
     const unsigned grid = grid_for(n, kWarpsPerBlock);
     if (vec) {

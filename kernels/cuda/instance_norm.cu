@@ -11,8 +11,10 @@
 #include <cstdint>
 
 #include "common/grid.h"
+#include "common/workspace.h"
 #include "common/instance_norm.h"
 #include "cuda/block_reduce.cuh"
+#include "cuda/last_block.cuh"
 #include "cuda/launch.cuh"
 #include "cuda/norm_steps.cuh"
 #include "cuda/vec4.cuh"
@@ -107,13 +109,8 @@ __global__ void instance_norm_backward_kernel(const float* dy, const float* x, c
     if (threadIdx.x == 0) {
       partials[p] = sum_dy;
       partials[planes + p] = sum_dy_xhat;
-      __threadfence();  // the partials are visible to whichever block draws the last ticket
-      const unsigned n_last = static_cast<unsigned>(s.n - 1);
-      last = atomicInc(tickets + c, n_last) == n_last;
-      if (last) __threadfence();  // the acquire side: pairs with the other blocks' fences
     }
-    __syncthreads();
-    if (!last) continue;
+    if (!drew_last_ticket(tickets + c, static_cast<unsigned>(s.n), last)) continue;
     // Volatile: the other blocks' partials are read from L2, never from a stale L1 line. Thread
     // t adds planes n = t, t + blockDim.x, ...: a fixed order for a fixed launch.
     const volatile float* part = partials;
@@ -167,9 +164,8 @@ void instance_norm_backward(const float* dy, const float* x, const float* mean, 
   instance_norm_check_backward(s, dy, x, mean, rstd, dx);
   const bool param_grads = dweight != nullptr || dbias != nullptr;
   const int64_t need = instance_norm_backward_workspace(s, param_grads);
-  GE_CHECK(workspace_size >= need && (need == 0 || workspace != nullptr),
-           "instance_norm_backward: expected a workspace of at least ", need, " floats for [", s.n,
-           ", ", s.c, ", ", s.hw, "], got ", workspace_size, workspace == nullptr ? " (null)" : "");
+  check_workspace("instance_norm_backward", need, workspace, workspace_size, " for [", s.n, ", ",
+                  s.c, ", ", s.hw, "]");
   if (s.numel() == 0) {
     // Sums over no planes.
     const size_t bytes = static_cast<size_t>(s.c) * sizeof(float);
