@@ -14,6 +14,13 @@ option(GE_WARNINGS_AS_ERRORS "Treat compiler warnings as errors" OFF)
 option(GE_FUZZ "Build the libFuzzer targets in fuzz/" OFF)
 # OFF under ThreadSanitizer: libgomp is not instrumented, so its barriers look like races.
 option(GE_OPENMP "Thread the CPU kernels with OpenMP" ON)
+# ge::distributed's MPI backend (process groups under mpirun/srun, CPU collectives): 'auto' uses
+# MPI when CMake finds it, 'on' requires it, 'off' builds the single-process group only.
+set(GE_MPI "auto" CACHE STRING "MPI for ge::distributed: 'auto', 'on' or 'off'")
+set_property(CACHE GE_MPI PROPERTY STRINGS auto on off)
+if(NOT GE_MPI MATCHES "^(auto|on|off)$")
+  message(FATAL_ERROR "GE_MPI must be 'auto', 'on' or 'off', got '${GE_MPI}'")
+endif()
 
 # Warnings and sanitizers for the project's own targets (not for consumers).
 add_library(ganengine_build_flags INTERFACE)

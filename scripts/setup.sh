@@ -13,6 +13,7 @@ packages=(
   build-essential cmake ninja-build git pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-context-dev libopenblas-dev
+  openmpi-bin libopenmpi-dev
   libstb-dev libcli11-dev nlohmann-json3-dev
   clang-format python3
   clang libclang-rt-14-dev llvm

@@ -25,9 +25,15 @@ Tensor random_labels(int64_t n, int64_t num_classes, Generator& generator, Devic
 }
 
 // x + std * N(0, 1) drawn from `generator`: instance noise on what D sees; x itself at std 0.
-Tensor with_instance_noise(const Tensor& x, float std, Generator& generator) {
+Tensor with_instance_noise(const Tensor& x, float std, Generator& generator,
+                           const StepContext& ctx) {
   if (std <= 0.f) return x;
-  return x + randn(x.shape(), x.device(), &generator) * std;
+  const Tensor noise = detail::shard_rows(ctx, x.size(0), [&](int64_t n) {
+    Shape shape = x.shape();
+    shape[0] = n;
+    return randn(shape, x.device(), &generator);
+  });
+  return x + noise * std;
 }
 
 }  // namespace
@@ -38,15 +44,16 @@ LossResult AdversarialGan::discriminator_loss(const Tensor& real, const Tensor& 
   Generator& generator = detail::step_generator(who, ctx);
   GE_CHECK(real.defined() && real.dim() >= 1 && real.size(0) > 0, who,
            ": expected a real batch [N, ...] with N > 0");
-  const Tensor z = sample_latent(real.size(0), generator, real.device());
+  const Tensor z = detail::shard_rows(
+      ctx, real.size(0), [&](int64_t n) { return sample_latent(n, generator, real.device()); });
   Tensor fake;
   {
     // D's step never differentiates through G, so G's graph is not recorded at all.
     NoGradGuard no_grad;
     fake = generate(z, labels);
   }
-  const Tensor noisy_real = with_instance_noise(real, ctx.instance_noise, generator);
-  const Tensor noisy_fake = with_instance_noise(fake, ctx.instance_noise, generator);
+  const Tensor noisy_real = with_instance_noise(real, ctx.instance_noise, generator, ctx);
+  const Tensor noisy_fake = with_instance_noise(fake, ctx.instance_noise, generator, ctx);
   const Tensor real_out = discriminate(noisy_real, labels);
   const Tensor fake_out = discriminate(noisy_fake, labels);
   LossResult result;
@@ -61,9 +68,11 @@ LossResult AdversarialGan::discriminator_loss(const Tensor& real, const Tensor& 
     case Objective::Wasserstein: {
       result.loss = wasserstein_d_loss(real_out, fake_out);
       if (options_.gp_lambda > 0.f) {
+        const Tensor alpha = detail::shard_rows(
+            ctx, real.size(0), [&](int64_t n) { return rand({n}, real.device(), &generator); });
         const Tensor gp =
             wgan_gradient_penalty([&](const Tensor& x) { return discriminate(x, labels); },
-                                  noisy_real, noisy_fake, options_.gp_lambda, &generator);
+                                  noisy_real, noisy_fake, options_.gp_lambda, alpha);
         result.logs["gp"] = gp.item();
         result.loss = result.loss + gp;
       }
@@ -87,10 +96,14 @@ LossResult AdversarialGan::generator_loss(int64_t batch, const Tensor& labels, S
   Generator& generator = detail::step_generator(who, ctx);
   GE_CHECK(batch > 0, who, ": expected batch > 0, got ", batch);
   const Device dev = device();
-  const Tensor z = sample_latent(batch, generator, dev);
+  const Tensor z =
+      detail::shard_rows(ctx, batch, [&](int64_t n) { return sample_latent(n, generator, dev); });
   Tensor y = labels;
-  if (conditional() && !y.defined()) y = random_labels(batch, options_.num_classes, generator, dev);
-  const Tensor fake = with_instance_noise(generate(z, y), ctx.instance_noise, generator);
+  if (conditional() && !y.defined())
+    y = detail::shard_rows(ctx, batch, [&](int64_t n) {
+      return random_labels(n, options_.num_classes, generator, dev);
+    });
+  const Tensor fake = with_instance_noise(generate(z, y), ctx.instance_noise, generator, ctx);
   const Tensor out = discriminate(fake, y);
   LossResult result;
   result.loss = objective_ == Objective::NonSaturating ? nonsaturating_g_loss(out)

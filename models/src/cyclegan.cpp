@@ -175,7 +175,12 @@ std::vector<Phase> CycleGan::schedule(const TrainSettings&) {
     // noise; the adversarial terms judge the clean translation.
     const float noise = options_.cycle_noise;
     auto noisy = [&](const Tensor& t) {
-      return noise > 0.f ? t + noise * randn_like(t, ctx.generator) : t;
+      if (noise <= 0.f) return t;
+      return t + noise * detail::shard_rows(ctx, t.size(0), [&](int64_t n) {
+                   Shape shape = t.shape();
+                   shape[0] = n;
+                   return randn(shape, t.device(), ctx.generator);
+                 });
     };
     const Tensor cycle_a = l1_loss(g_ba_->forward(noisy(fake_b)), a);
     const Tensor cycle_b = l1_loss(g_ab_->forward(noisy(fake_a)), b);

@@ -272,7 +272,8 @@ LossResult Progan::discriminator_loss(const Tensor& real, const Tensor& /*labels
   Generator& generator = detail::step_generator(who, ctx);
   set_progress(progress_at(ctx));
   const Tensor reals = stage_images(real);
-  const Tensor z = sample_latent(real.size(0), generator, real.device());
+  const Tensor z = detail::shard_rows(
+      ctx, real.size(0), [&](int64_t n) { return sample_latent(n, generator, real.device()); });
   Tensor fake;
   {
     NoGradGuard no_grad;
@@ -280,7 +281,9 @@ LossResult Progan::discriminator_loss(const Tensor& real, const Tensor& /*labels
   }
   const auto critic = [this](const Tensor& x) { return d->forward(x, progress_); };
   const Tensor real_out = critic(reals), fake_out = critic(fake);
-  const Tensor gp = wgan_gradient_penalty(critic, reals, fake, options_.gp_lambda, &generator);
+  const Tensor alpha = detail::shard_rows(
+      ctx, real.size(0), [&](int64_t n) { return rand({n}, real.device(), &generator); });
+  const Tensor gp = wgan_gradient_penalty(critic, reals, fake, options_.gp_lambda, alpha);
   const Tensor drift = mean(square(real_out)) * kDrift;
   LossResult result;
   result.loss = wasserstein_d_loss(real_out, fake_out) + gp + drift;
@@ -301,7 +304,8 @@ LossResult Progan::generator_loss(int64_t batch, const Tensor& /*labels*/, StepC
   Generator& generator = detail::step_generator(who, ctx);
   GE_CHECK(batch > 0, who, ": expected batch > 0, got ", batch);
   set_progress(progress_at(ctx));
-  const Tensor z = sample_latent(batch, generator, device());
+  const Tensor z = detail::shard_rows(
+      ctx, batch, [&](int64_t n) { return sample_latent(n, generator, device()); });
   LossResult result;
   result.loss = wasserstein_g_loss(d->forward(g->forward(z, progress_), progress_));
   result.logs["g_loss"] = result.loss.item();

@@ -82,7 +82,7 @@ SynthesisBlock::SynthesisBlock(int64_t in_channels, int64_t out_channels, int64_
 
 std::pair<Tensor, Tensor> SynthesisBlock::forward(const Tensor& x, const Tensor& img,
                                                   const Tensor& ws, nn::NoiseMode mode,
-                                                  Generator* generator) {
+                                                  Generator* generator, distributed::Shard shard) {
   const int64_t n = ws.size(0);
   auto w = [&](int64_t i) { return ws.select(1, i).contiguous(); };
   Tensor y;
@@ -91,9 +91,9 @@ std::pair<Tensor, Tensor> SynthesisBlock::forward(const Tensor& x, const Tensor&
   } else {
     GE_CHECK(x.defined() && x.size(0) == n, name(), " at ", resolution,
              ": expected the previous block's features for ", n, " samples");
-    y = conv0->forward(x, w(0), mode, generator);
+    y = conv0->forward(x, w(0), mode, generator, shard);
   }
-  y = conv1->forward(y, w(num_conv() - 1), mode, generator);
+  y = conv1->forward(y, w(num_conv() - 1), mode, generator, shard);
   const Tensor rgb = torgb->forward(y, w(num_conv()));
   return {y, img.defined() ? upsample_bilinear2d(img, 2) + rgb : rgb};
 }
@@ -111,7 +111,8 @@ SynthesisNetwork::SynthesisNetwork(int64_t w_dim, int64_t resolution, int64_t im
   num_ws_ += 1;  // the last torgb; the others share their w with the next block's conv0
 }
 
-Tensor SynthesisNetwork::forward(const Tensor& ws, nn::NoiseMode mode, Generator* generator) {
+Tensor SynthesisNetwork::forward(const Tensor& ws, nn::NoiseMode mode, Generator* generator,
+                                 distributed::Shard shard) {
   GE_CHECK(ws.defined() && ws.dim() == 3 && ws.size(0) > 0 && ws.size(1) == num_ws_ &&
                ws.size(2) == w_dim,
            "SynthesisNetwork: expected ws [N, ", num_ws_, ", ", w_dim, "] with N > 0, got ",
@@ -120,7 +121,8 @@ Tensor SynthesisNetwork::forward(const Tensor& ws, nn::NoiseMode mode, Generator
   int64_t w_idx = 0;
   for (const auto& block : blocks_) {
     const int64_t k = block->num_conv();
-    std::tie(x, img) = block->forward(x, img, ws.slice(1, w_idx, w_idx + k + 1), mode, generator);
+    std::tie(x, img) =
+        block->forward(x, img, ws.slice(1, w_idx, w_idx + k + 1), mode, generator, shard);
     w_idx += k;
   }
   return img;
@@ -147,7 +149,7 @@ Tensor StyleGanGenerator::broadcast(const Tensor& w) const {
 }
 
 MixedStyles StyleGanGenerator::mix_styles(const Tensor& z, float style_mixing_prob,
-                                          Generator& generator) {
+                                          Generator& generator, const data::Shard& shard) {
   MixedStyles out;
   out.ws = broadcast(mapping->forward(z, 1.f, is_training()));
   out.cutoff = num_ws();
@@ -158,7 +160,12 @@ MixedStyles StyleGanGenerator::mix_styles(const Tensor& z, float style_mixing_pr
   const int64_t span = num_ws() - 1;
   out.cutoff =
       1 + std::min<int64_t>(static_cast<int64_t>(u[1] * static_cast<float>(span)), span - 1);
-  out.z2 = randn_like(z, &generator);
+  if (shard.count == 1) {
+    out.z2 = randn_like(z, &generator);
+  } else {
+    const int64_t n = z.size(0), first = shard.index * n;
+    out.z2 = randn({n * shard.count, z.size(1)}, z.device(), &generator).slice(0, first, first + n);
+  }
   const Tensor ws2 = broadcast(mapping->forward(out.z2, 1.f, false));
   out.ws = cat({out.ws.slice(1, 0, out.cutoff), ws2.slice(1, out.cutoff, num_ws())}, 1);
   return out;
@@ -299,13 +306,14 @@ LossResult StyleGanLite::discriminator_loss(const Tensor& real, const Tensor& /*
   Generator& generator = detail::step_generator(who, ctx);
   GE_CHECK(real.defined() && real.dim() == 4 && real.size(0) > 0, who,
            ": expected a real batch [N, C, H, W] with N > 0");
-  const Tensor z = sample_latent(real.size(0), generator, real.device());
+  const Tensor z = detail::shard_rows(
+      ctx, real.size(0), [&](int64_t n) { return sample_latent(n, generator, real.device()); });
   Tensor fake;
   {
     // D's step never differentiates through G.
     NoGradGuard no_grad;
-    const MixedStyles styles = g_->mix_styles(z, options_.style_mixing_prob, generator);
-    fake = g_->synthesis->forward(styles.ws, nn::NoiseMode::Random, &generator);
+    const MixedStyles styles = g_->mix_styles(z, options_.style_mixing_prob, generator, ctx.shard);
+    fake = g_->synthesis->forward(styles.ws, nn::NoiseMode::Random, &generator, ctx.shard);
   }
   const Tensor real_out = d_->forward(real);
   const Tensor fake_out = d_->forward(fake);
@@ -328,10 +336,12 @@ LossResult StyleGanLite::generator_loss(int64_t batch, const Tensor& /*labels*/,
   const char* who = "StyleGanLite::generator_loss";
   Generator& generator = detail::step_generator(who, ctx);
   GE_CHECK(batch > 0, who, ": expected batch > 0, got ", batch);
-  const Tensor z = sample_latent(batch, generator, device());
+  const Tensor z = detail::shard_rows(
+      ctx, batch, [&](int64_t n) { return sample_latent(n, generator, device()); });
   FreezeParameters freeze_d(*d_);
-  const MixedStyles styles = g_->mix_styles(z, options_.style_mixing_prob, generator);
-  const Tensor fake = g_->synthesis->forward(styles.ws, nn::NoiseMode::Random, &generator);
+  const MixedStyles styles = g_->mix_styles(z, options_.style_mixing_prob, generator, ctx.shard);
+  const Tensor fake =
+      g_->synthesis->forward(styles.ws, nn::NoiseMode::Random, &generator, ctx.shard);
   LossResult result;
   result.loss = nonsaturating_g_loss(d_->forward(fake));
   result.logs["g_loss"] = result.loss.item();

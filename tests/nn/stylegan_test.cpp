@@ -252,6 +252,24 @@ TEST_P(StyleGanLayersTest, NoiseInjectionConstRandomAndNone) {
       {"NoiseInjection", "[N, C, 4, 4]", "[1, 1, 3, 3]"}));
 }
 
+// A data-parallel process's noise is its rows of the noise drawn for the whole global batch:
+// shard 1 of 3 with 2 rows each gets rows 2 and 3 of a 6-row draw from the same stream.
+TEST_P(StyleGanLayersTest, NoiseInjectionDrawsTheGlobalBatchAndKeepsTheShardsRows) {
+  const Device dev = device();
+  Generator init(3);
+  NoiseInjection noise(4, &init);
+  noise.to(dev);
+  nntest::set_values(noise.noise_strength, {1.f});
+  Generator whole(11), part(11);
+  const std::vector<float> all =
+      noise.forward(zeros({6, 1, 4, 4}, dev), NoiseMode::Random, &whole).to_vector();
+  const Tensor mine =
+      noise.forward(zeros({2, 1, 4, 4}, dev), NoiseMode::Random, &part, distributed::Shard{1, 3});
+  EXPECT_EQ(mine.shape(), (Shape{2, 1, 4, 4}));
+  EXPECT_TRUE(all_close(mine, std::vector<float>(all.begin() + 32, all.begin() + 64), 0, 0));
+  EXPECT_EQ(part.offset(), whole.offset());  // the stream moves on as for the whole batch
+}
+
 // Styles computed here from the affine layer's raw tensors: equalized lr gain 1/sqrt(w_dim).
 std::vector<float> styles_ref(const ModulatedConv2d& layer, const std::vector<float>& wv,
                               int64_t n) {

@@ -6,6 +6,7 @@
 #include "ganengine/bias_act.h"
 #include "ganengine/conv.h"
 #include "ganengine/device.h"
+#include "ganengine/distributed.h"
 #include "ganengine/dtype.h"
 #include "ganengine/error.h"
 #include "ganengine/gradcheck.h"

@@ -24,5 +24,9 @@ Tensor gradient_penalty(const Tensor& grad, float lambda = 10.f);
 Tensor wgan_gradient_penalty(const std::function<Tensor(const Tensor&)>& critic, const Tensor& real,
                              const Tensor& fake, float lambda = 10.f,
                              Generator* generator = nullptr);
+// The same with the interpolation weights given: alpha [N], one per sample in [0, 1] (a
+// data-parallel process passes its rows of the global batch's draw).
+Tensor wgan_gradient_penalty(const std::function<Tensor(const Tensor&)>& critic, const Tensor& real,
+                             const Tensor& fake, float lambda, const Tensor& alpha);
 
 }  // namespace ge

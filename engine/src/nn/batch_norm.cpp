@@ -2,8 +2,10 @@
 
 #include "ganengine/autograd.h"
 #include "ganengine/batch_norm.h"
+#include "ganengine/distributed.h"
 #include "ganengine/error.h"
 #include "ganengine/ops.h"
+#include "nn/sync_batch_norm.h"
 
 namespace ge::nn {
 
@@ -39,12 +41,28 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
   GE_CHECK(x.defined(), "BatchNorm2d: expected a defined input");
   GE_CHECK(x.dim() == 4 && x.size(1) == num_features, "BatchNorm2d: expected an input [N, ",
            num_features, ", H, W], got shape ", to_string(x.shape()));
-  Tensor y = batch_norm2d(x, weight, bias, running_mean, running_var, is_training(), momentum, eps);
+  const bool global =
+      sync && is_training() && distributed::is_initialized() && distributed::get_world_size() > 1;
+  Tensor y =
+      global
+          ? detail::sync_batch_norm2d(x, weight, bias, running_mean, running_var, momentum, eps)
+          : batch_norm2d(x, weight, bias, running_mean, running_var, is_training(), momentum, eps);
   if (is_training()) {
     NoGradGuard no_grad;
     num_batches_tracked.copy_(num_batches_tracked + 1.f);
   }
   return y;
+}
+
+int64_t convert_sync_batchnorm(Module& module) {
+  int64_t converted = 0;
+  if (auto* bn = dynamic_cast<BatchNorm2d*>(&module)) {
+    bn->sync = true;
+    ++converted;
+  }
+  for (auto& [name, child] : module.named_children())
+    converted += convert_sync_batchnorm(*child);
+  return converted;
 }
 
 }  // namespace ge::nn

@@ -96,7 +96,8 @@ NoiseInjection::NoiseInjection(int64_t resolution, Generator* generator) : resol
   register_buffer("noise_const", noise_const);
 }
 
-Tensor NoiseInjection::forward(const Tensor& x, NoiseMode mode, Generator* generator) {
+Tensor NoiseInjection::forward(const Tensor& x, NoiseMode mode, Generator* generator,
+                               distributed::Shard shard) {
   GE_CHECK(x.defined() && x.dim() == 4 && x.size(2) == resolution && x.size(3) == resolution,
            "NoiseInjection: expected x [N, C, ", resolution, ", ", resolution, "], got ",
            x.defined() ? to_string(x.shape()) : "undefined");
@@ -108,8 +109,12 @@ Tensor NoiseInjection::forward(const Tensor& x, NoiseMode mode, Generator* gener
     case NoiseMode::Random:
       GE_CHECK(generator != nullptr,
                "NoiseInjection: NoiseMode::Random needs a generator to draw the noise from");
-      return x +
-             randn({x.size(0), 1, resolution, resolution}, x.device(), generator) * noise_strength;
+      {
+        const int64_t n = x.size(0), first = shard.index * n;
+        Tensor noise = randn({n * shard.count, 1, resolution, resolution}, x.device(), generator);
+        if (shard.count > 1) noise = noise.slice(0, first, first + n);
+        return x + noise * noise_strength;
+      }
   }
   fail("NoiseInjection: unknown noise mode ", static_cast<int>(mode));
 }
@@ -167,8 +172,8 @@ SynthesisLayer::SynthesisLayer(int64_t in_channels, int64_t out_channels, int64_
 }
 
 Tensor SynthesisLayer::forward(const Tensor& x, const Tensor& w, NoiseMode mode,
-                               Generator* generator) {
-  const Tensor y = noise->forward(ModulatedConv2d::forward(x, w), mode, generator);
+                               Generator* generator, distributed::Shard shard) {
+  const Tensor y = noise->forward(ModulatedConv2d::forward(x, w), mode, generator, shard);
   BiasActOptions act;
   act.act = Activation::LeakyRelu;
   return bias_act(y, bias, act);

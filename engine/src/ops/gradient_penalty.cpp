@@ -157,6 +157,16 @@ Tensor gradient_penalty(const Tensor& grad, float lambda) {
 Tensor wgan_gradient_penalty(const std::function<Tensor(const Tensor&)>& critic, const Tensor& real,
                              const Tensor& fake, float lambda, Generator* generator) {
   const char* op = "wgan_gradient_penalty";
+  detail::check_operand(real, op);
+  GE_CHECK(real.dim() >= 1 && real.size(0) >= 1, op,
+           ": expected real [N, ...] with N >= 1 samples, got shape ", to_string(real.shape()));
+  const Tensor alpha = rand({real.size(0)}, TensorOptions(real.device()), generator);
+  return wgan_gradient_penalty(critic, real, fake, lambda, alpha);
+}
+
+Tensor wgan_gradient_penalty(const std::function<Tensor(const Tensor&)>& critic, const Tensor& real,
+                             const Tensor& fake, float lambda, const Tensor& alpha) {
+  const char* op = "wgan_gradient_penalty";
   GE_CHECK(static_cast<bool>(critic), op, ": expected a critic function, got an empty one");
   detail::check_operand(real, op);
   GE_CHECK(real.dim() >= 1 && real.size(0) >= 1, op,
@@ -164,7 +174,6 @@ Tensor wgan_gradient_penalty(const std::function<Tensor(const Tensor&)>& critic,
   // The penalty needs the critic's gradient wrt x_hat, so a graph is built even when the
   // caller has grad mode off.
   EnableGradGuard enable_grad;
-  const Tensor alpha = rand({real.size(0)}, TensorOptions(real.device()), generator);
   Tensor x_hat = gradient_penalty_interpolate(real, fake, alpha);
   if (!x_hat.requires_grad()) x_hat.requires_grad_(true);  // a fresh leaf
   const Tensor out = critic(x_hat);

@@ -16,14 +16,15 @@ namespace ge::apps {
 
 // --device: "cpu", "cuda" or "cuda:N"; CUDA without a device that can run it is refused here,
 // before any work, rather than deep inside the first kernel launch.
-inline Device resolve_device(const std::string& text) {
+// `prefix` goes before the "device: ..." line ("rank 1: " in a data-parallel run).
+inline Device resolve_device(const std::string& text, const std::string& prefix = "") {
   const Device device = parse_device(text);
   GE_CHECK(!device.is_cuda() || cuda_is_available(), "--device ", text,
            ": CUDA is not available (this build has no CUDA backend, or no GPU is present); "
            "use --device cpu");
   GE_CHECK(!device.is_cuda() || device.index < cuda_device_count(), "--device ", text,
            ": there are only ", cuda_device_count(), " CUDA devices");
-  std::fprintf(stderr, "device: %s\n", describe_device(device).c_str());
+  std::fprintf(stderr, "%sdevice: %s\n", prefix.c_str(), describe_device(device).c_str());
   return device;
 }
 
@@ -76,6 +77,7 @@ struct TrainArgs {
     keep("--label-smoothing", t.label_smoothing, saved.label_smoothing);
     keep("--clip-grad-norm", t.clip_grad_norm, saved.clip_grad_norm);
     keep("--log-grad-norm", t.log_grad_norm, saved.log_grad_norm);
+    keep("--sync-bn", t.sync_bn, saved.sync_bn);
     keep("--instance-noise", t.instance_noise, saved.instance_noise);
     keep("--instance-noise-steps", t.instance_noise_steps, saved.instance_noise_steps);
     keep("--checkpoint-every", t.checkpoint_every, saved.checkpoint_every);
@@ -132,6 +134,9 @@ inline void add_train_options(CLI::App& cmd, TrainArgs& a) {
       ->check(CLI::NonNegativeNumber);
   cmd.add_flag("--log-grad-norm", t.log_grad_norm,
                "log each network's gradient norm before clipping (g_grad_norm, d_grad_norm)");
+  cmd.add_flag("--sync-bn", t.sync_bn,
+               "under mpirun: batch norm over the global batch (SyncBatchNorm), not each "
+               "process's part");
   cmd.add_option("--instance-noise", t.instance_noise,
                  "std of Gaussian noise on D's real and fake inputs, annealed linearly to 0 "
                  "(0: off)")

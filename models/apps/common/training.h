@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app_options.h"
+#include "ganengine/distributed.h"
 #include "ganengine/models/data/dataset.h"
 #include "ganengine/models/data/loader.h"
 #include "ganengine/models/gan.h"
@@ -26,9 +27,25 @@ inline constexpr uint64_t kSecondLoaderSeedOffset = 0x51ed27a3c4b5d6e1ull;
 
 // `model`: the architecture options from the command line. On --resume the checkpoint's model
 // options are used; `arch_given` asks that they name the same architecture.
+// The device of this process: under mpirun, plain "cuda" is the GPU of its local rank.
+inline Device process_device(const std::string& text) {
+  const int world = distributed::get_world_size(), rank = distributed::get_rank();
+  if (world == 1) return resolve_device(text);
+  const std::string prefix = "rank " + std::to_string(rank) + ": ";
+  if (text != "cuda" || !cuda_is_available()) return resolve_device(text, prefix);
+  const int local = distributed::get_local_rank() % cuda_device_count();
+  return resolve_device("cuda:" + std::to_string(local), prefix);
+}
+
+// `model`: the architecture options from the command line. On --resume the checkpoint's model
+// options are used; `arch_given` asks that they name the same architecture. Under mpirun -np N
+// every process runs this on its shard of each global batch (--batch per process); rank 0 writes.
 inline void run_training(models::GanOptions model, TrainArgs args, bool arch_given) {
+  distributed::init_process_group();
+  const models::data::Shard shard{distributed::get_rank(), distributed::get_world_size()};
+  const bool writer = shard.index == 0;
   models::train::TrainOptions& t = args.train;
-  t.device = resolve_device(args.device);
+  t.device = process_device(args.device);
   t.progress = !args.quiet;
   if (t.resume) {
     const models::train::CheckpointRecord r = models::train::read_checkpoint(t.out_dir);
@@ -60,7 +77,8 @@ inline void run_training(models::GanOptions model, TrainArgs args, bool arch_giv
     std::string names;
     for (const std::string& n : models::train::init_networks_from(*net, t.init))
       names += (names.empty() ? "" : ", ") + n;
-    std::fprintf(stderr, "%s: %s from %s\n", t.out_dir.c_str(), names.c_str(), t.init.c_str());
+    if (writer)
+      std::fprintf(stderr, "%s: %s from %s\n", t.out_dir.c_str(), names.c_str(), t.init.c_str());
   }
   // A fresh run without --batch takes the architecture's batch where it has one.
   const int64_t default_batch = net->train_defaults().batch;
@@ -84,8 +102,8 @@ inline void run_training(models::GanOptions model, TrainArgs args, bool arch_giv
   models::train::DataLoaders by_slot;
   for (size_t i = 0; i < slots.size(); ++i) {
     const uint64_t seed = t.seed + (i == 0 ? 0 : kSecondLoaderSeedOffset);
-    loaders.push_back(
-        std::make_unique<models::data::DataLoader>(datasets[i], t.batch, seed, t.device));
+    loaders.push_back(std::make_unique<models::data::DataLoader>(
+        datasets[i], t.batch, seed, t.device, models::data::kDefaultPrefetch, shard));
     by_slot[slots[i].name] = loaders.back().get();
   }
   models::train::Trainer trainer(*net, by_slot, t);
@@ -97,9 +115,15 @@ inline void run_training(models::GanOptions model, TrainArgs args, bool arch_giv
       return models::metrics::evaluate_model(m, data, data_b, eval);
     });
   }
+  if (writer && shard.count > 1)
+    std::fprintf(stderr, "data parallel: %d processes (%s), global batch %lld; rank 0 writes %s\n",
+                 shard.count, distributed::get_backend().c_str(),
+                 static_cast<long long>(t.batch * shard.count), t.out_dir.c_str());
   trainer.run();
-  std::fprintf(stderr, "%s: %lld steps; checkpoint, samples/final.png, loss_curve.png\n",
-               t.out_dir.c_str(), static_cast<long long>(trainer.step()));
+  if (writer)
+    std::fprintf(stderr, "%s: %lld steps; checkpoint, samples/final.png, loss_curve.png\n",
+                 t.out_dir.c_str(), static_cast<long long>(trainer.step()));
+  distributed::destroy_process_group();
 }
 
 }  // namespace ge::apps

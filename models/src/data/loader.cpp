@@ -56,6 +56,7 @@ struct HostBatch {
 struct DataLoader::Impl {
   std::shared_ptr<Dataset> dataset;
   int64_t batch_size = 0;
+  Shard shard;
   uint64_t seed = 0;
   Device device;
   int64_t prefetch = 0;
@@ -74,8 +75,9 @@ struct DataLoader::Impl {
     HostBatch b;
     b.x.resize(static_cast<size_t>(batch_size * sample_numel));
     if (labelled) b.labels.resize(static_cast<size_t>(batch_size));
+    const int64_t first = (s.index * shard.count + shard.index) * batch_size;
     for (int64_t i = 0; i < batch_size; ++i) {
-      const int64_t sample = perm[static_cast<size_t>(s.index * batch_size + i)];
+      const int64_t sample = perm[static_cast<size_t>(first + i)];
       dataset->get(sample, b.x.data() + i * sample_numel);
       if (labelled) b.labels[static_cast<size_t>(i)] = static_cast<float>(dataset->label(sample));
     }
@@ -133,20 +135,30 @@ struct DataLoader::Impl {
 };
 
 DataLoader::DataLoader(std::shared_ptr<Dataset> dataset, int64_t batch_size, uint64_t seed,
-                       Device device, int64_t prefetch)
-    : dataset_(std::move(dataset)), batch_size_(batch_size), impl_(std::make_unique<Impl>()) {
+                       Device device, int64_t prefetch, Shard shard)
+    : dataset_(std::move(dataset)),
+      batch_size_(batch_size),
+      shard_(shard),
+      impl_(std::make_unique<Impl>()) {
   GE_CHECK(dataset_ != nullptr, kOp, ": expected a data set, got null");
+  GE_CHECK(shard.count >= 1 && shard.index >= 0 && shard.index < shard.count, kOp,
+           ": expected a shard index in [0, count) and count >= 1, got index ", shard.index, " of ",
+           shard.count);
   const int64_t size = dataset_->size();
-  GE_CHECK(batch_size >= 1 && batch_size <= size, kOp, ": expected a batch size in [1, ", size,
-           "] (the size of data set \"", dataset_->name(), "\"), got ", batch_size);
+  const int64_t limit = size / shard.count;
+  GE_CHECK(batch_size >= 1 && batch_size <= limit, kOp, ": expected a batch size in [1, ", limit,
+           "] (the size of data set \"", dataset_->name(), "\"",
+           shard.count > 1 ? " over " + std::to_string(shard.count) + " processes" : std::string(),
+           "), got ", batch_size);
   GE_CHECK(prefetch >= 0, kOp, ": expected prefetch >= 0, got ", prefetch);
   Impl& m = *impl_;
   m.dataset = dataset_;
   m.batch_size = batch_size;
+  m.shard = shard;
   m.seed = seed;
   m.device = device;
   m.prefetch = prefetch;
-  m.per_epoch = size / batch_size;
+  m.per_epoch = size / (batch_size * shard.count);
   const Shape sample = dataset_->sample_shape();
   m.sample_numel = ge::numel(sample);
   m.batch_shape = {batch_size};

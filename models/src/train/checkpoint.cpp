@@ -81,6 +81,7 @@ json record_to_json(const CheckpointRecord& r) {
   j["step"] = r.step;
   j["rng"] = {{"seed", r.rng_seed}, {"offset", r.rng_offset}};
   j["batch"] = r.batch;
+  j["world_size"] = r.world_size;
   j["loaders"] = json::object();
   for (const auto& [slot, l] : r.loaders)
     j["loaders"][slot] = {{"epoch", l.epoch}, {"index", l.index}};
@@ -142,6 +143,10 @@ CheckpointRecord record_from_json(const json& j, const std::string& file) {
     r.batch = field<int64_t>(loader, "batch", file, "loader");
   } else {
     r.batch = field<int64_t>(j, "batch", file);
+    if (j.contains("world_size")) {
+      r.world_size = field<int64_t>(j, "world_size", file);
+      GE_CHECK(r.world_size >= 1, file, ": world_size must be >= 1, got ", r.world_size);
+    }
     for (const auto& [slot, l] : member(j, "loaders", file).items())
       r.loaders[slot] = loader_from_json(l, file, "loaders." + slot);
   }

@@ -52,6 +52,7 @@ std::string train_options_to_json(const TrainOptions& o) {
             {"label_smoothing", o.label_smoothing},
             {"clip_grad_norm", o.clip_grad_norm},
             {"log_grad_norm", o.log_grad_norm},
+            {"sync_bn", o.sync_bn},
             {"instance_noise", o.instance_noise},
             {"instance_noise_steps", o.instance_noise_steps},
             {"checkpoint_every", o.checkpoint_every},
@@ -108,6 +109,8 @@ TrainOptions train_options_from_json(const std::string& text) {
         o.clip_grad_norm = value.get<float>();
       else if (key == "log_grad_norm")
         o.log_grad_norm = value.get<bool>();
+      else if (key == "sync_bn")
+        o.sync_bn = value.get<bool>();
       else if (key == "instance_noise")
         o.instance_noise = value.get<float>();
       else if (key == "instance_noise_steps")

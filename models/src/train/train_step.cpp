@@ -5,6 +5,7 @@
 #include "ganengine/autograd.h"
 #include "ganengine/error.h"
 #include "ganengine/ops.h"
+#include "data_parallel.h"
 #include "trainer_state.h"
 
 namespace ge::models::train::detail {
@@ -37,11 +38,13 @@ class FreezeScope {
   std::vector<bool> flags_;
 };
 
-float checked_loss(const LossResult& r, int64_t step, const std::string& role) {
+void check_scalar(const LossResult& r, int64_t step, const std::string& role) {
   GE_CHECK(r.loss.defined() && r.loss.numel() == 1, "Trainer: step ", step, ": ", role,
            " loss must be a scalar, got ",
            r.loss.defined() ? to_string(r.loss.shape()) : std::string("an undefined tensor"));
-  const float loss = r.loss.item();
+}
+
+float checked_loss(float loss, int64_t step, const std::string& role) {
   if (!std::isfinite(loss))
     fail("Trainer: step ", step, ": ", role, " loss is ", non_finite_name(loss),
          "; stopping without a checkpoint (the last one stays as it was)");
@@ -174,6 +177,7 @@ void train_step(Model& model, const DataLoaders& loaders, TrainerState& s, const
   ctx.generator = &s.rng;
   ctx.real_label = 1.f - o.label_smoothing;
   ctx.batch_size = o.batch;
+  ctx.shard = s.shard;
   const int64_t anneal = o.instance_noise_steps > 0 ? o.instance_noise_steps : o.steps;
   ctx.instance_noise = instance_noise_std(o.instance_noise, anneal, ctx.step);
   for (GroupState& g : s.groups)
@@ -195,14 +199,24 @@ void train_step(Model& model, const DataLoaders& loaders, TrainerState& s, const
       {
         FreezeScope freeze(g.others);
         LossResult r = phase.loss(ctx);
-        const float loss = checked_loss(r, number, g.spec.role);
-        r.loss.backward();
+        check_scalar(r, number, g.spec.role);
+        float loss = 0;
+        if (ctx.shard.count == 1) {
+          loss = checked_loss(r.loss.item(), number, g.spec.role);
+          r.loss.backward();
+        } else {
+          // Every process averages before it checks, so all of them stop at a NaN or none.
+          r.loss.backward();
+          loss = checked_loss(average_gradients(g.opt->params(), r.loss), number, g.spec.role);
+          r.logs[phase.loss_name] = loss;  // the global batch's; the other values are rank 0's
+        }
         s.logs.add(r.logs, phase.loss_name, loss);
       }
       update(g, o, s.logs, number);
     }
   }
   model.after_step(ctx, s.settings);
+  if (ctx.shard.count > 1) broadcast_buffers(model);
 }
 
 }  // namespace ge::models::train::detail

@@ -12,6 +12,9 @@
 #include "ganengine/models/train/plots.h"
 #include "ganengine/models/train/progress.h"
 #include "../file_io.h"
+#include "data_parallel.h"
+#include "ganengine/distributed.h"
+#include "ganengine/nn/batch_norm.h"
 #include "metrics_log.h"
 #include "trainer_state.h"
 
@@ -108,8 +111,10 @@ TrainSettings resolve_settings(const TrainOptions& o, const TrainDefaults& d) {
   return s;
 }
 
-// Every loader matches a data slot of the model and holds what the slot needs.
-void check_data(const Model& model, const DataLoaders& loaders, int64_t batch) {
+// Every loader matches a data slot of the model and holds what the slot needs, on this process's
+// shard of a data-parallel run.
+void check_data(const Model& model, const DataLoaders& loaders, int64_t batch,
+                const data::Shard& shard) {
   const GanOptions& go = model.options();
   const std::vector<DataSlot> slots = model.data_slots();
   std::string names;
@@ -124,6 +129,10 @@ void check_data(const Model& model, const DataLoaders& loaders, int64_t batch) {
     const data::DataLoader& loader = *it->second;
     GE_CHECK(batch == loader.batch_size(), "Trainer: options.batch is ", batch, " but the ",
              slot.role, " loader's batch size is ", loader.batch_size());
+    GE_CHECK(loader.shard().index == shard.index && loader.shard().count == shard.count,
+             "Trainer: this is process ", shard.index, " of ", shard.count, " but the ", slot.role,
+             " loader reads shard ", loader.shard().index, " of ", loader.shard().count,
+             " (make it with data::Shard{rank, world size})");
     const data::Dataset& ds = loader.dataset();
     GE_CHECK(ds.sample_shape() == slot.sample_shape, "Trainer: data set '", ds.name(),
              "' has samples ", to_string(ds.sample_shape()), " but model '", go.arch, "' expects ",
@@ -170,11 +179,16 @@ Trainer::Trainer(Model& model, DataLoaders loaders, TrainOptions options)
   GE_CHECK(o.n_critic != 0, "Trainer: expected n_critic >= 1 (negative: the default), got 0");
   GE_CHECK(!o.device.is_cuda() || cuda_is_available(), "Trainer: device ", o.device.str(),
            " requested but CUDA is not available in this build or on this machine");
-  check_data(model_, loaders_, o.batch);
-
   State& s = *state_;
+  s.shard = detail::process_shard();
+  check_data(model_, loaders_, o.batch, s.shard);
+
   s.settings = resolve_settings(o, model_.train_defaults());
   model_.to(o.device);
+  if (o.sync_bn)
+    for (auto& [name, net] : model_.networks())
+      nn::convert_sync_batchnorm(*net);
+  detail::broadcast_model(model_);
   s.rng.manual_seed(o.seed);
   detail::build_schedule(model_, s);
   SamplerInputs in;
@@ -189,35 +203,47 @@ Trainer::Trainer(Model& model, DataLoaders loaders, TrainOptions options)
 void Trainer::run() {
   State& s = *state_;
   const TrainOptions& o = options_;
+  // Rank 0 writes out_dir; the other processes of a data-parallel run only read it on resume.
+  const bool writer = s.shard.index == 0;
   std::error_code ec;
   // Nothing to resume: the error comes before anything is created.
   if (o.resume && !s.resumed && !fs::is_directory(o.out_dir, ec)) load_checkpoint();
-  OutDirLock lock(s.out_lock, o.out_dir);
-  recover_checkpoint(o.out_dir);
+  std::optional<OutDirLock> lock;
+  if (writer) {
+    lock.emplace(s.out_lock, o.out_dir);
+    recover_checkpoint(o.out_dir);
+  }
+  if (s.shard.count > 1) distributed::barrier();  // the others read what recovery left
   if (o.resume && !s.resumed) load_checkpoint();
   const fs::path out(o.out_dir);
-  fs::create_directories(out / "samples", ec);
-  GE_CHECK(!ec, "Trainer: cannot create ", (out / "samples").string(), " (", ec.message(), ")");
   const std::string metrics_path = (out / "metrics.jsonl").string();
-  // A resumed (or repeated) run keeps the lines of the steps it already has.
-  MetricsLog metrics(metrics_path, step_ > 0 ? std::optional<int64_t>(step_) : std::nullopt);
-  std::optional<MetricsLog> evals;
-  if (o.eval_every > 0 && evaluator_)
-    evals.emplace((out / "eval.jsonl").string(),
-                  step_ > 0 ? std::optional<int64_t>(step_) : std::nullopt);
-  ProgressBar bar(o.progress);
+  std::optional<MetricsLog> metrics, evals;
+  if (writer) {
+    fs::create_directories(out / "samples", ec);
+    GE_CHECK(!ec, "Trainer: cannot create ", (out / "samples").string(), " (", ec.message(), ")");
+    // A resumed (or repeated) run keeps the lines of the steps it already has.
+    metrics.emplace(metrics_path, step_ > 0 ? std::optional<int64_t>(step_) : std::nullopt);
+    if (o.eval_every > 0 && evaluator_)
+      evals.emplace((out / "eval.jsonl").string(),
+                    step_ > 0 ? std::optional<int64_t>(step_) : std::nullopt);
+  }
+  ProgressBar bar(o.progress && writer);
 
   s.run_start = Clock::now();
   const int64_t first_step = step_;
-  int64_t images_per_step = 0;  // real samples drawn per step, per data slot
+  int64_t images_per_step = 0;  // real samples drawn per step and data slot, by all processes
   for (const detail::PhaseState& phase : s.phases)
-    if (phase.spec.draws_batch) images_per_step += phase.spec.repeats * o.batch;
+    if (phase.spec.draws_batch) images_per_step += phase.spec.repeats * o.batch * s.shard.count;
   Throughput throughput;
   Clock::time_point last_draw{};
   while (step_ < o.steps) {
     detail::train_step(model_, loaders_, s, o, step_ + 1);
     ++step_;
     throughput.step();
+    if (!writer) {
+      s.logs.clear();  // rank 0 logs; the others keep nothing
+      continue;
+    }
 
     const double run_seconds = seconds_since(*s.run_start);
     const double eta = run_seconds / static_cast<double>(step_ - first_step) *
@@ -225,7 +251,7 @@ void Trainer::run() {
     if (step_ % o.log_every == 0 || step_ == o.steps) {
       const double img_per_s = throughput.images_per_s(images_per_step);
       const auto means = s.logs.means();
-      metrics.write(step_, s.elapsed_before + run_seconds, img_per_s, means);
+      metrics->write(step_, s.elapsed_before + run_seconds, img_per_s, means);
       bar.update(progress_state(step_, o.steps, img_per_s, eta, means), true);
       s.logs.clear();
       throughput.restart();
@@ -252,6 +278,7 @@ void Trainer::run() {
     throughput.pause(seconds_since(io_start));
   }
   bar.finish();
+  if (!writer) return;
   save_checkpoint();
   s.samples->write((out / "samples" / "final.png").string());
   save_loss_curve((out / "loss_curve.png").string(), read_loss_history(metrics_path));
@@ -259,6 +286,7 @@ void Trainer::run() {
 
 void Trainer::save_checkpoint() {
   State& s = *state_;
+  if (s.shard.index != 0) return;
   OutDirLock lock(s.out_lock, options_.out_dir);
   std::map<std::string, Tensor> tensors;
   for (auto& [name, m] : model_.networks())
@@ -282,6 +310,7 @@ void Trainer::save_checkpoint() {
   for (const auto& [slot, loader] : loaders_)
     r.loaders[slot] = loader->state();
   r.batch = options_.batch;
+  r.world_size = s.shard.count;
   r.elapsed_s = s.elapsed_before;
   if (s.run_start)
     r.elapsed_s += std::chrono::duration<double>(Clock::now() - *s.run_start).count();
@@ -324,6 +353,9 @@ void Trainer::load_checkpoint() {
            " differ from this run's ", ours);
   GE_CHECK(r.batch == options_.batch, json_path, ": the checkpoint was trained with batch ",
            r.batch, ", this run has batch ", options_.batch,
+           " (the data order would not continue)");
+  GE_CHECK(r.world_size == s.shard.count, json_path, ": the checkpoint was trained on ",
+           r.world_size, " process(es), this run has ", s.shard.count,
            " (the data order would not continue)");
   for (const auto& [slot, loader] : loaders_)
     GE_CHECK(r.loaders.count(slot), json_path, ": no loader state for data slot '", slot, "'");

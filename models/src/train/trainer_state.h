@@ -58,6 +58,7 @@ struct TrainerState {
   std::optional<Clock::time_point> run_start;
   bool resumed = false;
   LogAccumulator logs;
+  data::Shard shard;  // this process's part of a data-parallel run ({0, 1}: the only one)
 };
 
 // Training step `number` (1-based, as checkpoints count): every phase of the model's schedule in

@@ -14,6 +14,14 @@ class BatchNorm2d : public Module {
   Tensor weight, bias, running_mean, running_var, num_batches_tracked;
   const int64_t num_features;
   const float eps, momentum;
+  // torch.nn.SyncBatchNorm: in training, the batch statistics are those of the global batch of
+  // ge::distributed's default group (the same forward on every rank); with one process, or in
+  // eval mode, it is the plain layer.
+  bool sync = false;
 };
+
+// torch.nn.SyncBatchNorm.convert_sync_batchnorm: turns on `sync` for every BatchNorm2d in
+// `module`'s tree; returns how many.
+int64_t convert_sync_batchnorm(Module& module);
 
 }  // namespace ge::nn

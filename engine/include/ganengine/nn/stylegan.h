@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "ganengine/distributed.h"
 #include "ganengine/nn/linear.h"
 #include "ganengine/nn/module.h"
 #include "ganengine/random.h"
@@ -50,8 +51,10 @@ class NoiseInjection : public Module {
   explicit NoiseInjection(int64_t resolution, Generator* generator = nullptr);
   std::string name() const override { return "NoiseInjection"; }
   using Module::forward;
-  // Random draws from `generator` (required).
-  Tensor forward(const Tensor& x, NoiseMode mode, Generator* generator = nullptr);
+  // Random draws from `generator` (required): for a data-parallel process, the noise of the
+  // whole global batch, of which it keeps its shard's rows.
+  Tensor forward(const Tensor& x, NoiseMode mode, Generator* generator = nullptr,
+                 distributed::Shard shard = {});
   Tensor noise_strength, noise_const;
   const int64_t resolution;
 };
@@ -87,7 +90,8 @@ class SynthesisLayer : public ModulatedConv2d {
                  int64_t up = 1, Generator* generator = nullptr);
   std::string name() const override { return "SynthesisLayer"; }
   using Module::forward;
-  Tensor forward(const Tensor& x, const Tensor& w, NoiseMode mode, Generator* generator = nullptr);
+  Tensor forward(const Tensor& x, const Tensor& w, NoiseMode mode, Generator* generator = nullptr,
+                 distributed::Shard shard = {});
   Tensor bias;
   std::shared_ptr<NoiseInjection> noise;
 };

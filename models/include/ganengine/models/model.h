@@ -37,6 +37,11 @@ struct StepContext {
   float instance_noise = 0.f;
   // The current batch of each data slot (see Model::data_slots), on the training device.
   std::map<std::string, data::Batch> batches;
+  // This process's part of the global batch in a data-parallel run. The generator's stream is
+  // the same in every process: batch-shaped draws are made for the whole global batch and each
+  // process keeps its rows (detail::shard_rows), so N processes see the numbers that one process
+  // with the global batch would.
+  data::Shard shard;
 
   // The batch of `slot`; throws ge::Error naming the slot when there is none.
   const data::Batch& batch(const std::string& slot) const;

@@ -35,7 +35,8 @@ class SynthesisBlock : public nn::Module {
   // ws [N, num_conv + num_torgb, w_dim]; img: the previous block's image (undefined for b4).
   // Returns {x, img}.
   std::pair<Tensor, Tensor> forward(const Tensor& x, const Tensor& img, const Tensor& ws,
-                                    nn::NoiseMode mode, Generator* generator);
+                                    nn::NoiseMode mode, Generator* generator,
+                                    distributed::Shard shard = {});
   int64_t num_conv() const { return conv0 ? 2 : 1; }
 
   Tensor const_;  // "const" (b4 only)
@@ -50,8 +51,10 @@ class SynthesisNetwork : public nn::Module {
                    Generator& generator);
   std::string name() const override { return "SynthesisNetwork"; }
   using Module::forward;
-  // ws [N, num_ws, w_dim] -> images [N, img_channels, R, R].
-  Tensor forward(const Tensor& ws, nn::NoiseMode mode, Generator* generator = nullptr);
+  // ws [N, num_ws, w_dim] -> images [N, img_channels, R, R]; random noise as
+  // nn::NoiseInjection draws it for `shard`.
+  Tensor forward(const Tensor& ws, nn::NoiseMode mode, Generator* generator = nullptr,
+                 distributed::Shard shard = {});
   int64_t num_ws() const { return num_ws_; }
   const std::vector<std::shared_ptr<SynthesisBlock>>& blocks() const { return blocks_; }
   const int64_t w_dim;
@@ -81,8 +84,10 @@ class StyleGanGenerator : public nn::Module {
   // w [N, w_dim] -> ws [N, num_ws, w_dim] (a broadcast view).
   Tensor broadcast(const Tensor& w) const;
   // Training ws from z, drawing the mixing decision, cutoff and z2 from `generator`; updates
-  // w_avg when in training mode (not for z2, as StyleGAN2).
-  MixedStyles mix_styles(const Tensor& z, float style_mixing_prob, Generator& generator);
+  // w_avg when in training mode (not for z2, as StyleGAN2). z holds this process's rows of the
+  // global batch (see StepContext::shard); z2 is drawn for the whole global batch and sliced.
+  MixedStyles mix_styles(const Tensor& z, float style_mixing_prob, Generator& generator,
+                         const data::Shard& shard = {});
 
   std::shared_ptr<nn::MappingNetwork> mapping;
   std::shared_ptr<SynthesisNetwork> synthesis;

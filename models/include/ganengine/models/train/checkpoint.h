@@ -33,7 +33,8 @@ struct CheckpointRecord {
   int64_t step = 0;  // training steps done
   uint64_t rng_seed = 0, rng_offset = 0;
   std::map<std::string, data::LoaderState> loaders;  // by data slot
-  int64_t batch = 0;
+  int64_t batch = 0;                                 // per process
+  int64_t world_size = 1;  // processes of the data-parallel run (1 when the record has none)
   std::map<std::string, OptimizerRecord> optimizers;  // by optimizer group
   double elapsed_s = 0;  // training time before this checkpoint, across resumes
   GanOptions gan_options;

@@ -31,6 +31,9 @@ struct TrainOptions {
   float label_smoothing = 0.f;  // real target 1 - label_smoothing (one-sided)
   float clip_grad_norm = 0.f;   // > 0: clip each network's total gradient norm
   bool log_grad_norm = false;   // log each group's gradient norm ("g_grad_norm", ...)
+  // Data parallel: batch norm over the global batch (torch.nn.SyncBatchNorm) instead of each
+  // process's shard (DDP's default). No effect with one process.
+  bool sync_bn = false;
   // Instance noise (Sønderby et al. 2016; Arjovsky & Bottou 2017): Gaussian noise of this std on
   // D's real and fake inputs, annealed linearly to 0 over the first instance_noise_steps steps
   // (0: the whole run). 0: none.
@@ -58,6 +61,13 @@ struct TrainOptions {
 // evaluator, and train.lock: run() and save_checkpoint() hold it (flock), so a second trainer on
 // the same out_dir is refused naming the holder's process id; the kernel drops it when the holder
 // dies. Reading a checkpoint (load_model) takes no lock.
+//
+// Data parallel: when ge::distributed's default group has several processes, each process runs
+// the same Trainer on its shard of every global batch (its loaders are made with
+// data::Shard{rank, world size}; options.batch is the batch of one process). The networks start
+// as rank 0's, gradients are averaged before every update, buffers follow rank 0 after every
+// step, and only rank 0 writes out_dir and shows progress. Resuming reads out_dir on every rank
+// (a shared file system across machines) and needs the world size the checkpoint was made with.
 class Trainer {
  public:
   // Returns a JSON object's text (metrics::evaluate); runs with the networks in eval mode and
@@ -73,7 +83,7 @@ class Trainer {
   // the network and the quantity, after leaving the last good checkpoint as it was.
   void run();
   int64_t step() const { return step_; }
-  void save_checkpoint();  // at the current step
+  void save_checkpoint();  // at the current step; rank 0 writes, other ranks do nothing
   // Restores the model, its extra state, optimizers, RNG and loader states; a corrupt or
   // mismatched checkpoint throws ge::Error naming the file and the defect, leaving everything as
   // it was.

@@ -1,0 +1,226 @@
+// ge::distributed's default group and its collectives on tensors (see distributed.h).
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "distributed/process_group.h"
+#include "ganengine/autograd.h"
+#include "ganengine/autograd_function.h"
+#include "ganengine/distributed.h"
+#include "ganengine/error.h"
+#include "ganengine/ops.h"
+
+namespace ge::distributed {
+namespace detail {
+namespace {
+
+// The group of one process: every collective leaves its input as it is.
+class SingleProcessGroup final : public ProcessGroup {
+ public:
+  std::string backend() const override { return "single"; }
+  World world() const override { return {}; }
+  void all_reduce_sum(float*, int64_t) override {}
+  void broadcast(float*, int64_t, int) override {}
+  void all_gather(const float* in, float* out, int64_t count) override {
+    std::memcpy(out, in, static_cast<size_t>(count) * sizeof(float));
+  }
+  std::vector<int64_t> all_gather_int(int64_t value) override { return {value}; }
+  void barrier() override {}
+};
+
+// An integer environment variable, or -1 when unset.
+int env_int(const char* name) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return -1;
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  GE_CHECK(*end == '\0' && value >= 0 && value <= 1 << 24, "init_process_group: expected ", name,
+           " to be a non-negative integer, got '", text, "'");
+  return static_cast<int>(value);
+}
+
+// The world size an MPI launcher announces (mpirun, mpiexec, srun), or -1 under none.
+int launcher_world_size() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS"})
+    if (const int n = env_int(name); n >= 0) return n;
+  return std::getenv("PMIX_RANK") != nullptr ? 0 : -1;  // 0: a PMIx launcher, size from MPI
+}
+
+std::unique_ptr<ProcessGroup> make_group() {
+  const int launched = launcher_world_size();
+  if (launched > 1 || launched == 0) {
+    std::unique_ptr<ProcessGroup> group = make_mpi_group();
+    GE_CHECK(launched == 0 || group->world().size == launched, "init_process_group: the launcher ",
+             "started ", launched, " processes, but MPI sees ", group->world().size,
+             ": was ganengine built against the MPI library of this mpirun?");
+    return group;
+  }
+  const int torchrun = env_int("WORLD_SIZE");
+  GE_CHECK(torchrun <= 1, "init_process_group: WORLD_SIZE=", torchrun,
+           " asks for torchrun's TCP rendezvous, which ganengine does not have; launch the ",
+           "processes with mpirun -np ", torchrun, " (or srun) instead");
+  return std::make_unique<SingleProcessGroup>();
+}
+
+std::mutex mutex;
+std::unique_ptr<ProcessGroup> group;
+bool ended_mpi = false;
+
+ProcessGroup& current(const char* op) {
+  GE_CHECK(group != nullptr, op, ": no process group; call ge::distributed::init_process_group() ",
+           "first");
+  return *group;
+}
+
+// The float32 values a collective moves, on the host: `t` itself when it is a contiguous CPU
+// tensor, else a host copy that finish() writes back.
+class HostValues {
+ public:
+  HostValues(const Tensor& t, const char* op) : tensor_(t) {
+    GE_CHECK(t.defined(), op, ": expected a tensor, got an undefined one");
+    GE_CHECK(t.dtype() == Dtype::Float32, op, ": expected a float32 tensor, got ", name(t.dtype()));
+    in_place_ = t.device().is_cpu() && t.is_contiguous();
+    NoGradGuard no_grad;
+    host_ = in_place_ ? t : t.detach().cpu().contiguous();
+  }
+  float* data() const { return host_.data_ptr(); }
+  int64_t count() const { return host_.numel(); }
+  void finish() {
+    if (in_place_) return;
+    NoGradGuard no_grad;
+    tensor_.copy_(host_);
+  }
+
+ private:
+  Tensor tensor_;
+  Tensor host_;
+  bool in_place_ = false;
+};
+
+void scale(float* data, int64_t count, float factor) {
+  for (int64_t i = 0; i < count; ++i)
+    data[i] *= factor;
+}
+
+}  // namespace
+}  // namespace detail
+
+void init_process_group() {
+  std::lock_guard<std::mutex> lock(detail::mutex);
+  if (detail::group) return;
+  GE_CHECK(!detail::ended_mpi, "init_process_group: MPI was finalized by an earlier ",
+           "destroy_process_group(); MPI starts once per process");
+  detail::group = detail::make_group();
+}
+
+bool is_initialized() {
+  std::lock_guard<std::mutex> lock(detail::mutex);
+  return detail::group != nullptr;
+}
+
+void destroy_process_group() {
+  std::lock_guard<std::mutex> lock(detail::mutex);
+  if (detail::group && detail::group->backend() == "mpi") detail::ended_mpi = true;
+  detail::group.reset();
+}
+
+std::string get_backend() {
+  return detail::current("get_backend").backend();
+}
+
+int get_rank() {
+  return detail::current("get_rank").world().rank;
+}
+
+int get_world_size() {
+  return detail::current("get_world_size").world().size;
+}
+
+int get_local_rank() {
+  return detail::current("get_local_rank").world().local_rank;
+}
+
+bool is_mpi_available() {
+  return detail::mpi_available();
+}
+
+void all_reduce(Tensor& tensor, ReduceOp op) {
+  detail::ProcessGroup& g = detail::current("all_reduce");
+  detail::HostValues values(tensor, "all_reduce");
+  g.all_reduce_sum(values.data(), values.count());
+  if (op == ReduceOp::Avg)
+    detail::scale(values.data(), values.count(), 1.f / static_cast<float>(g.world().size));
+  values.finish();
+}
+
+void all_reduce_coalesced(const std::vector<Tensor>& tensors, ReduceOp op) {
+  detail::ProcessGroup& g = detail::current("all_reduce_coalesced");
+  if (tensors.empty()) return;
+  NoGradGuard no_grad;
+  std::vector<Tensor> flat;
+  flat.reserve(tensors.size());
+  for (const Tensor& t : tensors) {
+    GE_CHECK(t.defined(), "all_reduce_coalesced: expected defined tensors, got an undefined one");
+    GE_CHECK(t.dtype() == Dtype::Float32, "all_reduce_coalesced: expected float32 tensors, got ",
+             name(t.dtype()));
+    flat.push_back(t.detach().reshape({-1}).cpu());
+  }
+  Tensor bucket = cat(flat, 0).contiguous();
+  g.all_reduce_sum(bucket.data_ptr(), bucket.numel());
+  if (op == ReduceOp::Avg)
+    detail::scale(bucket.data_ptr(), bucket.numel(), 1.f / static_cast<float>(g.world().size));
+  int64_t offset = 0;
+  for (const Tensor& t : tensors) {
+    Tensor out = t;
+    out.copy_(bucket.slice(0, offset, offset + t.numel()).view(t.shape()));
+    offset += t.numel();
+  }
+}
+
+void broadcast(Tensor& tensor, int src) {
+  detail::ProcessGroup& g = detail::current("broadcast");
+  GE_CHECK(src >= 0 && src < g.world().size, "broadcast: expected a source rank in [0, ",
+           g.world().size, "), got ", src);
+  detail::HostValues values(tensor, "broadcast");
+  g.broadcast(values.data(), values.count(), src);
+  values.finish();
+}
+
+std::vector<Tensor> all_gather(const Tensor& tensor) {
+  detail::ProcessGroup& g = detail::current("all_gather");
+  detail::HostValues values(tensor, "all_gather");
+  const std::vector<int64_t> counts = g.all_gather_int(values.count());
+  for (size_t r = 0; r < counts.size(); ++r)
+    GE_CHECK(counts[r] == values.count(), "all_gather: expected ", values.count(),
+             " elements from every rank (as rank ", g.world().rank, " has), got ", counts[r],
+             " from rank ", r);
+  Tensor all = empty({static_cast<int64_t>(counts.size()), values.count()}, TensorOptions{});
+  g.all_gather(values.data(), all.data_ptr(), values.count());
+  std::vector<Tensor> out;
+  for (int64_t r = 0; r < all.size(0); ++r)
+    out.push_back(all.slice(0, r, r + 1).reshape(tensor.shape()).to(tensor.device()).clone());
+  return out;
+}
+
+void barrier() {
+  detail::current("barrier").barrier();
+}
+
+Tensor all_reduce_sum(const Tensor& tensor) {
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = tensor.detach().contiguous().clone();
+  }
+  all_reduce(out);
+  if (autograd::needs_grad({tensor}))
+    autograd::record("AllReduceSumBackward", {tensor}, {out},
+                     [](autograd::BackwardContext&, const std::vector<Tensor>& g) {
+                       return std::vector<Tensor>{all_reduce_sum(g[0])};
+                     });
+  return out;
+}
+
+}  // namespace ge::distributed
