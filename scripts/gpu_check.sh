@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command to run on a machine with an NVIDIA GPU (an H100 or H200 with 16 cores, say):
 #   1. builds the `cuda` preset for this GPU's architecture only, with every core;
-#   2. runs the whole test suite on the device;
+#   2. runs the whole test suite on the device, and the collectives through NCCL on it (mpirun
+#      -np 1);
 #   3. runs the CUDA benchmarks: every conv algorithm (native FP32 and TF32, im2col + cuBLAS,
 #      cuDNN) on the DCGAN, SNGAN and StyleGAN-lite layers, forward and forward + backward;
 #      bias_act and elementwise; spectral_norm, the GP step and Adam;
@@ -61,6 +62,16 @@ if ((status == 0)); then
   else
     status=1
   fi
+  # NCCL on this one GPU: the collectives' CUDA cases in an MPI world of one process.
+  echo "gpu_check: NCCL smoke test ($(elapsed))" >&2
+  if OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout "$test_timeout" \
+    mpirun -np 1 "$build_dir/tests/ganengine_distributed_tests" \
+    --gtest_filter='ProcessGroupTest.*:Devices/CollectivesTest.*' >"$logs/nccl.log" 2>&1; then
+    nccl="passed: $(grep -E '^\[  PASSED  \]' "$logs/nccl.log" | tail -1)"
+  else
+    nccl="FAILED (see $logs/nccl.log)"
+    status=1
+  fi
   tests=$(grep -E 'tests passed|tests failed' "$logs/ctest.log" | tail -1)
   failures=$(sed -n '/The following tests FAILED/,$p' "$logs/ctest.log" | head -40)
   tests="$tests ($(elapsed))"
@@ -100,6 +111,7 @@ mkdir -p "$(dirname "$out")"
   echo "- command: \`scripts/gpu_check.sh\` (cuda preset, CMAKE_CUDA_ARCHITECTURES=$cap)"
   echo "- build: $build"
   echo "- tests: $tests"
+  echo "- NCCL smoke test (mpirun -np 1, the collectives on cuda:0): ${nccl:-not run}"
   echo "- total: $(elapsed)"
   if [[ -n $failures ]]; then
     echo

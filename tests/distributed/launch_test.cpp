@@ -139,6 +139,8 @@ TEST_F(LaunchTest, ResumeContinuesOnTheSameWorldSizeOnly) {
 
 TEST_F(LaunchTest, EmulatedCudaRanksMatchTheCpuRun) {
   if (!cuda_is_available()) GTEST_SKIP() << "no CUDA device";
+  if (!cuda_is_emulated() && cuda_device_count() < 2)
+    GTEST_SKIP() << "two processes need two GPUs (each emulated process has its own)";
   const std::string gpu = testing::fresh_dir("gpu"), cpu = testing::fresh_dir("cpu");
   const std::string args = "train --arch wgan-gp-mlp --data ring8 --steps 2 --batch 4 --quiet";
   const Launch a = run(mpirun(args + " --device cuda --out '" + gpu + "'"));

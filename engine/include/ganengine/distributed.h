@@ -10,9 +10,11 @@
 // torchrun's variables (WORLD_SIZE > 1 without an MPI launcher) are refused with a message that
 // says to use mpirun: the TCP rendezvous they need is not part of this build.
 //
-// Collectives work in place on contiguous float32 tensors and are blocking. all_reduce sums in
-// rank order ((x0 + x1) + x2) + ... on every rank, whatever algorithm MPI picks, so each rank
-// gets the same bits and a rerun gets them again. CUDA tensors go through host memory.
+// Collectives work in place on float32 tensors. On CPU tensors they are blocking, and all_reduce
+// sums in rank order ((x0 + x1) + x2) + ... on every rank, whatever algorithm MPI picks, so each
+// rank gets the same bits and a rerun gets them again. CUDA tensors go through NCCL on the
+// device's engine stream (NCCL's order; every rank gets the same bits), or through host memory
+// in builds without NCCL.
 #include <string>
 #include <vector>
 
@@ -42,6 +44,10 @@ void destroy_process_group();
 
 // "mpi" or "single" (one process); throws when no group is initialised.
 std::string get_backend();
+// What moves tensors of `device`: "nccl" for CUDA tensors of an MPI group in builds with NCCL
+// (the emulator's, over MPI, in emulator builds), else get_backend() (CUDA tensors then go
+// through host memory).
+std::string get_backend(Device device);
 int get_rank();
 int get_world_size();
 int get_local_rank();  // the rank among this machine's processes: which GPU to drive

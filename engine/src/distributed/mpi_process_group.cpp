@@ -103,6 +103,11 @@ class MpiProcessGroup final : public ProcessGroup {
             "broadcast (MPI_Bcast)");
   }
 
+  void broadcast_bytes(void* data, int64_t bytes, int src) override {
+    GE_CHECK(bytes <= INT_MAX, "broadcast: at most ", INT_MAX, " bytes, got ", bytes);
+    check(MPI_Bcast(data, static_cast<int>(bytes), MPI_BYTE, src, comm_), "broadcast (MPI_Bcast)");
+  }
+
   void all_gather(const float* in, float* out, int64_t count) override {
     GE_CHECK(count <= INT_MAX, "all_gather: at most ", INT_MAX, " elements per rank, got ", count);
     check(MPI_Allgather(in, static_cast<int>(count), MPI_FLOAT, out, static_cast<int>(count),

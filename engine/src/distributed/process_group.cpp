@@ -1,10 +1,12 @@
 // ge::distributed's default group and its collectives on tensors (see distributed.h).
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 
+#include "distributed/device_collectives.h"
 #include "distributed/process_group.h"
 #include "ganengine/autograd.h"
 #include "ganengine/autograd_function.h"
@@ -23,6 +25,7 @@ class SingleProcessGroup final : public ProcessGroup {
   World world() const override { return {}; }
   void all_reduce_sum(float*, int64_t) override {}
   void broadcast(float*, int64_t, int) override {}
+  void broadcast_bytes(void*, int64_t, int) override {}
   void all_gather(const float* in, float* out, int64_t count) override {
     std::memcpy(out, in, static_cast<size_t>(count) * sizeof(float));
   }
@@ -50,7 +53,8 @@ int launcher_world_size() {
 
 std::unique_ptr<ProcessGroup> make_group() {
   const int launched = launcher_world_size();
-  if (launched > 1 || launched == 0) {
+  // Under a launcher, MPI even for one process (CUDA tensors then go through NCCL, as with more).
+  if (launched > 1 || launched == 0 || (launched == 1 && mpi_available())) {
     std::unique_ptr<ProcessGroup> group = make_mpi_group();
     GE_CHECK(launched == 0 || group->world().size == launched, "init_process_group: the launcher ",
              "started ", launched, " processes, but MPI sees ", group->world().size,
@@ -66,6 +70,9 @@ std::unique_ptr<ProcessGroup> make_group() {
 
 std::mutex mutex;
 std::unique_ptr<ProcessGroup> group;
+// NCCL per CUDA device index, made by the first collective on that device; a null entry: this
+// build has no NCCL.
+std::map<int, std::unique_ptr<DeviceCollectives>> device_collectives;
 bool ended_mpi = false;
 
 ProcessGroup& current(const char* op) {
@@ -74,13 +81,49 @@ ProcessGroup& current(const char* op) {
   return *group;
 }
 
+// NCCL for `t`'s device when `t` is a CUDA tensor of an MPI group and the build has NCCL;
+// nullptr: the collective goes through host memory.
+DeviceCollectives* on_device(const Tensor& t) {
+  if (!t.device().is_cuda() || group->backend() != "mpi") return nullptr;
+  auto it = device_collectives.find(t.device().index);
+  if (it == device_collectives.end())
+    it = device_collectives.emplace(t.device().index, make_nccl(*group, t.device())).first;
+  return it->second.get();
+}
+
+void check_float32(const Tensor& t, const char* op) {
+  GE_CHECK(t.defined(), op, ": expected a tensor, got an undefined one");
+  GE_CHECK(t.dtype() == Dtype::Float32, op, ": expected a float32 tensor, got ", name(t.dtype()));
+}
+
+// `t`'s values in one contiguous buffer on its device: `t` itself, or a copy that finish()
+// writes back.
+class DeviceValues {
+ public:
+  explicit DeviceValues(const Tensor& t) : tensor_(t) {
+    NoGradGuard no_grad;
+    buffer_ = t.is_contiguous() ? t : t.contiguous();
+  }
+  float* data() const { return buffer_.data_ptr(); }
+  int64_t count() const { return buffer_.numel(); }
+  Tensor& buffer() { return buffer_; }
+  void finish() {
+    if (buffer_.impl() == tensor_.impl()) return;
+    NoGradGuard no_grad;
+    tensor_.copy_(buffer_);
+  }
+
+ private:
+  Tensor tensor_;
+  Tensor buffer_;
+};
+
 // The float32 values a collective moves, on the host: `t` itself when it is a contiguous CPU
 // tensor, else a host copy that finish() writes back.
 class HostValues {
  public:
   HostValues(const Tensor& t, const char* op) : tensor_(t) {
-    GE_CHECK(t.defined(), op, ": expected a tensor, got an undefined one");
-    GE_CHECK(t.dtype() == Dtype::Float32, op, ": expected a float32 tensor, got ", name(t.dtype()));
+    check_float32(t, op);
     in_place_ = t.device().is_cpu() && t.is_contiguous();
     NoGradGuard no_grad;
     host_ = in_place_ ? t : t.detach().cpu().contiguous();
@@ -123,11 +166,17 @@ bool is_initialized() {
 void destroy_process_group() {
   std::lock_guard<std::mutex> lock(detail::mutex);
   if (detail::group && detail::group->backend() == "mpi") detail::ended_mpi = true;
+  detail::device_collectives.clear();  // the communicators go before MPI does
   detail::group.reset();
 }
 
 std::string get_backend() {
   return detail::current("get_backend").backend();
+}
+
+std::string get_backend(Device device) {
+  const std::string backend = detail::current("get_backend").backend();
+  return device.is_cuda() && backend == "mpi" && detail::nccl_available() ? "nccl" : backend;
 }
 
 int get_rank() {
@@ -148,10 +197,19 @@ bool is_mpi_available() {
 
 void all_reduce(Tensor& tensor, ReduceOp op) {
   detail::ProcessGroup& g = detail::current("all_reduce");
+  detail::check_float32(tensor, "all_reduce");
+  const float scale = 1.f / static_cast<float>(g.world().size);
+  if (detail::DeviceCollectives* nccl = detail::on_device(tensor)) {
+    detail::DeviceValues values(tensor);
+    nccl->all_reduce_sum(values.data(), values.count());
+    NoGradGuard no_grad;
+    if (op == ReduceOp::Avg) values.buffer().mul_(scale);
+    values.finish();
+    return;
+  }
   detail::HostValues values(tensor, "all_reduce");
   g.all_reduce_sum(values.data(), values.count());
-  if (op == ReduceOp::Avg)
-    detail::scale(values.data(), values.count(), 1.f / static_cast<float>(g.world().size));
+  if (op == ReduceOp::Avg) detail::scale(values.data(), values.count(), scale);
   values.finish();
 }
 
@@ -159,18 +217,26 @@ void all_reduce_coalesced(const std::vector<Tensor>& tensors, ReduceOp op) {
   detail::ProcessGroup& g = detail::current("all_reduce_coalesced");
   if (tensors.empty()) return;
   NoGradGuard no_grad;
+  // One device for every tensor: the bucket stays there (NCCL); otherwise it is packed on the host.
+  bool same_device = true;
+  for (const Tensor& t : tensors) {
+    detail::check_float32(t, "all_reduce_coalesced");
+    same_device = same_device && t.device() == tensors[0].device();
+  }
+  detail::DeviceCollectives* nccl = same_device ? detail::on_device(tensors[0]) : nullptr;
   std::vector<Tensor> flat;
   flat.reserve(tensors.size());
-  for (const Tensor& t : tensors) {
-    GE_CHECK(t.defined(), "all_reduce_coalesced: expected defined tensors, got an undefined one");
-    GE_CHECK(t.dtype() == Dtype::Float32, "all_reduce_coalesced: expected float32 tensors, got ",
-             name(t.dtype()));
-    flat.push_back(t.detach().reshape({-1}).cpu());
-  }
+  for (const Tensor& t : tensors)
+    flat.push_back(nccl ? t.detach().reshape({-1}) : t.detach().reshape({-1}).cpu());
   Tensor bucket = cat(flat, 0).contiguous();
-  g.all_reduce_sum(bucket.data_ptr(), bucket.numel());
-  if (op == ReduceOp::Avg)
-    detail::scale(bucket.data_ptr(), bucket.numel(), 1.f / static_cast<float>(g.world().size));
+  const float scale = 1.f / static_cast<float>(g.world().size);
+  if (nccl) {
+    nccl->all_reduce_sum(bucket.data_ptr(), bucket.numel());
+    if (op == ReduceOp::Avg) bucket.mul_(scale);
+  } else {
+    g.all_reduce_sum(bucket.data_ptr(), bucket.numel());
+    if (op == ReduceOp::Avg) detail::scale(bucket.data_ptr(), bucket.numel(), scale);
+  }
   int64_t offset = 0;
   for (const Tensor& t : tensors) {
     Tensor out = t;
@@ -183,6 +249,13 @@ void broadcast(Tensor& tensor, int src) {
   detail::ProcessGroup& g = detail::current("broadcast");
   GE_CHECK(src >= 0 && src < g.world().size, "broadcast: expected a source rank in [0, ",
            g.world().size, "), got ", src);
+  detail::check_float32(tensor, "broadcast");
+  if (detail::DeviceCollectives* nccl = detail::on_device(tensor)) {
+    detail::DeviceValues values(tensor);
+    nccl->broadcast(values.data(), values.count(), src);
+    values.finish();
+    return;
+  }
   detail::HostValues values(tensor, "broadcast");
   g.broadcast(values.data(), values.count(), src);
   values.finish();
@@ -190,14 +263,23 @@ void broadcast(Tensor& tensor, int src) {
 
 std::vector<Tensor> all_gather(const Tensor& tensor) {
   detail::ProcessGroup& g = detail::current("all_gather");
-  detail::HostValues values(tensor, "all_gather");
-  const std::vector<int64_t> counts = g.all_gather_int(values.count());
+  detail::check_float32(tensor, "all_gather");
+  const int64_t n = tensor.numel();
+  const std::vector<int64_t> counts = g.all_gather_int(n);
   for (size_t r = 0; r < counts.size(); ++r)
-    GE_CHECK(counts[r] == values.count(), "all_gather: expected ", values.count(),
-             " elements from every rank (as rank ", g.world().rank, " has), got ", counts[r],
-             " from rank ", r);
-  Tensor all = empty({static_cast<int64_t>(counts.size()), values.count()}, TensorOptions{});
-  g.all_gather(values.data(), all.data_ptr(), values.count());
+    GE_CHECK(counts[r] == n, "all_gather: expected ", n, " elements from every rank (as rank ",
+             g.world().rank, " has), got ", counts[r], " from rank ", r);
+  Tensor all;
+  if (detail::DeviceCollectives* nccl = detail::on_device(tensor)) {
+    NoGradGuard no_grad;
+    const Tensor in = tensor.detach().contiguous();
+    all = empty({static_cast<int64_t>(counts.size()), n}, TensorOptions(tensor.device()));
+    nccl->all_gather(in.data_ptr(), all.data_ptr(), n);
+  } else {
+    detail::HostValues values(tensor, "all_gather");
+    all = empty({static_cast<int64_t>(counts.size()), n}, TensorOptions{});
+    g.all_gather(values.data(), all.data_ptr(), n);
+  }
   std::vector<Tensor> out;
   for (int64_t r = 0; r < all.size(0); ++r)
     out.push_back(all.slice(0, r, r + 1).reshape(tensor.shape()).to(tensor.device()).clone());

@@ -21,6 +21,7 @@ class ProcessGroup {
   // In place: every rank's data[0, count) becomes the sum over ranks, added in rank order.
   virtual void all_reduce_sum(float* data, int64_t count) = 0;
   virtual void broadcast(float* data, int64_t count, int src) = 0;
+  virtual void broadcast_bytes(void* data, int64_t bytes, int src) = 0;
   // out holds size() * count values: rank r's `in` at out + r * count.
   virtual void all_gather(const float* in, float* out, int64_t count) = 0;
   // Every rank's `value` as a vector (for checking that ranks agree on shapes).

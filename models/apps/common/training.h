@@ -27,13 +27,18 @@ inline constexpr uint64_t kSecondLoaderSeedOffset = 0x51ed27a3c4b5d6e1ull;
 
 // `model`: the architecture options from the command line. On --resume the checkpoint's model
 // options are used; `arch_given` asks that they name the same architecture.
-// The device of this process: under mpirun, plain "cuda" is the GPU of its local rank.
+// The device of this process: under mpirun, plain "cuda" is the GPU of its local rank (each
+// process has its own emulated GPU, cuda:0, under the emulator).
 inline Device process_device(const std::string& text) {
   const int world = distributed::get_world_size(), rank = distributed::get_rank();
   if (world == 1) return resolve_device(text);
   const std::string prefix = "rank " + std::to_string(rank) + ": ";
-  if (text != "cuda" || !cuda_is_available()) return resolve_device(text, prefix);
-  const int local = distributed::get_local_rank() % cuda_device_count();
+  if (text != "cuda" || !cuda_is_available() || cuda_is_emulated())
+    return resolve_device(text, prefix);
+  const int local = distributed::get_local_rank();
+  GE_CHECK(local < cuda_device_count(), "--device cuda: process ", rank, " is number ", local,
+           " on its machine, which has ", cuda_device_count(),
+           " GPUs: start at most one process per GPU");
   return resolve_device("cuda:" + std::to_string(local), prefix);
 }
 
