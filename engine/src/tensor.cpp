@@ -2,6 +2,7 @@
 // ops live in ops/; the member functions that are sugar for them forward there.
 #include "ganengine/tensor.h"
 
+#include <atomic>
 #include <sstream>
 
 #include "autograd/accumulate_grad.h"
@@ -246,6 +247,23 @@ bool Tensor::is_leaf() const {
 }
 Tensor Tensor::grad() const {
   return checked(impl_, "grad").grad;
+}
+
+uint64_t Tensor::register_post_accumulate_grad_hook(std::function<void(const Tensor&)> hook) const {
+  TensorImpl& impl = const_cast<TensorImpl&>(checked(impl_, "register_post_accumulate_grad_hook"));
+  GE_CHECK(impl.grad_fn == nullptr && impl.requires_grad,
+           "register_post_accumulate_grad_hook: expected a leaf that requires grad");
+  GE_CHECK(static_cast<bool>(hook), "register_post_accumulate_grad_hook: expected a function");
+  static std::atomic<uint64_t> next_id{1};
+  const uint64_t id = next_id++;
+  impl.post_accumulate_grad_hooks.emplace_back(id, std::move(hook));
+  return id;
+}
+
+void Tensor::remove_post_accumulate_grad_hook(uint64_t id) const {
+  TensorImpl& impl = const_cast<TensorImpl&>(checked(impl_, "remove_post_accumulate_grad_hook"));
+  std::erase_if(impl.post_accumulate_grad_hooks,
+                [id](const auto& entry) { return entry.first == id; });
 }
 
 void Tensor::set_grad(const Tensor& grad) const {

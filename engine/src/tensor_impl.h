@@ -2,7 +2,10 @@
 // The shared state behind ge::Tensor handles. Internal to the engine.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "ganengine/autograd.h"
 #include "ganengine/tensor.h"
@@ -32,6 +35,8 @@ class TensorImpl {
   uint32_t output_nr = 0;
   // Weak: the leaf must not keep its accumulator (and through it, itself) alive.
   std::weak_ptr<autograd::Node> grad_accumulator;
+  // Called by the leaf's AccumulateGrad after each backward's gradient lands in .grad, by id.
+  std::vector<std::pair<uint64_t, std::function<void(const Tensor&)>>> post_accumulate_grad_hooks;
 };
 
 namespace detail {

@@ -41,6 +41,31 @@ TEST_P(AutogradTest, SharedSubexpressionSumsGradients) {
   EXPECT_TRUE(all_close(x.grad(), {39}));
 }
 
+// The hook runs once per backward, after the leaf's gradient from every path is in .grad; never
+// for grad(), which returns gradients instead; and no more once removed.
+TEST_P(AutogradTest, PostAccumulateGradHookSeesTheWholeGradientOncePerBackward) {
+  ge::Tensor x = leaf({2}, {1});
+  std::vector<std::vector<float>> seen;
+  const uint64_t id = x.register_post_accumulate_grad_hook(
+      [&](const ge::Tensor& t) { seen.push_back(t.grad().to_vector()); });
+  const ge::Tensor a = x * 3.f;
+  (a * a + a).sum().backward();  // three paths into x: 18x + 3
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], std::vector<float>({39.f}));
+  (x * x).sum().backward();  // accumulates: 39 + 4
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1], std::vector<float>({43.f}));
+  (void)ge::grad({(x * x).sum()}, {x});
+  EXPECT_EQ(seen.size(), 2u);
+  x.remove_post_accumulate_grad_hook(id);
+  (x * x).sum().backward();
+  EXPECT_EQ(seen.size(), 2u);
+  // Only leaves that require grad take hooks.
+  EXPECT_THROW(a.register_post_accumulate_grad_hook([](const ge::Tensor&) {}), ge::Error);
+  EXPECT_THROW(ge::zeros({1}).register_post_accumulate_grad_hook([](const ge::Tensor&) {}),
+               ge::Error);
+}
+
 TEST_P(AutogradTest, SecondBackwardWithoutRetainGraphFails) {
   ge::Tensor x = leaf({1, 2}, {2});
   ge::Tensor y = (ge::exp(x) * x).sum();

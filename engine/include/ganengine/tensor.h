@@ -2,6 +2,7 @@
 // ge::Tensor: a shared handle to storage + shape + strides + offset + dtype + device, with
 // autograd metadata. Copying a Tensor copies the handle (like torch::Tensor).
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -79,6 +80,11 @@ class Tensor {
   Tensor grad() const;  // undefined until a backward reaches this leaf
   void set_grad(const Tensor& grad) const;
   void zero_grad() const;  // drops .grad (like set_to_none=True)
+  // torch.Tensor.register_post_accumulate_grad_hook, leaves only: hook(leaf) runs after each
+  // backward() has added this leaf's gradient into .grad (not for grad(), which returns its
+  // gradients instead). Returns an id for remove_post_accumulate_grad_hook.
+  uint64_t register_post_accumulate_grad_hook(std::function<void(const Tensor&)> hook) const;
+  void remove_post_accumulate_grad_hook(uint64_t id) const;
   const std::shared_ptr<autograd::Node>& grad_fn() const;
   // backward() of a non-scalar needs grad_output. Gradients accumulate into leaves' .grad.
   void backward(const Tensor& grad_output = Tensor(), bool retain_graph = false,

@@ -22,6 +22,10 @@ std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
   Tensor& current = leaf->grad;
   Tensor next = current.defined() ? current + g : g;
   current = is_grad_enabled() ? next : next.detach();
+  // A copy: a hook may register or remove hooks.
+  const auto hooks = leaf->post_accumulate_grad_hooks;
+  for (const auto& [id, hook] : hooks)
+    hook(Tensor(leaf));
   return {};
 }
 

@@ -3,6 +3,7 @@
 #include "ganengine/autograd.h"
 #include "ganengine/distributed.h"
 #include "ganengine/error.h"
+#include "ganengine/ops.h"
 
 namespace ge::models::train::detail {
 namespace {
@@ -45,26 +46,70 @@ void broadcast_buffers(Model& model) {
   broadcast_all(std::move(tensors));
 }
 
-float average_gradients(const std::vector<Tensor>& params, const Tensor& loss) {
+GradientReducer::GradientReducer(std::vector<Tensor> params) : params_(std::move(params)) {
+  bucket_of_.resize(params_.size());
+  int64_t bytes = kBucketBytes;
+  for (size_t k = params_.size(); k-- > 0;) {
+    if (bytes >= kBucketBytes) {
+      buckets_.emplace_back();
+      bytes = 0;
+    }
+    buckets_.back().push_back(k);
+    bucket_of_[k] = buckets_.size() - 1;
+    bytes += params_[k].numel() * static_cast<int64_t>(sizeof(float));
+  }
+  for (size_t k = 0; k < params_.size(); ++k)
+    hooks_.push_back(
+        params_[k].register_post_accumulate_grad_hook([this, k](const Tensor&) { ready(k); }));
+}
+
+GradientReducer::~GradientReducer() {
+  for (size_t k = 0; k < params_.size(); ++k)
+    params_[k].remove_post_accumulate_grad_hook(hooks_[k]);
+}
+
+void GradientReducer::prepare() {
+  waiting_.clear();
+  for (const auto& bucket : buckets_)
+    waiting_.push_back(bucket.size());
+  reduced_.assign(buckets_.size(), false);
+  armed_ = true;
+}
+
+void GradientReducer::ready(size_t param) {
+  if (!armed_) return;  // a backward outside the trainer's step
+  const size_t b = bucket_of_[param];
+  if (--waiting_[b] == 0) reduce(b);
+}
+
+void GradientReducer::reduce(size_t bucket) {
+  reduced_[bucket] = true;
+  NoGradGuard no_grad;
+  std::vector<size_t> with_grad;
+  std::vector<Tensor> flat;
+  for (size_t k : buckets_[bucket])
+    if (const Tensor g = params_[k].grad(); g.defined()) {
+      with_grad.push_back(k);
+      flat.push_back(g.detach().reshape({-1}));
+    }
+  if (flat.empty()) return;  // the same on every rank: the graphs are the same
+  Tensor values = cat(flat, 0);
+  distributed::all_reduce(values, distributed::ReduceOp::Avg);
+  int64_t offset = 0;
+  for (size_t k : with_grad) {
+    const Tensor& p = params_[k];
+    p.set_grad(values.slice(0, offset, offset + p.numel()).view(p.shape()));
+    offset += p.numel();
+  }
+}
+
+float GradientReducer::finish(const Tensor& loss) {
+  for (size_t b = 0; b < buckets_.size(); ++b)
+    if (!reduced_[b]) reduce(b);
+  armed_ = false;
   NoGradGuard no_grad;
   Tensor mean_loss = loss.detach().reshape({1}).clone();
-  if (!data_parallel()) return mean_loss.item();
-  std::vector<Tensor> bucket;
-  int64_t bytes = 0;
-  auto flush = [&] {
-    if (!bucket.empty()) distributed::all_reduce_coalesced(bucket, distributed::ReduceOp::Avg);
-    bucket.clear();
-    bytes = 0;
-  };
-  for (const Tensor& p : params) {
-    const Tensor g = p.grad();
-    if (!g.defined()) continue;
-    bucket.push_back(g);
-    bytes += g.numel() * static_cast<int64_t>(sizeof(float));
-    if (bytes >= kBucketBytes) flush();
-  }
-  bucket.push_back(mean_loss);
-  flush();
+  distributed::all_reduce(mean_loss, distributed::ReduceOp::Avg);
   return mean_loss.item();
 }
 

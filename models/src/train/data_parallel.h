@@ -20,10 +20,38 @@ void broadcast_model(Model& model);
 // DDP's broadcast_buffers does, so the networks stay the same in every process.
 void broadcast_buffers(Model& model);
 
-// Averages the gradients of `params` (those that have one) and `loss` over all processes, in
-// buckets of about kBucketBytes, each one all-reduce; returns the mean loss. Every process gets
-// the same bits, so a NaN or Inf anywhere is seen, and stops the run, everywhere.
+// DDP's reducer for one optimizer group: its parameters in buckets of about kBucketBytes, filled
+// in reverse order (roughly the order backward reaches them). Each bucket is averaged over all
+// processes, one all-reduce, as soon as backward has produced all of its gradients; what is left
+// when backward ends goes then. Each .grad is then a view of its bucket (DDP's
+// gradient_as_bucket_view). Every process gets the same bits, so a NaN or Inf anywhere is seen,
+// and stops the run, everywhere.
 inline constexpr int64_t kBucketBytes = int64_t{4} << 20;
-float average_gradients(const std::vector<Tensor>& params, const Tensor& loss);
+
+class GradientReducer {
+ public:
+  explicit GradientReducer(std::vector<Tensor> params);
+  ~GradientReducer();  // removes its hooks from the parameters
+  GradientReducer(const GradientReducer&) = delete;
+  GradientReducer& operator=(const GradientReducer&) = delete;
+
+  // Around one backward(): prepare() arms the buckets; finish() averages what is left and
+  // `loss`, and returns the mean loss.
+  void prepare();
+  float finish(const Tensor& loss);
+  int64_t buckets() const { return static_cast<int64_t>(buckets_.size()); }
+
+ private:
+  void ready(size_t param);
+  void reduce(size_t bucket);
+
+  std::vector<Tensor> params_;
+  std::vector<std::vector<size_t>> buckets_;  // parameter indices
+  std::vector<size_t> bucket_of_;
+  std::vector<size_t> waiting_;  // per bucket: gradients not yet produced
+  std::vector<bool> reduced_;
+  std::vector<uint64_t> hooks_;
+  bool armed_ = false;
+};
 
 }  // namespace ge::models::train::detail

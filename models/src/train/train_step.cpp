@@ -148,6 +148,7 @@ void build_schedule(Model& model, TrainerState& s) {
     for (char& c : g.grad_norm_log)
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     g.spec = std::move(spec);
+    if (s.shard.count > 1) g.reducer = std::make_unique<GradientReducer>(g.opt->params());
     s.groups.push_back(std::move(g));
   }
   for (GroupState& g : s.groups)
@@ -205,9 +206,11 @@ void train_step(Model& model, const DataLoaders& loaders, TrainerState& s, const
           loss = checked_loss(r.loss.item(), number, g.spec.role);
           r.loss.backward();
         } else {
-          // Every process averages before it checks, so all of them stop at a NaN or none.
+          // Buckets are averaged during backward; every process checks the averages, so all of
+          // them stop at a NaN or none.
+          g.reducer->prepare();
           r.loss.backward();
-          loss = checked_loss(average_gradients(g.opt->params(), r.loss), number, g.spec.role);
+          loss = checked_loss(g.reducer->finish(r.loss), number, g.spec.role);
           r.logs[phase.loss_name] = loss;  // the global batch's; the other values are rank 0's
         }
         s.logs.add(r.logs, phase.loss_name, loss);

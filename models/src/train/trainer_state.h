@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "data_parallel.h"
 #include "ganengine/optim.h"
 #include "ganengine/models/data/loader.h"
 #include "ganengine/models/gan.h"
@@ -40,6 +41,7 @@ struct GroupState {
   std::vector<std::string> param_names;
   std::vector<Tensor> others;  // every other group's parameters, frozen while this one trains
   std::string grad_norm_log;   // "<lower-case name>_grad_norm"
+  std::unique_ptr<GradientReducer> reducer;  // data parallel only
 };
 
 // A phase of the schedule and the index of the group it updates.
