@@ -3,7 +3,11 @@
 // within a bounded time when a rank is killed. These tests start mpirun themselves, so they run
 // in the one-process invocation of this binary only.
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -148,6 +152,63 @@ TEST_F(LaunchTest, EmulatedCudaRanksMatchTheCpuRun) {
   EXPECT_NE(a.output.find("rank 1: device: cuda:0"), std::string::npos) << a.output;
   ASSERT_EQ(run(mpirun(args + " --out '" + cpu + "'")).rc, 0);
   EXPECT_TRUE(close_networks(gpu, cpu));
+}
+
+// A port nothing listens on now, for the next rendezvous.
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// `command` twice in the background with torchrun's variables for ranks 0 and 1 on the loopback;
+// fails when either fails.
+std::string torchrun2(const std::string& command) {
+  const std::string vars =
+      "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(free_port()) +
+      " GE_DIST_TIMEOUT=60 ";
+  return "sh -c '" + vars + "RANK=1 LOCAL_RANK=1 " + command + " & pid=$!; " + vars +
+         "RANK=0 LOCAL_RANK=0 " + command + "; a=$?; wait $pid; b=$?; exit $((a | b))'";
+}
+
+TEST_F(LaunchTest, TorchrunVariablesStartATcpGroup) {
+  // The collectives and the trainer's tests, over the TCP rendezvous.
+  const Launch tests = run(torchrun2("\"" + std::string(::testing::internal::GetArgvs()[0]) +
+                                     "\" --gtest_filter=-LaunchTest.*:SingleProcessGroupTest.*"));
+  EXPECT_EQ(tests.rc, 0) << tests.output;
+  EXPECT_EQ(tests.output.find("FAILED"), std::string::npos) << tests.output;
+  // And the app: the same parameters as under mpirun, to the bit (both sum in rank order).
+  const std::string tcp = testing::fresh_dir("tcp"), mpi = testing::fresh_dir("mpi");
+  const std::string args = "train --arch wgan-gp-mlp --data ring8 --steps 3 --batch 8 --quiet";
+  const Launch a = run(torchrun2(gan_exe() + " " + args + " --out " + tcp));
+  ASSERT_EQ(a.rc, 0) << a.output;
+  EXPECT_NE(a.output.find("data parallel: 2 processes (tcp)"), std::string::npos) << a.output;
+  ASSERT_EQ(run(mpirun(args + " --out '" + mpi + "'")).rc, 0);
+  EXPECT_TRUE(testing::bitwise_equal(networks(tcp), networks(mpi)));
+}
+
+TEST_F(LaunchTest, UnderTcpAKilledRankStopsRankZeroWithAClearError) {
+  const std::string vars =
+      "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(free_port()) +
+      " GE_DIST_TIMEOUT=60 ";
+  const std::string train = gan_exe() +
+                            " train --arch gan-mlp --data ring8 --batch 8 --steps 100000000 "
+                            "--quiet --out " +
+                            testing::fresh_dir("killed");
+  // Rank 1 is killed (SIGKILL) two seconds in; rank 0 sees its connection close.
+  const Launch r = run("sh -c '(" + vars + "RANK=1 " + train + " & p=$!; sleep 2; kill -9 $p) & " +
+                       vars + "RANK=0 " + train + "'");
+  EXPECT_EQ(r.rc, 1) << r.output;
+  EXPECT_LT(r.seconds, 60) << r.output;
+  EXPECT_NE(r.output.find("error: ge::distributed (tcp): rank 1 closed its connection"),
+            std::string::npos)
+      << r.output;
 }
 
 TEST_F(LaunchTest, AKilledRankEndsEveryRankWithinTheTimeout) {

@@ -4,11 +4,13 @@
 //
 // init_process_group() reads the launcher's environment:
 // - under mpirun or srun (OpenMPI's OMPI_COMM_WORLD_SIZE, PMIx's PMIX_RANK, PMI's PMI_SIZE,
-//   Slurm's SLURM_NTASKS > 1), it initialises MPI and the group is MPI_COMM_WORLD; the local rank
-//   is the rank among the processes on the same machine;
-// - without a launcher, the group is this process alone (world size 1).
-// torchrun's variables (WORLD_SIZE > 1 without an MPI launcher) are refused with a message that
-// says to use mpirun: the TCP rendezvous they need is not part of this build.
+//   Slurm's SLURM_STEP_NUM_TASKS), it initialises MPI and the group is MPI_COMM_WORLD ("mpi");
+//   the local rank is the rank among the processes on the same machine;
+// - with torchrun's variables (WORLD_SIZE > 1, RANK, MASTER_ADDR, MASTER_PORT, LOCAL_RANK) and
+//   no MPI launcher, rank 0 listens on MASTER_ADDR:MASTER_PORT and the others connect ("tcp":
+//   collectives through rank 0, for bootstrapping NCCL and small CPU runs; waits are bounded by
+//   GE_DIST_TIMEOUT seconds, default 300);
+// - otherwise the group is this process alone ("single", world size 1).
 //
 // Collectives work in place on float32 tensors. On CPU tensors they are blocking, and all_reduce
 // sums in rank order ((x0 + x1) + x2) + ... on every rank, whatever algorithm MPI picks, so each
@@ -42,11 +44,11 @@ bool is_initialized();
 // is_initialized() is false after; a later init_process_group() throws under MPI.
 void destroy_process_group();
 
-// "mpi" or "single" (one process); throws when no group is initialised.
+// "mpi", "tcp" or "single" (one process); throws when no group is initialised.
 std::string get_backend();
-// What moves tensors of `device`: "nccl" for CUDA tensors of an MPI group in builds with NCCL
-// (the emulator's, over MPI, in emulator builds), else get_backend() (CUDA tensors then go
-// through host memory).
+// What moves tensors of `device`: "nccl" for CUDA tensors of a group of several processes in
+// builds with NCCL (the emulator's runs over MPI, so not under "tcp"), else get_backend() (CUDA
+// tensors then go through host memory).
 std::string get_backend(Device device);
 int get_rank();
 int get_world_size();

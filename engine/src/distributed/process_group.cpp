@@ -61,11 +61,23 @@ std::unique_ptr<ProcessGroup> make_group() {
              ": was ganengine built against the MPI library of this mpirun?");
     return group;
   }
-  const int torchrun = env_int("WORLD_SIZE");
-  GE_CHECK(torchrun <= 1, "init_process_group: WORLD_SIZE=", torchrun,
-           " asks for torchrun's TCP rendezvous, which ganengine does not have; launch the ",
-           "processes with mpirun -np ", torchrun, " (or srun) instead");
-  return std::make_unique<SingleProcessGroup>();
+  // torchrun's variables: a TCP rendezvous at MASTER_ADDR:MASTER_PORT.
+  const int size = env_int("WORLD_SIZE");
+  if (size <= 1) return std::make_unique<SingleProcessGroup>();
+  const int rank = env_int("RANK");
+  const int port = env_int("MASTER_PORT");
+  const char* host = std::getenv("MASTER_ADDR");
+  GE_CHECK(rank >= 0 && rank < size, "init_process_group: WORLD_SIZE=", size,
+           " expects RANK in [0, ", size, "), got ", rank < 0 ? "none" : std::to_string(rank));
+  GE_CHECK(host != nullptr && *host != '\0' && port > 0 && port < 65536,
+           "init_process_group: WORLD_SIZE=", size, " expects MASTER_ADDR and MASTER_PORT (rank ",
+           "0's address and a free port), as torchrun sets them; or launch with mpirun -np ", size);
+  World world;
+  world.rank = rank;
+  world.size = size;
+  const int local = env_int("LOCAL_RANK");
+  world.local_rank = local >= 0 ? local : rank;
+  return make_tcp_group(world, host, port);
 }
 
 std::mutex mutex;
@@ -84,7 +96,10 @@ ProcessGroup& current(const char* op) {
 // NCCL for `t`'s device when `t` is a CUDA tensor of an MPI group and the build has NCCL;
 // nullptr: the collective goes through host memory.
 DeviceCollectives* on_device(const Tensor& t) {
-  if (!t.device().is_cuda() || group->backend() != "mpi") return nullptr;
+  // The emulator's NCCL runs over MPI; a real GPU's over its own transport.
+  const std::string backend = group->backend();
+  if (!t.device().is_cuda() || backend == "single" || (backend == "tcp" && cuda_is_emulated()))
+    return nullptr;
   auto it = device_collectives.find(t.device().index);
   if (it == device_collectives.end())
     it = device_collectives.emplace(t.device().index, make_nccl(*group, t.device())).first;
@@ -176,7 +191,9 @@ std::string get_backend() {
 
 std::string get_backend(Device device) {
   const std::string backend = detail::current("get_backend").backend();
-  return device.is_cuda() && backend == "mpi" && detail::nccl_available() ? "nccl" : backend;
+  const bool nccl = device.is_cuda() && detail::nccl_available() &&
+                    (backend == "mpi" || (backend == "tcp" && !cuda_is_emulated()));
+  return nccl ? "nccl" : backend;
 }
 
 int get_rank() {

@@ -32,6 +32,8 @@ class ProcessGroup {
 // The MPI group over MPI_COMM_WORLD, initialising MPI when nobody has; throws ge::Error in builds
 // without MPI (mpi_absent.cpp).
 std::unique_ptr<ProcessGroup> make_mpi_group();
+// The TCP group of torchrun's variables (tcp_process_group.cpp): rank 0 listens on host:port.
+std::unique_ptr<ProcessGroup> make_tcp_group(const World& world, const std::string& host, int port);
 bool mpi_available();
 
 }  // namespace ge::distributed::detail
