@@ -119,6 +119,15 @@ TEST_F(LaunchTest, WganGpWithSyncBnMatchesOneProcessWithTheGlobalBatch) {
   expect_equivalent("wgan-gp", "--sync-bn", true);
 }
 
+// The same through NCCL: the emulator's, over MPI, with one emulated GPU per process.
+TEST_F(LaunchTest, OnCudaDcganAndWganGpWithSyncBnMatchOneProcess) {
+  if (!cuda_is_available()) GTEST_SKIP() << "no CUDA device";
+  if (!cuda_is_emulated() && cuda_device_count() < 2)
+    GTEST_SKIP() << "two processes need two GPUs (each emulated process has its own)";
+  expect_equivalent("dcgan", "--sync-bn --device cuda", true);
+  expect_equivalent("wgan-gp", "--sync-bn --device cuda", true);
+}
+
 TEST_F(LaunchTest, TwoProcessRunsRepeatTheirBits) {
   const std::string a = testing::fresh_dir("a"), b = testing::fresh_dir("b");
   const std::string args = "train --arch wgan-gp-mlp --data ring8 --steps 4 --batch 8 --quiet";
