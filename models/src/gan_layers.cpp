@@ -61,10 +61,7 @@ Generator& step_generator(const char* who, const StepContext& ctx) {
 }
 
 Tensor shard_rows(const StepContext& ctx, int64_t n, const std::function<Tensor(int64_t)>& draw) {
-  const data::Shard& shard = ctx.shard;
-  if (shard.count == 1) return draw(n);
-  const int64_t first = shard.index * n;
-  return draw(n * shard.count).slice(0, first, first + n).contiguous();
+  return distributed::shard_rows(ctx.shard, n, draw);
 }
 
 }  // namespace ge::models::detail

@@ -39,8 +39,8 @@ void check_rows(const char* who, const Tensor& x, int64_t features);
 // The step's random stream (latents, noise, interpolation); throws ge::Error naming `who` when
 // the context has none.
 Generator& step_generator(const char* who, const StepContext& ctx);
-// Rows [shard.index * n, (shard.index + 1) * n) of draw(n * shard.count), ctx's shard: a
-// batch-shaped random draw in a data-parallel step (see StepContext::shard).
+// distributed::shard_rows for ctx's shard: a batch-shaped random draw in a data-parallel step
+// (see StepContext::shard).
 Tensor shard_rows(const StepContext& ctx, int64_t n, const std::function<Tensor(int64_t)>& draw);
 // Throws unless labels is [n] on `device` (values are checked by the embedding's one-hot).
 void check_labels(const char* who, const Tensor& labels, int64_t n, Device device);

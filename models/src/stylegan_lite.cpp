@@ -160,12 +160,9 @@ MixedStyles StyleGanGenerator::mix_styles(const Tensor& z, float style_mixing_pr
   const int64_t span = num_ws() - 1;
   out.cutoff =
       1 + std::min<int64_t>(static_cast<int64_t>(u[1] * static_cast<float>(span)), span - 1);
-  if (shard.count == 1) {
-    out.z2 = randn_like(z, &generator);
-  } else {
-    const int64_t n = z.size(0), first = shard.index * n;
-    out.z2 = randn({n * shard.count, z.size(1)}, z.device(), &generator).slice(0, first, first + n);
-  }
+  out.z2 = distributed::shard_rows(shard, z.size(0), [&](int64_t n) {
+    return randn({n, z.size(1)}, z.device(), &generator);
+  });
   const Tensor ws2 = broadcast(mapping->forward(out.z2, 1.f, false));
   out.ws = cat({out.ws.slice(1, 0, out.cutoff), ws2.slice(1, out.cutoff, num_ws())}, 1);
   return out;

@@ -44,7 +44,6 @@ std::string rank_dir(const std::string& name) {
 
 ::testing::AssertionResult same_on_every_rank(const Tensor& t) {
   const std::vector<Tensor> all = dist::all_gather(t);
-  const std::vector<float> mine = t.to_vector();
   for (size_t r = 0; r < all.size(); ++r)
     if (all[r].to_vector() != all[0].to_vector())
       return ::testing::AssertionFailure() << "rank " << r << " differs from rank 0";

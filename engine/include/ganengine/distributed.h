@@ -17,6 +17,7 @@
 // rank gets the same bits and a rerun gets them again. CUDA tensors go through NCCL on the
 // device's engine stream (NCCL's order; every rank gets the same bits), or through host memory
 // in builds without NCCL.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,10 @@ struct Shard {
   int index = 0;
   int count = 1;
 };
+
+// Rows [shard.index * n, (shard.index + 1) * n) of draw(n * shard.count): a batch-shaped random
+// draw made for the whole global batch; draw(n) itself for a shard of one.
+Tensor shard_rows(const Shard& shard, int64_t n, const std::function<Tensor(int64_t)>& draw);
 
 // Starts the default group from the launcher's environment (see above). Throws ge::Error when
 // the environment asks for more than one process and this build cannot provide them. Calling it

@@ -111,56 +111,33 @@ void check_float32(const Tensor& t, const char* op) {
   GE_CHECK(t.dtype() == Dtype::Float32, op, ": expected a float32 tensor, got ", name(t.dtype()));
 }
 
-// `t`'s values in one contiguous buffer on its device: `t` itself, or a copy that finish()
-// writes back.
-class DeviceValues {
+// The values a collective moves, contiguous where it reads them (on the device for NCCL, on the
+// host otherwise): `t` itself when it already is, else a copy that finish() writes back.
+class Buffer {
  public:
-  explicit DeviceValues(const Tensor& t) : tensor_(t) {
+  Buffer(const Tensor& t, bool on_device) : tensor_(t) {
     NoGradGuard no_grad;
-    buffer_ = t.is_contiguous() ? t : t.contiguous();
+    values_ = on_device ? t.detach().contiguous() : t.detach().cpu().contiguous();
+    in_place_ = values_.data_ptr() == t.data_ptr() && values_.device() == t.device();
   }
-  float* data() const { return buffer_.data_ptr(); }
-  int64_t count() const { return buffer_.numel(); }
-  Tensor& buffer() { return buffer_; }
-  void finish() {
-    if (buffer_.impl() == tensor_.impl()) return;
+  float* data() const { return values_.data_ptr(); }
+  int64_t count() const { return values_.numel(); }
+  // x (1 / world size): ReduceOp::Avg after the sum.
+  void scale(float factor) {
     NoGradGuard no_grad;
-    tensor_.copy_(buffer_);
+    values_.mul_(factor);
   }
-
- private:
-  Tensor tensor_;
-  Tensor buffer_;
-};
-
-// The float32 values a collective moves, on the host: `t` itself when it is a contiguous CPU
-// tensor, else a host copy that finish() writes back.
-class HostValues {
- public:
-  HostValues(const Tensor& t, const char* op) : tensor_(t) {
-    check_float32(t, op);
-    in_place_ = t.device().is_cpu() && t.is_contiguous();
-    NoGradGuard no_grad;
-    host_ = in_place_ ? t : t.detach().cpu().contiguous();
-  }
-  float* data() const { return host_.data_ptr(); }
-  int64_t count() const { return host_.numel(); }
   void finish() {
     if (in_place_) return;
     NoGradGuard no_grad;
-    tensor_.copy_(host_);
+    tensor_.copy_(values_);
   }
 
  private:
   Tensor tensor_;
-  Tensor host_;
+  Tensor values_;
   bool in_place_ = false;
 };
-
-void scale(float* data, int64_t count, float factor) {
-  for (int64_t i = 0; i < count; ++i)
-    data[i] *= factor;
-}
 
 }  // namespace
 }  // namespace detail
@@ -215,18 +192,14 @@ bool is_mpi_available() {
 void all_reduce(Tensor& tensor, ReduceOp op) {
   detail::ProcessGroup& g = detail::current("all_reduce");
   detail::check_float32(tensor, "all_reduce");
-  const float scale = 1.f / static_cast<float>(g.world().size);
-  if (detail::DeviceCollectives* nccl = detail::on_device(tensor)) {
-    detail::DeviceValues values(tensor);
+  detail::DeviceCollectives* nccl = detail::on_device(tensor);
+  detail::Buffer values(tensor, nccl != nullptr);
+  if (nccl) {
     nccl->all_reduce_sum(values.data(), values.count());
-    NoGradGuard no_grad;
-    if (op == ReduceOp::Avg) values.buffer().mul_(scale);
-    values.finish();
-    return;
+  } else {
+    g.all_reduce_sum(values.data(), values.count());
   }
-  detail::HostValues values(tensor, "all_reduce");
-  g.all_reduce_sum(values.data(), values.count());
-  if (op == ReduceOp::Avg) detail::scale(values.data(), values.count(), scale);
+  if (op == ReduceOp::Avg) values.scale(1.f / static_cast<float>(g.world().size));
   values.finish();
 }
 
@@ -246,14 +219,12 @@ void all_reduce_coalesced(const std::vector<Tensor>& tensors, ReduceOp op) {
   for (const Tensor& t : tensors)
     flat.push_back(nccl ? t.detach().reshape({-1}) : t.detach().reshape({-1}).cpu());
   Tensor bucket = cat(flat, 0).contiguous();
-  const float scale = 1.f / static_cast<float>(g.world().size);
   if (nccl) {
     nccl->all_reduce_sum(bucket.data_ptr(), bucket.numel());
-    if (op == ReduceOp::Avg) bucket.mul_(scale);
   } else {
     g.all_reduce_sum(bucket.data_ptr(), bucket.numel());
-    if (op == ReduceOp::Avg) detail::scale(bucket.data_ptr(), bucket.numel(), scale);
   }
+  if (op == ReduceOp::Avg) bucket.mul_(1.f / static_cast<float>(g.world().size));
   int64_t offset = 0;
   for (const Tensor& t : tensors) {
     Tensor out = t;
@@ -267,14 +238,13 @@ void broadcast(Tensor& tensor, int src) {
   GE_CHECK(src >= 0 && src < g.world().size, "broadcast: expected a source rank in [0, ",
            g.world().size, "), got ", src);
   detail::check_float32(tensor, "broadcast");
-  if (detail::DeviceCollectives* nccl = detail::on_device(tensor)) {
-    detail::DeviceValues values(tensor);
+  detail::DeviceCollectives* nccl = detail::on_device(tensor);
+  detail::Buffer values(tensor, nccl != nullptr);
+  if (nccl) {
     nccl->broadcast(values.data(), values.count(), src);
-    values.finish();
-    return;
+  } else {
+    g.broadcast(values.data(), values.count(), src);
   }
-  detail::HostValues values(tensor, "broadcast");
-  g.broadcast(values.data(), values.count(), src);
   values.finish();
 }
 
@@ -286,25 +256,30 @@ std::vector<Tensor> all_gather(const Tensor& tensor) {
   for (size_t r = 0; r < counts.size(); ++r)
     GE_CHECK(counts[r] == n, "all_gather: expected ", n, " elements from every rank (as rank ",
              g.world().rank, " has), got ", counts[r], " from rank ", r);
-  Tensor all;
-  if (detail::DeviceCollectives* nccl = detail::on_device(tensor)) {
-    NoGradGuard no_grad;
-    const Tensor in = tensor.detach().contiguous();
-    all = empty({static_cast<int64_t>(counts.size()), n}, TensorOptions(tensor.device()));
-    nccl->all_gather(in.data_ptr(), all.data_ptr(), n);
+  detail::DeviceCollectives* nccl = detail::on_device(tensor);
+  const detail::Buffer in(tensor, nccl != nullptr);
+  const Device where = nccl ? tensor.device() : kCPU;
+  Tensor all = empty({static_cast<int64_t>(counts.size()), n}, TensorOptions(where));
+  if (nccl) {
+    nccl->all_gather(in.data(), all.data_ptr(), n);
   } else {
-    detail::HostValues values(tensor, "all_gather");
-    all = empty({static_cast<int64_t>(counts.size()), n}, TensorOptions{});
-    g.all_gather(values.data(), all.data_ptr(), n);
+    g.all_gather(in.data(), all.data_ptr(), n);
   }
+  all = all.to(tensor.device());  // one copy back for CUDA tensors gathered on the host
   std::vector<Tensor> out;
   for (int64_t r = 0; r < all.size(0); ++r)
-    out.push_back(all.slice(0, r, r + 1).reshape(tensor.shape()).to(tensor.device()).clone());
+    out.push_back(all.slice(0, r, r + 1).reshape(tensor.shape()).clone());
   return out;
 }
 
 void barrier() {
   detail::current("barrier").barrier();
+}
+
+Tensor shard_rows(const Shard& shard, int64_t n, const std::function<Tensor(int64_t)>& draw) {
+  if (shard.count == 1) return draw(n);
+  const int64_t first = shard.index * n;
+  return draw(n * shard.count).slice(0, first, first + n).contiguous();
 }
 
 Tensor all_reduce_sum(const Tensor& tensor) {

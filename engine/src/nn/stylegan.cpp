@@ -109,12 +109,9 @@ Tensor NoiseInjection::forward(const Tensor& x, NoiseMode mode, Generator* gener
     case NoiseMode::Random:
       GE_CHECK(generator != nullptr,
                "NoiseInjection: NoiseMode::Random needs a generator to draw the noise from");
-      {
-        const int64_t n = x.size(0), first = shard.index * n;
-        Tensor noise = randn({n * shard.count, 1, resolution, resolution}, x.device(), generator);
-        if (shard.count > 1) noise = noise.slice(0, first, first + n);
-        return x + noise * noise_strength;
-      }
+      return x + distributed::shard_rows(shard, x.size(0), [&](int64_t n) {
+                   return randn({n, 1, resolution, resolution}, x.device(), generator);
+                 }) * noise_strength;
   }
   fail("NoiseInjection: unknown noise mode ", static_cast<int>(mode));
 }

@@ -39,8 +39,8 @@ struct StepContext {
   std::map<std::string, data::Batch> batches;
   // This process's part of the global batch in a data-parallel run. The generator's stream is
   // the same in every process: batch-shaped draws are made for the whole global batch and each
-  // process keeps its rows (detail::shard_rows), so N processes see the numbers that one process
-  // with the global batch would.
+  // process keeps its rows (distributed::shard_rows), so N processes see the numbers that one
+  // process with the global batch would.
   data::Shard shard;
 
   // The batch of `slot`; throws ge::Error naming the slot when there is none.
